@@ -1,0 +1,76 @@
+"""Settings from the environment or `.env`, built once and passed in (SPEC §8)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples instead of their real credentials.
+PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-your-token", "xoxb-...", "your-signing-secret", "secret", "todo"}
+
+
+class MissingCredentials(Exception):
+    """Raised when serving without usable Slack credentials; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    database_url: str = Field(default="sqlite:///okrbot.db", alias="DATABASE_URL")
+    timezone: str = Field(default="UTC", alias="OKRBOT_TIMEZONE")
+    webhook_secret: str = Field(default="", alias="OKRBOT_WEBHOOK_SECRET")
+    admins: str = Field(default="", alias="OKRBOT_ADMINS")
+    reminder_days: float = Field(default=3.0, alias="OKRBOT_REMINDER_DAYS")
+    max_reminders: int = Field(default=2, alias="OKRBOT_MAX_REMINDERS")
+    review_window_days: float = Field(default=7.0, alias="OKRBOT_REVIEW_WINDOW_DAYS")
+    scheduler_enabled: bool = Field(default=True, alias="OKRBOT_SCHEDULER")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"OKRBOT_TIMEZONE={value!r} is not an IANA time zone such as Europe/Berlin") from exc
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk joins base_url + method, so the slash matters.
+        return value if value.endswith("/") else value + "/"
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.admins.split(",") if part.strip())
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def require_slack_credentials(self) -> None:
+        """Refuse to serve with missing or placeholder credentials, naming what to set."""
+        needed = {"SLACK_BOT_TOKEN": self.slack_bot_token}
+        if self.socket_mode:
+            needed["SLACK_APP_TOKEN"] = self.slack_app_token
+        else:
+            needed["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
+        missing = [name for name, value in needed.items() if value.strip().lower() in PLACEHOLDERS]
+        if missing:
+            raise MissingCredentials(
+                f"Set {' and '.join(missing)} in the environment or .env. Create the Slack app from "
+                "manifest.yml (api.slack.com/apps → Create New App → From an app manifest), install it, "
+                "then copy the Bot User OAuth Token (xoxb-…) and the Signing Secret from the app's settings."
+                " For Socket Mode, also set SLACK_APP_TOKEN (xapp-…)."
+            )

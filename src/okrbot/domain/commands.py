@@ -1,0 +1,244 @@
+"""Typed command objects: what a line of the /okr language means.
+
+The grammar (`domain.grammar`) turns text into one of these; the command
+layer runs the matching use case. Nothing here touches storage or Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The three kinds of short id people see: O-n, KR-n, I-n."""
+
+    OBJECTIVE = "O"
+    KR = "KR"
+    INITIATIVE = "I"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A short id such as KR-34: its kind and per-workspace number."""
+
+    kind: Kind
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}-{self.number}"
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A Slack user: `id` when it arrived escaped (<@U123|ana>) or looks like an
+    id; otherwise only the typed `name` (raw @ana), resolved later."""
+
+    id: str | None = None
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"<@{self.id}>" if self.id else f"@{self.name}"
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A Slack channel: `id` from <#C123|growth>, or a raw `name` (#growth)."""
+
+    id: str | None = None
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"<#{self.id}>" if self.id else f"#{self.name}"
+
+
+@dataclass(frozen=True)
+class WorkRef:
+    """An initiative named by id (I-3) or by the URL of its work item."""
+
+    initiative: int | None = None
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return f"I-{self.initiative}" if self.initiative is not None else str(self.url)
+
+
+class StatusScope(StrEnum):
+    DEFAULT = "default"  # the channel's team when in a team channel, else mine
+    ME = "me"
+    USER = "user"
+    CHANNEL = "channel"
+    OBJECTIVE = "objective"
+    KR = "kr"
+    ALL = "all"
+
+
+class Metric(StrEnum):
+    NUMERIC = "numeric"
+    PERCENTAGE = "percentage"
+    BOOLEAN = "boolean"
+    MILESTONE = "milestone"
+
+
+class Direction(StrEnum):
+    INCREASE = "increase"
+    DECREASE = "decrease"
+    MAINTAIN = "maintain"
+
+
+class Keep(StrEnum):
+    """For maintain KRs: which side of the threshold counts as held."""
+
+    ABOVE = "above"
+    BELOW = "below"
+
+
+# --- commands -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    scope: StatusScope = StatusScope.DEFAULT
+    user: UserRef | None = None
+    channel: ChannelRef | None = None
+    ref: Ref | None = None  # O-n or KR-n for those scopes
+    period: str | None = None  # canonical "2026-Q4"
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None  # a command word such as "kr" or "checkin"
+
+
+@dataclass(frozen=True)
+class ObjectiveAdd:
+    """title None means: open the create modal."""
+
+    title: str | None = None
+    owner: UserRef | None = None
+    team: ChannelRef | None = None
+    period: str | None = None
+    parent: int | None = None
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class KrAdd:
+    """One KR of any metric.
+
+    numeric/percentage: start and target set, direction increase/decrease by
+    their order. boolean: start 0, target 1. milestone: no start/target.
+    maintain: direction MAINTAIN, keep ABOVE/BELOW, target the threshold.
+    """
+
+    objective: int
+    title: str
+    metric: Metric
+    direction: Direction
+    start: float | None = None
+    target: float | None = None
+    unit: str | None = None
+    keep: Keep | None = None
+    owner: UserRef | None = None
+    weight: float | None = None
+
+
+@dataclass(frozen=True)
+class InitiativeAdd:
+    kr: int
+    title: str
+    owner: UserRef | None = None
+    url: str | None = None
+    weight: float | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    work: WorkRef
+    kr: int
+    weight: float | None = None
+
+
+@dataclass(frozen=True)
+class Unlink:
+    work: WorkRef
+    kr: int
+
+
+@dataclass(frozen=True)
+class Done:
+    work: WorkRef
+
+
+@dataclass(frozen=True)
+class Reopen:
+    work: WorkRef
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """value is a float, or True/False for boolean KRs (yes/no)."""
+
+    kr: int
+    value: float | bool
+    confidence: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Serves:
+    text: str
+
+
+@dataclass(frozen=True)
+class Gaps:
+    period: str | None = None
+
+
+class ReviewAction(StrEnum):
+    NOW = "now"
+    STATUS = "status"
+    OFF = "off"
+    SCHEDULE = "schedule"
+
+
+@dataclass(frozen=True)
+class Review:
+    action: ReviewAction
+    when: str | None = None  # schedule text, for SCHEDULE
+    tz: str | None = None  # IANA name, for SCHEDULE
+
+
+@dataclass(frozen=True)
+class Edit:
+    ref: Ref
+
+
+@dataclass(frozen=True)
+class Archive:
+    objective: int
+
+
+@dataclass(frozen=True)
+class History:
+    kr: int
+
+
+Command = (
+    Status
+    | Help
+    | ObjectiveAdd
+    | KrAdd
+    | InitiativeAdd
+    | Link
+    | Unlink
+    | Done
+    | Reopen
+    | Checkin
+    | Serves
+    | Gaps
+    | Review
+    | Edit
+    | Archive
+    | History
+)

@@ -1,0 +1,269 @@
+"""'Does this serve a KR?' (SPEC §6): rank the period's KRs for a free-text request.
+
+Offline and dependency-free. A KR is known by its title, its objective and the
+initiatives already linked to it; a request matches on shared words (light
+stems), on shared concepts from a hand-written business lexicon ("cancel" and
+"churn" are one idea), on compound words ("sign up" / "signup") and on near
+spellings. Scores are BM25F over three weighted fields; the confidence blends
+how strongly the best KR matched with how much of the request it explains,
+and a request below NO_MATCH_THRESHOLD gets a clear "no KR".
+
+`Bm25Matcher` is the plain-BM25 baseline the evaluation compares against.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from okrbot.domain.analyzer import CONCEPT_PREFIX, Analyzer, Term, TermKind, stem, words
+from okrbot.domain.lexicon import STOPWORDS
+from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
+
+# Chosen on the tuning half of eval/serves (see serves_eval): the threshold
+# that maximises hit@1 + the share of off-topic requests answered "no KR".
+NO_MATCH_THRESHOLD = 0.30
+BM25_NO_MATCH_THRESHOLD = 0.30
+
+# The title says what the KR is; linked work is strong evidence of what serves
+# it; the objective is shared by several KRs, so it only breaks ties.
+FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.8, "objective": 0.3}
+CONCEPT_WEIGHT = 0.6  # a synonym is good evidence, the same word is better
+COMPOUND_WEIGHT = 0.8  # "sign up" for "signup"
+FUZZY_WEIGHT = 0.6  # scaled by spelling similarity
+
+# Confidence = strength x coverage^COVERAGE_EXPONENT, where strength saturates
+# as the normalised score grows past STRENGTH_SCALE.
+STRENGTH_SCALE = 1.2
+COVERAGE_EXPONENT = 0.5
+
+MAX_REASON_TERMS = 4
+
+
+@dataclass(frozen=True)
+class KrEvidence:
+    kr_id: str  # "KR-12"
+    title: str
+    objective: str  # objective title
+    initiatives: tuple[str, ...] = ()  # titles (and URLs) of linked initiatives
+
+
+@dataclass(frozen=True)
+class Match:
+    kr_id: str
+    score: float  # 0..1 confidence
+    reason: str  # plain English: which words or which linked work matched
+    matched_terms: tuple[str, ...]
+    matched_initiative: str | None
+
+
+@dataclass
+class _QueryTerm:
+    weight: float
+    shown: str
+    positions: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _KrTerms:
+    """What one KR was indexed with, kept for explaining matches."""
+
+    shown: dict[str, str]  # index key -> the KR's own word for it
+    initiatives: tuple[frozenset[str], ...]  # index keys of each initiative
+
+
+class Matcher:
+    """Ranks KRs for a request using words, concepts and linked work."""
+
+    def __init__(self, krs: Sequence[KrEvidence], *, threshold: float | None = None) -> None:
+        self._krs = tuple(krs)
+        self.threshold = NO_MATCH_THRESHOLD if threshold is None else threshold
+        self._analyzer = Analyzer()
+        documents = []
+        explained = []
+        for kr in self._krs:
+            title = self._analyzer.terms(kr.title)
+            objective = self._analyzer.terms(kr.objective)
+            per_initiative = [self._analyzer.terms(text) for text in kr.initiatives]
+            documents.append(
+                {
+                    "title": [t.key for t in title],
+                    "initiatives": [t.key for terms in per_initiative for t in terms],
+                    "objective": [t.key for t in objective],
+                }
+            )
+            shown: dict[str, str] = {}
+            for term in [*title, *(t for ts in per_initiative for t in ts), *objective]:
+                shown.setdefault(term.key, term.shown)
+            explained.append(
+                _KrTerms(shown, tuple(frozenset(t.key for t in ts) for ts in per_initiative))
+            )
+        self._explained = tuple(explained)
+        self._index = FieldedBm25(documents, FIELD_WEIGHTS)
+        vocabulary = {k for k in self._index.idf if not k.startswith(CONCEPT_PREFIX)}
+        self._fuzzy = FuzzyVocabulary(vocabulary | self._analyzer.concept_words)
+
+    def match(self, text: str, limit: int = 3) -> list[Match]:
+        """Best first, only KRs above the threshold; [] means "no KR"."""
+        if limit <= 0:
+            return []
+        query, mass = self._query(text)
+        if not query:
+            return []
+        weights = {key: term.weight for key, term in query.items()}
+        scores = self._index.scores(weights)
+        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+        matches = []
+        for position, raw in best:
+            confidence = self._confidence(raw, self._coverage(position, query, mass))
+            if confidence >= self.threshold:
+                matches.append(self._explain(position, confidence, query))
+        return matches
+
+    def _query(self, text: str) -> tuple[dict[str, _QueryTerm], dict[int, float]]:
+        """Weighted query terms, and the information mass of each informative word."""
+        query: dict[str, _QueryTerm] = {}
+
+        def add(key: str, weight: float, shown: str, positions: Sequence[int]) -> None:
+            term = query.setdefault(key, _QueryTerm(0.0, shown))
+            if weight > term.weight:
+                term.weight, term.shown = weight, shown
+            term.positions.update(positions)
+
+        terms = self._analyzer.terms(text)
+        for term in terms:
+            weight = 1.0 if term.kind is TermKind.WORD else CONCEPT_WEIGHT
+            add(term.key, weight, term.shown, term.positions)
+        raw = self._analyzer.raw_words(text)
+        self._add_compounds(raw, add)
+        for term in terms:
+            if term.kind is TermKind.WORD and term.key not in self._index.idf:
+                self._add_fuzzy(term, add)
+        mass = {
+            term.positions[0]: self._index.idf.get(term.key, self._index.unseen_idf)
+            for term in terms
+            if term.kind is TermKind.WORD
+        }
+        return query, mass
+
+    def _add_compounds(self, raw: list[str], add) -> None:
+        for i in range(len(raw) - 1):
+            joined = stem(raw[i] + raw[i + 1])
+            if joined in self._index.idf and len(joined) > 4:
+                add(joined, COMPOUND_WEIGHT, f"{raw[i]} {raw[i + 1]}", (i, i + 1))
+
+    def _add_fuzzy(self, term: Term, add) -> None:
+        found = self._fuzzy.closest(term.key)
+        if found is None:
+            return
+        key, similarity = found
+        add(key, FUZZY_WEIGHT * similarity, term.shown, term.positions)
+        for concept in self._analyzer.concepts_of(key):
+            add(CONCEPT_PREFIX + concept, CONCEPT_WEIGHT * similarity, term.shown, term.positions)
+
+    def _coverage(self, position: int, query: dict[str, _QueryTerm], mass: dict[int, float]) -> float:
+        """Share of the request's information that this KR accounts for."""
+        total = sum(mass.values())
+        if total <= 0:
+            return 0.0
+        document = self._index.document_terms[position]
+        covered: set[int] = set()
+        for key, term in query.items():
+            if key in document:
+                covered.update(term.positions)
+        return sum(m for p, m in mass.items() if p in covered) / total
+
+    def _confidence(self, raw: float, coverage: float) -> float:
+        strength = raw / self._index.unseen_idf
+        return (1.0 - math.exp(-strength / STRENGTH_SCALE)) * coverage**COVERAGE_EXPONENT
+
+    def _explain(self, position: int, confidence: float, query: dict[str, _QueryTerm]) -> Match:
+        kr = self._krs[position]
+        explained = self._explained[position]
+        document = self._index.document_terms[position]
+        contributions = sorted(
+            ((term.weight * document[key], key) for key, term in query.items() if key in document),
+            reverse=True,
+        )
+        described: list[str] = []
+        matched_terms: list[str] = []
+        for _, key in contributions:
+            own_word = explained.shown[key]
+            if own_word in matched_terms:
+                continue
+            matched_terms.append(own_word)
+            asked = query[key].shown
+            same = stem(asked) == stem(own_word) or asked == own_word
+            described.append(f'"{own_word}"' if same else f'"{own_word}" (as "{asked}")')
+            if len(described) == MAX_REASON_TERMS:
+                break
+        initiative = self._closest_initiative(position, query)
+        parts = []
+        if described:
+            parts.append("matches " + ", ".join(described))
+        if initiative is not None:
+            parts.append(f'like linked work "{initiative}"')
+        return Match(
+            kr_id=kr.kr_id,
+            score=round(confidence, 3),
+            reason="; ".join(parts),
+            matched_terms=tuple(matched_terms),
+            matched_initiative=initiative,
+        )
+
+    def _closest_initiative(self, position: int, query: dict[str, _QueryTerm]) -> str | None:
+        best, best_weight = None, 0.0
+        for text, keys in zip(self._krs[position].initiatives, self._explained[position].initiatives):
+            weight = sum(
+                term.weight * self._index.idf.get(key, 0.0)
+                for key, term in query.items()
+                if key in keys
+            )
+            if weight > best_weight:
+                best, best_weight = text, weight
+        return best
+
+
+class Bm25Matcher:
+    """Baseline: plain BM25 over title + objective + initiatives, no stems or synonyms."""
+
+    # Squashes a raw BM25 score into 0..1 so one threshold rule fits both matchers.
+    SCORE_SCALE = 5.0
+
+    def __init__(self, krs: Sequence[KrEvidence], *, threshold: float | None = None) -> None:
+        self._krs = tuple(krs)
+        self.threshold = BM25_NO_MATCH_THRESHOLD if threshold is None else threshold
+        documents = [
+            {"text": _plain_words(" ".join([kr.title, kr.objective, *kr.initiatives]))}
+            for kr in self._krs
+        ]
+        self._index = FieldedBm25(documents, {"text": 1.0}, b=0.75)
+
+    def match(self, text: str, limit: int = 3) -> list[Match]:
+        if limit <= 0:
+            return []
+        query = {word: 1.0 for word in _plain_words(text)}
+        scores = self._index.scores(query)
+        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+        matches = []
+        for position, raw in best:
+            confidence = raw / (raw + self.SCORE_SCALE)
+            if confidence < self.threshold:
+                continue
+            shared = [w for w in query if w in self._index.document_terms[position]]
+            matches.append(
+                Match(
+                    kr_id=self._krs[position].kr_id,
+                    score=round(confidence, 3),
+                    reason="matches " + ", ".join(f'"{w}"' for w in shared[:MAX_REASON_TERMS]),
+                    matched_terms=tuple(shared),
+                    matched_initiative=None,
+                )
+            )
+        return matches
+
+
+def _plain_words(text: str) -> list[str]:
+    return [w for w in words(text)[:200] if w not in STOPWORDS and len(w) > 1]

@@ -1,0 +1,32 @@
+"""Typed errors that use cases raise; one handler per surface turns them into replies."""
+
+from __future__ import annotations
+
+
+class OkrbotError(Exception):
+    """An error whose message is written for the person who typed the command."""
+
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint  # what to type instead
+        self.field = field  # the modal field at fault, when there is one
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+class NotFound(OkrbotError):
+    pass
+
+
+class NotAllowed(OkrbotError):
+    pass
+
+
+class Invalid(OkrbotError):
+    pass
+
+
+class Unavailable(OkrbotError):
+    """The capability exists in the language but is not switched on here."""

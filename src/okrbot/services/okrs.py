@@ -1,0 +1,243 @@
+"""Use cases for objectives and key results: create, find, list, edit, archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import exists, or_
+from sqlmodel import Session, col, select
+
+from okrbot.domain.commands import Direction, Keep, Kind, Metric
+from okrbot.domain.ids import kr_id, objective_id
+from okrbot.domain.periods import current_period, parse_period
+from okrbot.services.context import Actor
+from okrbot.services.errors import Invalid, NotAllowed, NotFound
+from okrbot.store.models import KeyResult, Objective
+from okrbot.store.workspaces import allocate_number, ensure_workspace
+
+TITLE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class NewObjective:
+    title: str
+    owner: str
+    team_channel: str | None = None
+    period: str | None = None
+    parent: int | None = None
+    private: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NewKr:
+    objective: int
+    title: str
+    metric: Metric
+    direction: Direction
+    owner: str
+    start: float | None = None
+    target: float | None = None
+    unit: str | None = None
+    keep: Keep | None = None
+    weight: float = 1.0
+    confidence: int | None = None
+
+
+def period_or_current(text: str | None, actor: Actor) -> str:
+    if text is None:
+        return str(current_period(actor.now, actor.tz))
+    period = parse_period(text)
+    if period is None:
+        raise Invalid(f"“{text}” is not a period.", hint="Periods look like 2026-Q4.", field="period")
+    return str(period)
+
+
+def clean_title(title: str, *, field: str = "title") -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise Invalid("The title is empty.", hint="Give it a title in quotes, e.g. \"Grow activation\".", field=field)
+    if len(title) > TITLE_LIMIT:
+        raise Invalid(f"The title is {len(title)} characters long; keep it under {TITLE_LIMIT}.", field=field)
+    return title
+
+
+def create_objective(session: Session, actor: Actor, new: NewObjective) -> Objective:
+    ensure_workspace(session, actor.team_id)
+    parent_id = get_objective(session, actor, new.parent).id if new.parent is not None else None
+    objective = Objective(
+        team_id=actor.team_id,
+        number=allocate_number(session, actor.team_id, Kind.OBJECTIVE),
+        title=clean_title(new.title),
+        owner=new.owner,
+        team_channel=new.team_channel,
+        period=period_or_current(new.period, actor),
+        parent_id=parent_id,
+        private=new.private,
+        description=new.description.strip(),
+        created_by=actor.user_id,
+        created_at=actor.now,
+        updated_at=actor.now,
+    )
+    session.add(objective)
+    session.flush()
+    return objective
+
+
+def validate_kr_numbers(metric: Metric, direction: Direction, start: float | None, target: float | None) -> None:
+    if metric in (Metric.NUMERIC, Metric.PERCENTAGE):
+        if target is None:
+            raise Invalid("A numeric KR needs a target.", hint='Type `from 45 to 25` or `keep above 99.9`.', field="target")
+        if direction is not Direction.MAINTAIN and start is None:
+            raise Invalid("A numeric KR needs a starting value.", hint="Type `from 45 to 25`.", field="start")
+
+
+def create_kr(session: Session, actor: Actor, new: NewKr) -> KeyResult:
+    objective = get_objective(session, actor, new.objective)
+    require_active(objective)
+    validate_kr_numbers(new.metric, new.direction, new.start, new.target)
+    if new.weight <= 0:
+        raise Invalid("A KR's weight must be above 0.", hint="Type `weight 2`, or leave it out for 1.", field="weight")
+    start, target = new.start, new.target
+    if new.metric is Metric.BOOLEAN:
+        start, target = 0.0, 1.0
+    kr = KeyResult(
+        team_id=actor.team_id,
+        number=allocate_number(session, actor.team_id, Kind.KR),
+        objective_id=objective.id,
+        title=clean_title(new.title),
+        owner=new.owner,
+        metric=new.metric.value,
+        direction=new.direction.value,
+        keep=new.keep.value if new.keep else None,
+        start=start,
+        target=target,
+        # Numeric KRs start where they start; maintain and boolean KRs have no value until a check-in.
+        current=start if new.metric in (Metric.NUMERIC, Metric.PERCENTAGE) else None,
+        unit=new.unit,
+        weight=new.weight,
+        confidence=new.confidence,
+        created_at=actor.now,
+        updated_at=actor.now,
+    )
+    session.add(kr)
+    session.flush()
+    return kr
+
+
+def require_active(objective: Objective) -> None:
+    if objective.status != "active":
+        raise Invalid(
+            f"{objective_id(objective.number)} is archived.",
+            hint="Create a new objective with `/okr objective add \"Title\"`.",
+        )
+
+
+def can_see(actor: Actor, objective: Objective, kr_owners: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Private objectives show only to their owner, their KRs' owners and admins."""
+    if not objective.private:
+        return True
+    return actor.is_admin or actor.user_id == objective.owner or actor.user_id in kr_owners
+
+
+def get_objective(session: Session, actor: Actor, number: int) -> Objective:
+    objective = session.exec(
+        select(Objective).where(Objective.team_id == actor.team_id, Objective.number == number)
+    ).first()
+    if objective is None or not can_see(actor, objective, _kr_owners(session, objective)):
+        raise NotFound(f"There is no {objective_id(number)}.", hint="See your objectives with `/okr status`.")
+    return objective
+
+
+def _kr_owners(session: Session, objective: Objective) -> set[str]:
+    if not objective.private:
+        return set()
+    return set(session.exec(select(KeyResult.owner).where(KeyResult.objective_id == objective.id)).all())
+
+
+def get_kr(session: Session, actor: Actor, number: int) -> KeyResult:
+    kr = session.exec(select(KeyResult).where(KeyResult.team_id == actor.team_id, KeyResult.number == number)).first()
+    if kr is None:
+        raise NotFound(f"There is no {kr_id(number)}.", hint="See the KRs with `/okr status all`.")
+    objective = session.get(Objective, kr.objective_id)
+    if not can_see(actor, objective, _kr_owners(session, objective)):
+        raise NotFound(f"There is no {kr_id(number)}.", hint="See the KRs with `/okr status all`.")
+    return kr
+
+
+def visible(actor: Actor):
+    """A filter for objectives the actor may see."""
+    if actor.is_admin:
+        return True
+    return or_(
+        Objective.private.is_(False),
+        Objective.owner == actor.user_id,
+        exists().where(KeyResult.objective_id == Objective.id, KeyResult.owner == actor.user_id),
+    )
+
+
+def objectives_in_period(session: Session, actor: Actor, period: str, *condition) -> list[Objective]:
+    query = (
+        select(Objective)
+        .where(Objective.team_id == actor.team_id, Objective.period == period, Objective.status == "active")
+        .where(visible(actor))
+    )
+    for clause in condition:
+        query = query.where(clause)
+    return list(session.exec(query.order_by(Objective.number)).all())
+
+
+def owned_by(user_id: str):
+    """Objectives the user owns or owns a KR of."""
+    return or_(
+        Objective.owner == user_id,
+        exists().where(KeyResult.objective_id == Objective.id, KeyResult.owner == user_id),
+    )
+
+
+def in_channel(channel_id: str):
+    return Objective.team_channel == channel_id
+
+
+def archive_objective(session: Session, actor: Actor, number: int) -> Objective:
+    objective = get_objective(session, actor, number)
+    require_can_edit(actor, objective)
+    if objective.status == "archived":
+        raise Invalid(f"{objective_id(number)} is already archived.")
+    objective.status = "archived"
+    objective.updated_at = actor.now
+    for kr in session.exec(select(KeyResult).where(KeyResult.objective_id == objective.id)).all():
+        kr.status = "archived"
+        kr.updated_at = actor.now
+    session.flush()
+    return objective
+
+
+def require_can_edit(actor: Actor, objective: Objective, kr: KeyResult | None = None) -> None:
+    """Objective owners, the KR's owner (for that KR) and admins may change things."""
+    allowed = actor.is_admin or actor.user_id == objective.owner or (kr is not None and actor.user_id == kr.owner)
+    if not allowed:
+        who = f"<@{objective.owner}>" + (f" or <@{kr.owner}>" if kr is not None and kr.owner != objective.owner else "")
+        raise NotAllowed(f"Only {who} or an okrbot admin can change {objective_id(objective.number)}.")
+
+
+def team_channels_with_objectives(session: Session, team_id: str, channel_id: str) -> bool:
+    return (
+        session.exec(
+            select(Objective.id).where(Objective.team_id == team_id, Objective.team_channel == channel_id).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def objectives_by_numbers(session: Session, actor: Actor, numbers: list[int]) -> list[Objective]:
+    if not numbers:
+        return []
+    return list(
+        session.exec(
+            select(Objective)
+            .where(Objective.team_id == actor.team_id, col(Objective.number).in_(numbers))
+            .where(visible(actor))
+            .order_by(Objective.number)
+        ).all()
+    )

@@ -1,0 +1,175 @@
+"""Read models: objectives and KRs with progress and health worked out.
+
+Loading is done in a fixed number of queries whatever the size of the
+workspace: objectives, their KRs, and the links of milestone KRs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from okrbot.domain.commands import Direction, Keep, Metric
+from okrbot.domain.periods import Period, parse_period
+from okrbot.domain.progress import Health, KrState, LinkedWork, health, kr_progress, objective_progress
+from okrbot.services.context import Actor
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
+
+
+@dataclass(frozen=True)
+class KrSummary:
+    id: int
+    number: int
+    objective_number: int
+    title: str
+    owner: str
+    metric: Metric
+    direction: Direction
+    keep: Keep | None
+    start: float | None
+    target: float | None
+    current: float | None
+    unit: str | None
+    weight: float
+    confidence: int | None
+    progress: float
+    health: Health
+    has_data: bool
+    initiatives_done: int
+    initiatives_total: int
+
+
+@dataclass(frozen=True)
+class ObjectiveSummary:
+    id: int
+    number: int
+    title: str
+    owner: str
+    team_channel: str | None
+    period: str
+    private: bool
+    status: str
+    parent_number: int | None
+    description: str
+    progress: float
+    health: Health
+    krs: tuple[KrSummary, ...]
+
+
+def kr_state(kr: KeyResult, linked: Sequence[LinkedWork] = ()) -> KrState:
+    return KrState(
+        metric=Metric(kr.metric),
+        direction=Direction(kr.direction),
+        start=kr.start,
+        target=kr.target,
+        current=kr.current,
+        keep=Keep(kr.keep) if kr.keep else None,
+        linked=tuple(linked),
+    )
+
+
+def linked_work(session: Session, kr_ids: Iterable[int]) -> dict[int, list[LinkedWork]]:
+    """Links of the given KRs with their initiatives' done state, in one query."""
+    ids = list(kr_ids)
+    found: dict[int, list[LinkedWork]] = defaultdict(list)
+    if not ids:
+        return found
+    rows = session.exec(
+        select(KrLink.kr_id, KrLink.weight, Initiative.status)
+        .join(Initiative, Initiative.id == KrLink.initiative_id)
+        .where(col(KrLink.kr_id).in_(ids))
+    ).all()
+    for kr_id, weight, status in rows:
+        found[kr_id].append(LinkedWork(weight=weight, done=status == "done"))
+    return found
+
+
+def progress_of(session: Session, kr: KeyResult) -> float:
+    linked = linked_work(session, [kr.id]) if kr.metric == Metric.MILESTONE else {}
+    return kr_progress(kr_state(kr, linked.get(kr.id, ())))
+
+
+def summarise(
+    session: Session, objectives: Sequence[Objective], actor: Actor, *, include_archived_krs: bool = False
+) -> list[ObjectiveSummary]:
+    """Objectives with their KRs' progress and health, in four queries at most."""
+    if not objectives:
+        return []
+    by_id = {objective.id: objective for objective in objectives}
+    kr_query = select(KeyResult).where(col(KeyResult.objective_id).in_(list(by_id)))
+    if not include_archived_krs:
+        kr_query = kr_query.where(KeyResult.status == "active")
+    krs = session.exec(kr_query.order_by(KeyResult.number)).all()
+    linked = linked_work(session, [kr.id for kr in krs])
+    parents = _parent_numbers(session, objectives)
+
+    krs_by_objective: dict[int, list[KrSummary]] = defaultdict(list)
+    for kr in krs:
+        objective = by_id[kr.objective_id]
+        expected = _expected_share(objective.period, actor)
+        work = linked.get(kr.id, [])
+        progress = kr_progress(kr_state(kr, work))
+        has_data = kr.last_progress_at is not None
+        krs_by_objective[kr.objective_id].append(
+            KrSummary(
+                id=kr.id,
+                number=kr.number,
+                objective_number=objective.number,
+                title=kr.title,
+                owner=kr.owner,
+                metric=Metric(kr.metric),
+                direction=Direction(kr.direction),
+                keep=Keep(kr.keep) if kr.keep else None,
+                start=kr.start,
+                target=kr.target,
+                current=kr.current,
+                unit=kr.unit,
+                weight=kr.weight,
+                confidence=kr.confidence,
+                progress=progress,
+                health=health(progress, expected, has_data),
+                has_data=has_data,
+                initiatives_done=sum(1 for item in work if item.done),
+                initiatives_total=len(work),
+            )
+        )
+
+    summaries = []
+    for objective in objectives:
+        kr_summaries = tuple(krs_by_objective.get(objective.id, ()))
+        progress = objective_progress([(kr.progress, kr.weight) for kr in kr_summaries])
+        has_data = any(kr.has_data for kr in kr_summaries)
+        summaries.append(
+            ObjectiveSummary(
+                id=objective.id,
+                number=objective.number,
+                title=objective.title,
+                owner=objective.owner,
+                team_channel=objective.team_channel,
+                period=objective.period,
+                private=objective.private,
+                status=objective.status,
+                parent_number=parents.get(objective.parent_id),
+                description=objective.description,
+                progress=progress,
+                health=health(progress, _expected_share(objective.period, actor), has_data),
+                krs=kr_summaries,
+            )
+        )
+    return summaries
+
+
+def _expected_share(period_text: str, actor: Actor) -> float:
+    period = parse_period(period_text) or Period(actor.now.year, 1)
+    return period.elapsed_share(actor.now, actor.tz)
+
+
+def _parent_numbers(session: Session, objectives: Sequence[Objective]) -> dict[int, int]:
+    parent_ids = {objective.parent_id for objective in objectives if objective.parent_id}
+    if not parent_ids:
+        return {}
+    rows = session.exec(select(Objective.id, Objective.number).where(col(Objective.id).in_(parent_ids))).all()
+    return dict(rows)

@@ -1,0 +1,24 @@
+"""Undo: restore the exact state before a done, reopen or check-in."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from okrbot.services.checkins import undo_checkin
+from okrbot.services.context import Actor
+from okrbot.services.errors import Invalid, NotFound
+from okrbot.services.work import KrMove, undo_status
+from okrbot.store.models import Change
+
+
+def undo(session: Session, actor: Actor, change_pk: int) -> tuple[Change, list[KrMove]]:
+    change = session.exec(select(Change).where(Change.team_id == actor.team_id, Change.id == change_pk)).first()
+    if change is None:
+        raise NotFound("That change no longer exists.", hint="See what happened with `/okr history KR-n`.")
+    if change.undone_at is not None:
+        raise Invalid("That change was already undone.")
+    if change.action in ("done", "reopen"):
+        return undo_status(session, actor, change)
+    if change.action == "checkin":
+        return undo_checkin(session, actor, change)
+    raise Invalid(f"A {change.action} can't be undone with this button.", hint="Use `/okr link` or `/okr unlink`.")

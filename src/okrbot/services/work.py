@@ -1,0 +1,332 @@
+"""Initiatives and the work that moves KRs: create, link, unlink, done, reopen, undo.
+
+Every change runs inside the caller's unit of work and is recorded as a
+`Change` with a snapshot of the exact previous state, so Undo can restore it
+and `/okr history` can show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from okrbot.domain.commands import Kind, Metric, WorkRef
+from okrbot.domain.ids import initiative_id, kr_id
+from okrbot.domain.progress import kr_progress
+from okrbot.domain.urls import is_url, title_from_url, url_key
+from okrbot.services.context import Actor
+from okrbot.services.errors import Invalid, NotFound
+from okrbot.services.okrs import clean_title, get_kr, require_active
+from okrbot.services.summaries import kr_state, linked_work
+from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
+from okrbot.store.workspaces import allocate_number
+
+DONE, TODO, IN_PROGRESS = "done", "todo", "in_progress"
+MAX_WEIGHT = 1000.0
+
+
+@dataclass(frozen=True)
+class KrMove:
+    """A KR whose progress changed: from `before` to `after` (ratios)."""
+
+    kr_id: int
+    number: int
+    title: str
+    objective_id: int
+    before: float
+    after: float
+
+
+@dataclass
+class WorkOutcome:
+    initiative: Initiative
+    changed: bool
+    change: Change | None = None
+    moves: list[KrMove] = field(default_factory=list)
+    created: bool = False
+    kr: KeyResult | None = None  # the KR a link/unlink/add was about
+
+
+def validate_weight(weight: float | None) -> float:
+    if weight is None:
+        return 1.0
+    if not 0 < weight <= MAX_WEIGHT:
+        raise Invalid(f"A weight must be above 0 and at most {MAX_WEIGHT:g}.", hint="Type e.g. `weight 2`.", field="weight")
+    return float(weight)
+
+
+def find_initiative(session: Session, actor: Actor, work: WorkRef) -> Initiative:
+    initiative = _lookup(session, actor.team_id, work)
+    if initiative is None:
+        what = initiative_id(work.initiative) if work.initiative is not None else work.url
+        raise NotFound(
+            f"There is no initiative {what}.",
+            hint="Link it first with `/okr link <url> KR-n` or `/okr initiative add KR-n \"Title\"`.",
+        )
+    return initiative
+
+
+def _lookup(session: Session, team_id: str, work: WorkRef) -> Initiative | None:
+    query = select(Initiative).where(Initiative.team_id == team_id)
+    if work.initiative is not None:
+        query = query.where(Initiative.number == work.initiative)
+    else:
+        query = query.where(Initiative.url_key == url_key(work.url or "")).order_by(Initiative.number)
+    return session.exec(query).first()
+
+
+def initiative_by_url(session: Session, team_id: str, url: str) -> Initiative | None:
+    return _lookup(session, team_id, WorkRef(url=url))
+
+
+def create_initiative(
+    session: Session,
+    actor: Actor,
+    *,
+    kr_number: int,
+    title: str,
+    owner: str | None,
+    url: str | None = None,
+    weight: float | None = None,
+) -> WorkOutcome:
+    kr = get_kr(session, actor, kr_number)
+    _require_kr_active(session, kr)
+    if url is not None and not is_url(url):
+        raise Invalid(f"“{url}” is not a link.", hint="Links start with https://", field="url")
+    initiative = _new_initiative(session, actor, title=clean_title(title), owner=owner, url=url)
+    outcome = _link(session, actor, initiative, kr, validate_weight(weight), action="link")
+    outcome.created = True
+    return outcome
+
+
+def _new_initiative(session: Session, actor: Actor, *, title: str, owner: str | None, url: str | None) -> Initiative:
+    initiative = Initiative(
+        team_id=actor.team_id,
+        number=allocate_number(session, actor.team_id, Kind.INITIATIVE),
+        title=title,
+        owner=owner,
+        url=url,
+        url_key=url_key(url) if url else None,
+        created_at=actor.now,
+        updated_at=actor.now,
+    )
+    session.add(initiative)
+    session.flush()
+    return initiative
+
+
+def link(session: Session, actor: Actor, work: WorkRef, kr_number: int, weight: float | None = None) -> WorkOutcome:
+    """Link an initiative to a KR; a URL seen for the first time becomes a new initiative."""
+    kr = get_kr(session, actor, kr_number)
+    _require_kr_active(session, kr)
+    weight = validate_weight(weight)
+    initiative = _lookup(session, actor.team_id, work)
+    created = False
+    if initiative is None:
+        if work.url is None:
+            find_initiative(session, actor, work)  # raises NotFound with the hint
+        initiative = _new_initiative(session, actor, title=title_from_url(work.url), owner=actor.user_id, url=work.url)
+        created = True
+    existing = _link_row(session, initiative.id, kr.id)
+    if existing is not None:
+        if existing.weight == weight:
+            return WorkOutcome(initiative=initiative, changed=False, kr=kr)
+        return _reweight(session, actor, initiative, kr, existing, weight)
+    outcome = _link(session, actor, initiative, kr, weight, action="link")
+    outcome.created = created
+    return outcome
+
+
+def _link_row(session: Session, initiative_pk: int, kr_pk: int) -> KrLink | None:
+    return session.exec(select(KrLink).where(KrLink.initiative_id == initiative_pk, KrLink.kr_id == kr_pk)).first()
+
+
+def _link(session: Session, actor: Actor, initiative: Initiative, kr: KeyResult, weight: float, *, action: str) -> WorkOutcome:
+    before = progress_map(session, [kr])
+    session.add(KrLink(team_id=actor.team_id, initiative_id=initiative.id, kr_id=kr.id, weight=weight, created_at=actor.now))
+    session.flush()
+    summary = f"{initiative_id(initiative.number)} linked to {kr_id(kr.number)}" + (f" (weight {weight:g})" if weight != 1 else "")
+    change, moves = record_change(session, actor, action, initiative, [kr], before, summary, snapshot={"link": {"kr": kr.id}})
+    return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves, kr=kr)
+
+
+def _reweight(session: Session, actor: Actor, initiative: Initiative, kr: KeyResult, row: KrLink, weight: float) -> WorkOutcome:
+    before = progress_map(session, [kr])
+    old = row.weight
+    row.weight = weight
+    session.flush()
+    summary = f"{initiative_id(initiative.number)} now weighs {weight:g} on {kr_id(kr.number)} (was {old:g})"
+    change, moves = record_change(session, actor, "link", initiative, [kr], before, summary, snapshot={"weight": {"kr": kr.id, "was": old}})
+    return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves, kr=kr)
+
+
+def unlink(session: Session, actor: Actor, work: WorkRef, kr_number: int) -> WorkOutcome:
+    kr = get_kr(session, actor, kr_number)
+    initiative = find_initiative(session, actor, work)
+    row = _link_row(session, initiative.id, kr.id)
+    if row is None:
+        raise Invalid(
+            f"{initiative_id(initiative.number)} is not linked to {kr_id(kr.number)}.",
+            hint=f"See what is linked with `/okr status {kr_id(kr.number)}`.",
+        )
+    before = progress_map(session, [kr])
+    weight = row.weight
+    session.delete(row)
+    session.flush()
+    summary = f"{initiative_id(initiative.number)} unlinked from {kr_id(kr.number)}"
+    change, moves = record_change(
+        session, actor, "unlink", initiative, [kr], before, summary, snapshot={"unlink": {"kr": kr.id, "weight": weight}}
+    )
+    return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves, kr=kr)
+
+
+def mark_done(session: Session, actor: Actor, work: WorkRef) -> WorkOutcome:
+    return set_status(session, actor, find_initiative(session, actor, work), DONE)
+
+
+def reopen(session: Session, actor: Actor, work: WorkRef) -> WorkOutcome:
+    return set_status(session, actor, find_initiative(session, actor, work), TODO)
+
+
+def set_status(session: Session, actor: Actor, initiative: Initiative, status: str) -> WorkOutcome:
+    """Move an initiative to done or back; its milestone KRs move with it, all in one transaction.
+
+    Marking done what is already done changes nothing, so a command, a ✅ and a
+    webhook for the same work move its KRs once.
+    """
+    if (initiative.status == DONE) == (status == DONE):
+        return WorkOutcome(initiative=initiative, changed=False)
+    krs = linked_krs(session, initiative.id)
+    before = progress_map(session, krs)
+    snapshot = {
+        "initiative": {"status": initiative.status},
+        "krs": {str(kr.id): {"last_progress_at": _iso(kr.last_progress_at)} for kr in krs},
+    }
+    initiative.status = status
+    initiative.updated_at = actor.now
+    for kr in krs:
+        if kr.metric == Metric.MILESTONE:
+            kr.last_progress_at = actor.now  # done work is data: the KR is no longer "no data"
+            kr.updated_at = actor.now
+    session.flush()
+    action = "done" if status == DONE else "reopen"
+    verb = "done" if status == DONE else "reopened"
+    summary = f"{initiative_id(initiative.number)} “{initiative.title}” {verb}"
+    change, moves = record_change(session, actor, action, initiative, krs, before, summary, snapshot=snapshot)
+    return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves)
+
+
+def linked_krs(session: Session, initiative_pk: int) -> list[KeyResult]:
+    return list(
+        session.exec(
+            select(KeyResult)
+            .join(KrLink, KrLink.kr_id == KeyResult.id)
+            .where(KrLink.initiative_id == initiative_pk)
+            .order_by(KeyResult.number)
+        ).all()
+    )
+
+
+def progress_map(session: Session, krs: list[KeyResult]) -> dict[int, float]:
+    milestone_ids = [kr.id for kr in krs if kr.metric == Metric.MILESTONE]
+    linked = linked_work(session, milestone_ids)
+    return {kr.id: kr_progress(kr_state(kr, linked.get(kr.id, ()))) for kr in krs}
+
+
+def record_change(
+    session: Session,
+    actor: Actor,
+    action: str,
+    initiative: Initiative | None,
+    krs: list[KeyResult],
+    before: dict[int, float],
+    summary: str,
+    *,
+    snapshot: dict,
+    reverts: Change | None = None,
+) -> tuple[Change, list[KrMove]]:
+    after = progress_map(session, krs)
+    change = Change(
+        team_id=actor.team_id,
+        at=actor.now,
+        actor=actor.user_id,
+        action=action,
+        source=actor.source,
+        initiative_id=initiative.id if initiative else None,
+        summary=summary,
+        snapshot=snapshot,
+        reverts_id=reverts.id if reverts else None,
+    )
+    session.add(change)
+    session.flush()
+    moves = []
+    for kr in krs:
+        session.add(ChangeKr(change_id=change.id, kr_id=kr.id, before=before[kr.id], after=after[kr.id]))
+        if before[kr.id] != after[kr.id]:
+            moves.append(KrMove(kr.id, kr.number, kr.title, kr.objective_id, before[kr.id], after[kr.id]))
+    session.flush()
+    return change, moves
+
+
+def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change, list[KrMove]]:
+    initiative = session.get(Initiative, change.initiative_id)
+    if initiative is None:
+        raise NotFound("The initiative of that change no longer exists.")
+    changed_to = DONE if change.action == "done" else TODO
+    if (initiative.status == DONE) != (changed_to == DONE):
+        raise Invalid(
+            f"{initiative_id(initiative.number)} changed again since; nothing was undone.",
+            hint=f"Use `/okr {'reopen' if initiative.status == DONE else 'done'} {initiative_id(initiative.number)}`.",
+        )
+    krs = linked_krs(session, initiative.id)
+    before = progress_map(session, krs)
+    previous = change.snapshot.get("krs", {})
+    snapshot = {
+        "initiative": {"status": initiative.status},
+        "krs": {str(kr.id): {"last_progress_at": _iso(kr.last_progress_at)} for kr in krs},
+    }
+    initiative.status = change.snapshot["initiative"]["status"]
+    initiative.updated_at = actor.now
+    for kr in krs:
+        if str(kr.id) in previous:
+            kr.last_progress_at = _parse_iso(previous[str(kr.id)]["last_progress_at"])
+    change.undone_at = actor.now
+    session.flush()
+    summary = f"Undid: {change.summary}"
+    return record_change(session, actor, "undo", initiative, krs, before, summary, snapshot=snapshot, reverts=change)
+
+
+def objective_of(session: Session, kr: KeyResult) -> Objective:
+    return session.get(Objective, kr.objective_id)
+
+
+def _require_kr_active(session: Session, kr: KeyResult) -> None:
+    if kr.status != "active":
+        raise Invalid(f"{kr_id(kr.number)} is archived.", hint="Link work to an active KR; see `/okr status`.")
+    require_active(objective_of(session, kr))
+
+
+def initiatives_of_krs(session: Session, kr_ids: list[int]) -> dict[int, list[tuple[Initiative, float]]]:
+    """Linked initiatives (with link weights) per KR, in one query."""
+    found: dict[int, list[tuple[Initiative, float]]] = {}
+    if not kr_ids:
+        return found
+    rows = session.exec(
+        select(KrLink.kr_id, KrLink.weight, Initiative)
+        .join(Initiative, Initiative.id == KrLink.initiative_id)
+        .where(col(KrLink.kr_id).in_(kr_ids))
+        .order_by(Initiative.number)
+    ).all()
+    for kr_pk, weight, initiative in rows:
+        found.setdefault(kr_pk, []).append((initiative, weight))
+    return found
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

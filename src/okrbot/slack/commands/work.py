@@ -1,0 +1,155 @@
+"""Handlers for work and check-ins: initiative add, link, unlink, done, reopen, checkin.
+
+The announcement helpers here are shared by every surface that moves work
+(commands, buttons, ✅ reactions, webhooks, review replies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+
+from okrbot.domain import commands as cmd
+from okrbot.domain.formatting import format_value
+from okrbot.domain.ids import initiative_id, kr_id
+from okrbot.domain.progress import format_percent
+from okrbot.services import checkins, work
+from okrbot.services.work import KrMove, WorkOutcome
+from okrbot.slack.commands.context import CommandContext
+from okrbot.slack.mrkdwn import escape
+from okrbot.slack.reply import Reply
+from okrbot.slack.views.messages import initiative_card, initiative_card_text, moves_text, progress_announcement
+from okrbot.store.models import Initiative, KeyResult, Objective
+
+
+def initiative_add(ctx: CommandContext, command: cmd.InitiativeAdd) -> Reply:
+    outcome = work.create_initiative(
+        ctx.session,
+        ctx.actor,
+        kr_number=command.kr,
+        title=command.title,
+        owner=ctx.user_id(command.owner),
+        url=command.url,
+        weight=command.weight,
+    )
+    return _linked_reply(ctx, outcome)
+
+
+def link(ctx: CommandContext, command: cmd.Link) -> Reply:
+    outcome = work.link(ctx.session, ctx.actor, command.work, command.kr, command.weight)
+    if not outcome.changed:
+        ident = initiative_id(outcome.initiative.number)
+        return Reply.say(f"{ident} is already linked to {kr_id(command.kr)} with that weight; nothing changed.")
+    return _linked_reply(ctx, outcome)
+
+
+def _linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
+    """Post the initiative card (with Mark done) where its team will see it, and confirm."""
+    initiative, kr = outcome.initiative, outcome.kr
+    objective = ctx.session.get(Objective, kr.objective_id)
+    channel = _team_channel(objective) or ctx.actor.channel_id
+    if channel:
+        post_initiative_card(ctx, initiative, channel)
+    verb = "Created and linked" if outcome.created else "Linked"
+    moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
+    where = f" Posted it in <#{channel}> with a Mark done button." if channel and channel != ctx.actor.channel_id else ""
+    return Reply.say(
+        f"{verb} *{initiative_id(initiative.number)}* {escape(initiative.title)} to *{kr_id(kr.number)}*.{where}{moved}"
+    )
+
+
+def post_initiative_card(ctx: CommandContext, initiative: Initiative, channel: str) -> None:
+    krs = _kr_titles(ctx, initiative)
+    ctx.post(
+        channel,
+        initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs),
+        initiative_card_text(initiative.number, initiative.title),
+        kind="initiative",
+        initiative_id=initiative.id,
+    )
+
+
+def _kr_titles(ctx: CommandContext, initiative: Initiative) -> list[tuple[int, str]]:
+    return [(kr.number, kr.title) for kr in work.linked_krs(ctx.session, initiative.id)]
+
+
+def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
+    outcome = work.unlink(ctx.session, ctx.actor, command.work, command.kr)
+    moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
+    return Reply.say(f"Unlinked *{initiative_id(outcome.initiative.number)}* from *{kr_id(command.kr)}*.{moved}")
+
+
+def done(ctx: CommandContext, command: cmd.Done) -> Reply:
+    return work_status_reply(ctx, work.mark_done(ctx.session, ctx.actor, command.work))
+
+
+def reopen(ctx: CommandContext, command: cmd.Reopen) -> Reply:
+    return work_status_reply(ctx, work.reopen(ctx.session, ctx.actor, command.work))
+
+
+def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
+    """Confirm a done/reopen and announce the moves in each affected team channel."""
+    initiative = outcome.initiative
+    ident = initiative_id(initiative.number)
+    if not outcome.changed:
+        state = "done" if initiative.status == work.DONE else "open"
+        return Reply.say(f"*{ident}* is already {state}; nothing changed.")
+    verb = "marked done" if initiative.status == work.DONE else "reopened"
+    because = f"*{ident}* {escape(initiative.title)} was {verb}"
+    announced = announce_moves(ctx, outcome.moves, because, outcome.change.id)
+    if not outcome.moves:
+        return Reply.say(f"{because}. It feeds no milestone KR, so no progress moved.")
+    where = ", ".join(f"<#{channel}>" for channel in announced if channel != ctx.actor.channel_id)
+    return Reply.say(f"{because}.\n{moves_text(outcome.moves)}" + (f"\nAnnounced in {where}." if where else ""))
+
+
+def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:
+    """Post one message per team channel whose KRs moved; returns the channels."""
+    if not moves:
+        return []
+    objectives = _objectives(ctx, {move.objective_id for move in moves})
+    by_channel: dict[str, list[KrMove]] = {}
+    for move in moves:
+        objective = objectives[move.objective_id]
+        if objective.private:
+            continue  # private OKRs are never shown in channels
+        channel = _team_channel(objective) or ctx.actor.channel_id
+        if channel:
+            by_channel.setdefault(channel, []).append(move)
+    for channel, channel_moves in by_channel.items():
+        blocks = progress_announcement(channel_moves, because, ctx.actor.user_id, change_id)
+        ctx.post(channel, blocks, f"Progress moved: {_plain_moves(channel_moves)}", kind="progress")
+    return list(by_channel)
+
+
+def _objectives(ctx: CommandContext, ids: set[int]) -> dict[int, Objective]:
+    rows = ctx.session.exec(select(Objective).where(col(Objective.id).in_(list(ids)))).all()
+    return {objective.id: objective for objective in rows}
+
+
+def _team_channel(objective: Objective) -> str | None:
+    return objective.team_channel if not objective.private else None
+
+
+def _plain_moves(moves: Sequence[KrMove]) -> str:
+    return ", ".join(f"{kr_id(move.number)} {format_percent(move.before)} → {format_percent(move.after)}" for move in moves)
+
+
+def checkin(ctx: CommandContext, command: cmd.Checkin) -> Reply:
+    outcome = checkins.record_checkin(
+        ctx.session, ctx.actor, command.kr, command.value, confidence=command.confidence, note=command.note
+    )
+    return checkin_reply(ctx, outcome)
+
+
+def checkin_reply(ctx: CommandContext, outcome: checkins.CheckinOutcome) -> Reply:
+    kr: KeyResult = outcome.kr
+    value = format_value(kr.current, kr.unit, kr.metric)
+    because = f"Check-in on *{kr_id(kr.number)}*: {value}"
+    if outcome.checkin.note:
+        because += f" — “{escape(outcome.checkin.note)}”"
+    announce_moves(ctx, outcome.moves, because, outcome.change.id)
+    moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
+    confidence = f", confidence {kr.confidence}/10" if outcome.checkin.confidence is not None else ""
+    return Reply.say(f"Recorded *{kr_id(kr.number)}* = {value}{confidence}.{moved}")

@@ -1,0 +1,53 @@
+"""Every action, callback and block id the bot sends or handles, in one place.
+
+manifest.yml and the listeners are checked against these in tests.
+"""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    CHECKIN_OPEN = "kr_checkin_open"  # Check in / Update: opens the check-in modal
+    NO_CHANGE = "kr_no_change"  # review DM: nothing moved this cycle
+    MARK_DONE = "initiative_mark_done"
+    REOPEN = "initiative_reopen"
+    LINK_OPEN = "initiative_link_open"  # Link: opens the link modal
+    SERVES_LINK = "serves_link"  # link a request to the KR it serves
+    UNDO = "change_undo"
+    EDIT_OPEN = "edit_open"
+    HOME_REFRESH = "home_refresh"
+    HOME_NEW_OBJECTIVE = "home_new_objective"
+
+
+class Callback(StrEnum):
+    OBJECTIVE_MODAL = "objective_modal"
+    KR_MODAL = "kr_modal"
+    INITIATIVE_MODAL = "initiative_modal"
+    CHECKIN_MODAL = "checkin_modal"
+    LINK_MODAL = "link_modal"
+
+
+class Field(StrEnum):
+    """block_id of each modal input; the action_id inside is "value"."""
+
+    TITLE = "title"
+    OWNER = "owner"
+    TEAM = "team"
+    PERIOD = "period"
+    PARENT = "parent"
+    PRIVATE = "private"
+    DESCRIPTION = "description"
+    METRIC = "metric"
+    START = "start"
+    TARGET = "target"
+    UNIT = "unit"
+    WEIGHT = "weight"
+    VALUE = "value"
+    CONFIDENCE = "confidence"
+    NOTE = "note"
+    URL = "url"
+    KR = "kr"
+    STATUS = "status"
+
+
+INPUT_ACTION = "value"

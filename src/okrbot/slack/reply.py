@@ -1,0 +1,30 @@
+"""What a command answers: blocks for the person, and whether the channel sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+
+@dataclass
+class Reply:
+    text: str  # notification and screen-reader fallback
+    blocks: list[Block] = field(default_factory=list)
+    public: bool = False  # in_channel; ephemeral otherwise (SPEC §3)
+    modal: View | None = None  # open this form instead (needs a trigger_id)
+    error: bool = False
+
+    @classmethod
+    def say(cls, text: str, *, public: bool = False) -> Reply:
+        return cls(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))], public=public)
+
+    @classmethod
+    def problem(cls, text: str) -> Reply:
+        reply = cls.say(f":warning: {text}")
+        reply.error = True
+        return reply
+
+    def block_dicts(self) -> list[dict]:
+        return [block.to_dict() for block in self.blocks]

@@ -1,0 +1,152 @@
+"""Status cards: objectives and KRs with progress bars, health and owners."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from okrbot.domain.commands import Direction, Keep, Metric
+from okrbot.domain.formatting import format_value
+from okrbot.domain.ids import kr_id, objective_id
+from okrbot.domain.progress import Health, format_percent, progress_bar
+from okrbot.services.summaries import KrSummary, ObjectiveSummary
+from okrbot.slack.ids import Action
+from okrbot.slack.mrkdwn import escape, truncate, user
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+
+HEALTH_EMOJI = {
+    Health.ON_TRACK: ":large_green_circle:",
+    Health.AT_RISK: ":large_yellow_circle:",
+    Health.OFF_TRACK: ":red_circle:",
+    Health.NO_DATA: ":white_circle:",
+}
+
+
+def health_label(health: Health) -> str:
+    return f"{HEALTH_EMOJI[health]} {health.value}"
+
+
+def progress_line(progress: float, health: Health) -> str:
+    shown = format_percent(progress) if progress <= 1 else f"{format_percent(progress)} (target passed)"
+    return f"`{progress_bar(progress)}` *{shown}* · {health_label(health)}"
+
+
+def kr_values(kr: KrSummary) -> str:
+    """`35 days → 25 days (from 45 days)` or, for other metrics, what they measure."""
+    if kr.metric is Metric.MILESTONE:
+        return f"{kr.initiatives_done} of {kr.initiatives_total} initiatives done"
+    if kr.metric is Metric.BOOLEAN:
+        return "done" if (kr.current or 0) >= 1 else "not yet"
+    if kr.direction is Direction.MAINTAIN:
+        side = "at or below" if kr.keep is Keep.BELOW else "at or above"
+        return f"{format_value(kr.current, kr.unit, kr.metric)} (keep {side} {format_value(kr.target, kr.unit, kr.metric)})"
+    current = format_value(kr.current, kr.unit, kr.metric)
+    target = format_value(kr.target, kr.unit, kr.metric)
+    start = format_value(kr.start, kr.unit, kr.metric)
+    return f"{current} → {target} (from {start})"
+
+
+def kr_text(kr: KrSummary) -> str:
+    confidence = f" · confidence {kr.confidence}/10" if kr.confidence is not None else ""
+    return truncate(
+        f"*{kr_id(kr.number)}* {escape(kr.title)}\n{kr_values(kr)} · {user(kr.owner)}{confidence}\n"
+        f"{progress_line(kr.progress, kr.health)}",
+        SECTION_LIMIT,
+    )
+
+
+def objective_text(objective: ObjectiveSummary) -> str:
+    where = f" · <#{objective.team_channel}>" if objective.team_channel else ""
+    private = " · :lock: private" if objective.private else ""
+    parent = f" · aligns to {objective_id(objective.parent_number)}" if objective.parent_number else ""
+    return truncate(
+        f"*{objective_id(objective.number)} {escape(objective.title)}*\n"
+        f"{user(objective.owner)}{where}{private}{parent} · {objective.period}\n"
+        f"{progress_line(objective.progress, objective.health)}",
+        SECTION_LIMIT,
+    )
+
+
+def kr_buttons(kr: KrSummary) -> ButtonElement:
+    if kr.metric is Metric.MILESTONE:
+        return ButtonElement(text="Link work", action_id=Action.LINK_OPEN.value, value=kr_id(kr.number))
+    return ButtonElement(text="Check in", action_id=Action.CHECKIN_OPEN.value, value=kr_id(kr.number))
+
+
+def status_blocks(objectives: Sequence[ObjectiveSummary], heading: str, empty_hint: str) -> list[Block]:
+    """Full cards when they fit in one message, compact lines when not, never over Slack's 50 blocks."""
+    header: list[Block] = [HeaderBlock(text=truncate(heading, 150))]
+    if not objectives:
+        return header + [SectionBlock(text=MarkdownTextObject(text=empty_hint))]
+    full = header + [block for objective in objectives for block in _objective_card(objective)]
+    if len(full) <= MAX_BLOCKS:
+        return full
+    return header + _compact(objectives, room=MAX_BLOCKS - len(header))
+
+
+def _objective_card(objective: ObjectiveSummary) -> list[Block]:
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=objective_text(objective)))]
+    for kr in objective.krs:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=kr_text(kr)), accessory=kr_buttons(kr)))
+    if not objective.krs:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"No KRs yet. Add one: `/okr kr add {objective_id(objective.number)} \"Title\" from 0 to 100`"
+                    )
+                ]
+            )
+        )
+    blocks.append(DividerBlock())
+    return blocks
+
+
+def _compact(objectives: Sequence[ObjectiveSummary], room: int) -> list[Block]:
+    """One section per objective with its KRs as lines; the rest summarised."""
+    shown = objectives[: room - 1]
+    blocks: list[Block] = []
+    for objective in shown:
+        lines = [objective_text(objective)]
+        for kr in objective.krs:
+            lines.append(
+                f"• *{kr_id(kr.number)}* {escape(truncate(kr.title, 80))} — {format_percent(kr.progress)} "
+                f"{HEALTH_EMOJI[kr.health]}"
+            )
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_LIMIT))))
+    hidden = len(objectives) - len(shown)
+    note = "Open one with `/okr status O-n`."
+    if hidden:
+        note = f"…and {hidden} more objectives. Narrow it with `/okr status #channel`, `/okr status @user` or `/okr status O-n`."
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    return blocks
+
+
+def kr_detail_blocks(objective: ObjectiveSummary, kr: KrSummary, initiatives: Sequence[tuple[str, str, str]]) -> list[Block]:
+    """One KR with its objective and linked work: (id, title, status) triples."""
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"{kr_id(kr.number)} · {kr.title}", 150)),
+        SectionBlock(text=MarkdownTextObject(text=kr_text(kr)), accessory=kr_buttons(kr)),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Objective: {objective_text(objective).splitlines()[0]}")]),
+    ]
+    if initiatives:
+        lines = [f"{'✅' if status == 'done' else '◻️'} *{ident}* {escape(title)}" for ident, title, status in initiatives]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("*Linked work*\n" + "\n".join(lines), SECTION_LIMIT))))
+    else:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"No linked work yet: `/okr initiative add {kr_id(kr.number)} \"Title\"`")]
+            )
+        )
+    return blocks

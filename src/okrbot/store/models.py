@@ -1,0 +1,262 @@
+"""SQLModel tables. Every row carries `team_id`; every query filters on it.
+
+Short ids (O-n, KR-n, I-n) are the `number` columns, allocated from the
+workspace's counters so they are never reused, even after deletes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from okrbot.store.types import UtcDateTime, utcnow
+
+# Named constraints keep Alembic migrations stable across backends; set before any model.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=UtcDateTime, **kwargs)
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True),
+    )
+
+
+class Workspace(SQLModel, table=True):
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    next_objective: int = 0
+    next_kr: int = 0
+    next_initiative: int = 0
+    review_schedule: str | None = Field(default=None, max_length=200)
+    review_enabled: bool = True
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Objective(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        Index("ix_objective_team_period", "team_id", "period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    number: int
+    title: str = Field(max_length=500)
+    owner: str = Field(max_length=32, index=True)
+    team_channel: str | None = Field(default=None, max_length=32)
+    period: str = Field(max_length=16)
+    parent_id: int | None = _fk("objective.id", nullable=True, ondelete="SET NULL")
+    description: str = Field(default="", max_length=3000)
+    private: bool = False
+    status: str = Field(default="active", max_length=16)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class KeyResult(SQLModel, table=True):
+    __tablename__ = "key_result"
+    __table_args__ = (UniqueConstraint("team_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    number: int
+    objective_id: int = _fk("objective.id")
+    title: str = Field(max_length=500)
+    owner: str = Field(max_length=32, index=True)
+    metric: str = Field(max_length=16)
+    direction: str = Field(max_length=16)
+    keep: str | None = Field(default=None, max_length=8)
+    start: float | None = None
+    target: float | None = None
+    current: float | None = None
+    unit: str | None = Field(default=None, max_length=32)
+    weight: float = 1.0
+    confidence: int | None = None
+    status: str = Field(default="active", max_length=16)
+    # Last check-in or done work: "no data" health and staleness read this.
+    last_progress_at: datetime | None = _when(default=None)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class Initiative(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        Index("ix_initiative_team_url", "team_id", "url_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    number: int
+    title: str = Field(max_length=500)
+    owner: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="todo", max_length=16)
+    url: str | None = Field(default=None, max_length=2000)
+    # The URL normalised for matching webhooks and /okr link <url>.
+    url_key: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class KrLink(SQLModel, table=True):
+    __tablename__ = "kr_link"
+    __table_args__ = (UniqueConstraint("initiative_id", "kr_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    initiative_id: int = _fk("initiative.id")
+    kr_id: int = _fk("key_result.id")
+    weight: float = 1.0
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class CheckIn(SQLModel, table=True):
+    __tablename__ = "checkin"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    kr_id: int = _fk("key_result.id")
+    at: datetime = _when(default_factory=utcnow)
+    value: float | None = None
+    confidence: int | None = None
+    note: str = Field(default="", max_length=3000)
+    author: str = Field(max_length=32)
+    source: str = Field(max_length=16)
+
+
+class Change(SQLModel, table=True):
+    """One audited change (done, reopen, undo, link, unlink, check-in, …).
+
+    `snapshot` holds the exact state before the change so Undo can restore it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32, index=True)
+    at: datetime = _when(default_factory=utcnow)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=16)
+    source: str = Field(default="command", max_length=16)
+    initiative_id: int | None = _fk("initiative.id", nullable=True, ondelete="SET NULL")
+    summary: str = Field(default="", max_length=3000)
+    snapshot: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reverts_id: int | None = _fk("change.id", nullable=True, ondelete="SET NULL")
+    undone_at: datetime | None = _when(default=None)
+
+
+class ChangeKr(SQLModel, table=True):
+    """Which KRs a change moved, from what to what (for /okr history KR-n)."""
+
+    __tablename__ = "change_kr"
+    __table_args__ = (UniqueConstraint("change_id", "kr_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    change_id: int = _fk("change.id")
+    kr_id: int = _fk("key_result.id")
+    before: float | None = None
+    after: float | None = None
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Keys of events and webhook deliveries already applied: retries change nothing."""
+
+    __tablename__ = "processed_event"
+
+    key: str = Field(primary_key=True, max_length=200)
+    team_id: str = Field(max_length=32)
+    at: datetime = _when(default_factory=utcnow)
+
+
+class ReviewCycle(SQLModel, table=True):
+    __tablename__ = "review_cycle"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    key: str = Field(max_length=32)
+    period: str = Field(max_length=16)
+    due_at: datetime = _when()
+    started_at: datetime = _when(default_factory=utcnow)
+    closes_at: datetime = _when()
+    digest_sent_at: datetime | None = _when(default=None)
+
+
+class Nudge(SQLModel, table=True):
+    """A claimed review DM: unique per owner per cycle, claimed before it is sent."""
+
+    __table_args__ = (UniqueConstraint("cycle_id", "owner"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    cycle_id: int = _fk("review_cycle.id")
+    owner: str = Field(max_length=32)
+    status: str = Field(default="claimed", max_length=16)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32, index=True)
+    claimed_at: datetime = _when(default_factory=utcnow)
+    sent_at: datetime | None = _when(default=None)
+    answered_at: datetime | None = _when(default=None)
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = _when(default=None)
+    escalated_at: datetime | None = _when(default=None)
+
+
+class OutboundMessage(SQLModel, table=True):
+    """A message to Slack written in the same transaction as the change it reports,
+    then delivered (and retried) after commit, so nothing acknowledged is lost."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_outbound_message_due", "status", "next_attempt_at"),
+        Index("ix_outbound_message_sent", "team_id", "channel", "sent_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    kind: str = Field(max_length=32)
+    channel: str = Field(max_length=32)
+    # The initiative a message is about: a ✅ on it marks that initiative done.
+    initiative_id: int | None = _fk("initiative.id", nullable=True, ondelete="SET NULL")
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    method: str = Field(default="chat.postMessage", max_length=64)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _when(default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _when(default_factory=utcnow)
+    sent_at: datetime | None = _when(default=None)
+    sent_ts: str | None = Field(default=None, max_length=32)
+
+
+ALL_TABLES = [
+    Workspace,
+    Objective,
+    KeyResult,
+    Initiative,
+    KrLink,
+    CheckIn,
+    Change,
+    ChangeKr,
+    ProcessedEvent,
+    ReviewCycle,
+    Nudge,
+    OutboundMessage,
+]

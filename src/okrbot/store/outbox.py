@@ -1,0 +1,104 @@
+"""The outbox: messages written with the change they report, delivered after commit.
+
+A row is claimed with a lease before sending, so several processes can drain
+the same outbox without sending a message twice, and a process that dies
+mid-send leaves the row to be retried when the lease runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from okrbot.store.models import OutboundMessage
+
+LEASE = timedelta(minutes=2)
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    channel: str,
+    payload: dict,
+    now: datetime,
+    method: str = "chat.postMessage",
+    initiative_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboundMessage:
+    message = OutboundMessage(
+        team_id=team_id,
+        kind=kind,
+        channel=channel,
+        method=method,
+        payload={**payload, "channel": channel},
+        initiative_id=initiative_id,
+        dedupe_key=dedupe_key,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claim_due(session: Session, now: datetime, *, limit: int = 50, ids: Sequence[int] | None = None) -> list[OutboundMessage]:
+    """Lease up to `limit` due messages to this caller; others skip them until the lease ends."""
+    query = select(OutboundMessage.id).where(
+        OutboundMessage.status.in_(("pending", "sending")), OutboundMessage.next_attempt_at <= now
+    )
+    if ids is not None:
+        query = query.where(col(OutboundMessage.id).in_(list(ids)))
+    candidates = session.exec(query.order_by(OutboundMessage.id).limit(limit)).all()
+    claimed = []
+    for message_id in candidates:
+        # Compare-and-set: only one process wins each row.
+        won = session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id == message_id,
+                OutboundMessage.status.in_(("pending", "sending")),
+                OutboundMessage.next_attempt_at <= now,
+            )
+            .values(status="sending", next_attempt_at=now + LEASE, attempts=OutboundMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won:
+            claimed.append(message_id)
+    if not claimed:
+        return []
+    return list(session.exec(select(OutboundMessage).where(col(OutboundMessage.id).in_(claimed)).order_by(OutboundMessage.id)).all())
+
+
+def mark_sent(session: Session, message_id: int, *, ts: str | None, now: datetime) -> None:
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id)
+        .values(status="sent", sent_at=now, sent_ts=ts, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_retry(session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False) -> None:
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id)
+        .values(status="failed" if give_up else "pending", next_attempt_at=retry_at, last_error=error[:500])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def initiative_for_message(session: Session, team_id: str, channel: str, ts: str) -> int | None:
+    """The initiative a posted message is about (for ✅ reactions on it)."""
+    return session.exec(
+        select(OutboundMessage.initiative_id).where(
+            OutboundMessage.team_id == team_id,
+            OutboundMessage.channel == channel,
+            OutboundMessage.sent_ts == ts,
+            col(OutboundMessage.initiative_id).is_not(None),
+        )
+    ).first()

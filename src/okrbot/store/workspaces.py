@@ -1,0 +1,60 @@
+"""Workspaces and their short-id counters."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from okrbot.domain.commands import Kind
+from okrbot.store.models import Workspace
+
+_COUNTERS = {Kind.OBJECTIVE: "next_objective", Kind.KR: "next_kr", Kind.INITIATIVE: "next_initiative"}
+
+
+def ensure_workspace(session: Session, team_id: str) -> Workspace:
+    """The workspace row, created on first use (safe when two processes race)."""
+    found = session.get(Workspace, team_id)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(Workspace(team_id=team_id))
+    except IntegrityError:
+        pass  # another process created it first
+    return session.get(Workspace, team_id)
+
+
+def allocate_number(session: Session, team_id: str, kind: Kind) -> int:
+    """The next never-used number for O-n, KR-n or I-n in this workspace.
+
+    One atomic UPDATE … RETURNING, so concurrent writers never share a number.
+    """
+    ensure_workspace(session, team_id)
+    column = getattr(Workspace, _COUNTERS[kind])
+    result = session.execute(
+        update(Workspace)
+        .where(Workspace.team_id == team_id)
+        .values({column: column + 1})
+        .returning(column)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.scalar_one())
+
+
+def reserve_numbers(session: Session, team_id: str, kind: Kind, at_least: int) -> None:
+    """Make sure future numbers are above `at_least` (after importing kept ids)."""
+    ensure_workspace(session, team_id)
+    column = getattr(Workspace, _COUNTERS[kind])
+    session.execute(
+        update(Workspace)
+        .where(Workspace.team_id == team_id, column < at_least)
+        .values({column: at_least})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def only_workspace(session: Session) -> str | None:
+    """The single workspace in the database, for offline commands; None if zero or several."""
+    team_ids = session.exec(select(Workspace.team_id).limit(2)).all()
+    return team_ids[0] if len(team_ids) == 1 else None
