@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from okrbot.domain.lexicon import CONCEPTS, REQUEST_FILLER, STOPWORDS
+from okrbot.domain.lexicon import CONCEPTS, DIRECTION_WORDS, REQUEST_FILLER, STOPWORDS
 
 # A request longer than this is a document, not a question; reading more
 # only slows the answer down.
@@ -22,7 +22,9 @@ MAX_WORDS = 200
 CONCEPT_PREFIX = "#"
 
 _WORD = re.compile(r"[^\W_]+")
-_CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
+# "500ms" is a number and a unit; "2fa" and "ec2" stay whole.
+_NUMBER_UNIT = re.compile(r"(?<=\d)(?=(?:ms|s|sec|secs|min|mins|h|hrs|kb|mb|gb|tb|x|k|m|pc)\b)")
 _VOWELS = frozenset("aeiouy")
 _BRITISH_ISE = re.compile(r"is(e|ed|es|ing|ation|ations)$")
 
@@ -50,8 +52,8 @@ class Term:
 def words(text: str) -> list[str]:
     """Lower-case words; "NullPointerException" becomes three words."""
     text = unicodedata.normalize("NFKC", text)
-    text = _CAMEL_CASE.sub(" ", text)
-    return _WORD.findall(text.lower())
+    text = _CAMEL_CASE.sub(" ", text).lower()
+    return _WORD.findall(_NUMBER_UNIT.sub(" ", text))
 
 
 def stem(word: str) -> str:
@@ -83,7 +85,7 @@ def _stems(phrase: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in words(phrase))
 
 
-_FILLER_STEMS = frozenset(stem(w) for w in REQUEST_FILLER)
+_FILLER_STEMS = frozenset(stem(w) for w in REQUEST_FILLER | DIRECTION_WORDS)
 
 
 def is_informative(word: str) -> bool:
@@ -114,10 +116,16 @@ class Analyzer:
         raw = words(text)[:MAX_WORDS]
         stems = [stem(w) for w in raw]
         found: list[Term] = []
+        claimed: set[int] = set()
+        # Longest phrase first: "npm audit" is about vulnerabilities, even
+        # though "audit" alone is about compliance.
         for size in range(min(self._longest, len(raw)), 0, -1):
             for start in range(len(raw) - size + 1):
-                concepts = self._phrases.get(tuple(stems[start : start + size]), ())
                 positions = tuple(range(start, start + size))
+                concepts = self._phrases.get(tuple(stems[start : start + size]), ())
+                if not concepts or claimed.intersection(positions):
+                    continue
+                claimed.update(positions)
                 shown = " ".join(raw[start : start + size])
                 found.extend(
                     Term(CONCEPT_PREFIX + c, shown, TermKind.CONCEPT, positions) for c in concepts

@@ -156,7 +156,9 @@ def _read_entry(kr: int | None, body: str) -> _Entry:
 
 
 def _tidy(text: str) -> str:
-    return _EDGE_DASH.sub("", text.strip(" \t,;:")).strip(" \t,;:")
+    """Trim separators around a piece; a piece of bare punctuation ("!") says nothing."""
+    text = _EDGE_DASH.sub("", text.strip(" \t,;").lstrip(":")).strip(" \t,;")  # keep :emoji:
+    return text if re.search(r"\w", text) else ""
 
 
 def _strip_lead(piece: str) -> str:

@@ -118,7 +118,10 @@ USAGE: dict[str, tuple[str, ...]] = {
     ),
     "serves": ("/okr serves <free text>", "serve = serves."),
     "gaps": ("/okr gaps [period]",),
-    "review": ('/okr review now|status|off|schedule "<when>" [tz Area/City]',),
+    "review": (
+        '/okr review now|status|off|schedule "<when>" [tz Area/City]',
+        "The when may also go without quotes, as in: review schedule first Monday 10:00 tz Europe/Paris.",
+    ),
     "edit": ("/okr edit O-n|KR-n|I-n",),
     "archive": ("/okr archive O-n",),
     "history": ("/okr history KR-n",),
@@ -458,8 +461,10 @@ class _Reader:
 
     def expect_ref(self, role: str, *kinds: Kind, also: str = "") -> Ref:
         """An id of one of `kinds`; a wrong kind is named (`O-3` is an objective)."""
-        wanted = " or ".join(f"{_KIND_NAMES[kind][0]} id like {_KIND_NAMES[kind][1]}" for kind in kinds)
-        wanted += also
+        if len(kinds) == 1:
+            wanted = f"{_KIND_NAMES[kinds[0]][0]} id like {_KIND_NAMES[kinds[0]][1]}{also}"
+        else:
+            wanted = "an id like " + ", ".join(_KIND_NAMES[kind][1] for kind in kinds)
         token = self.take()
         if token is None:
             self.fail(f"{role} needs {wanted}.")
@@ -532,26 +537,15 @@ def _read_options(reader: _Reader, options: dict[str, _Option]) -> dict[str, Any
         option = options.get(token.word or "")
         if option is None:
             reader.unexpected(token, options)
+        if option.slot == "measure" and "measure" in found:
+            reader.fail(
+                f"{_code(token.text)} measures the KR a second time;"
+                " use only one of from … to, yes/no, by initiatives or keep above/below."
+            )
         if option.slot in found:
-            reader.fail(f"{_capitalized(_SLOT_NAMES[option.slot])} is given twice (again at {_code(token.text)}).")
+            reader.fail(f"{_code(token.text)} is given twice.")
         found[option.slot] = option.read(reader, token)
     return found
-
-
-def _capitalized(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-_SLOT_NAMES = {
-    "owner": "the owner",
-    "team": "the team",
-    "period": "the period",
-    "parent": "the parent",
-    "private": "private",
-    "url": "the url",
-    "weight": "the weight",
-    "measure": "how the KR is measured",
-}
 
 
 def _user_value(reader: _Reader, key: _Token) -> UserRef:
@@ -903,7 +897,9 @@ def _review(reader: _Reader) -> Review:
     if token is None:
         reader.fail("`review` needs one of now, status, off or schedule.")
     if token.word not in _REVIEW_ACTIONS:
-        reader.unexpected(token, _REVIEW_ACTIONS)
+        close = _closest(token.word, _REVIEW_ACTIONS)
+        hint = f"Did you mean {_code(f'review {close}')}?" if close else None
+        reader.fail(f"`review` needs one of now, status, off or schedule, not {_code(token.shown)}.", hint)
     action = ReviewAction(token.word)
     if action is not ReviewAction.SCHEDULE:
         return Review(action)

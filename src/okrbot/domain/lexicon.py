@@ -40,6 +40,15 @@ REQUEST_FILLER = frozenset(
     """.split()
 )
 
+# Verbs of change that KR titles start with ("Cut ...", "Raise ..."): they say
+# which way a number should move, not what the KR is about.
+DIRECTION_WORDS = frozenset(
+    """
+    achieve bring boost cut cuts decrease double drive grow grows halve hit increase keep lift
+    lower maintain meet raise reach reduce reduces shorten shrink
+    """.split()
+)
+
 # Concept groups: every entry is a word or a phrase in plain form.
 CONCEPTS: dict[str, tuple[str, ...]] = {
     "activation": (
@@ -86,7 +95,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "expansion", "expand", "upsell", "cross-sell", "seat", "seats", "add-on", "addon",
         "net revenue retention", "nrr", "team plan", "enterprise plan", "account growth",
     ),
-    "revenue": ("revenue", "arr", "mrr", "bookings", "acv", "iacv"),
+    "revenue": ("revenue", "arr", "mrr", "acv", "iacv"),
     "availability": (
         "availability", "available", "uptime", "downtime", "outage", "outages", "went down",
         "goes down", "is down", "healthcheck", "healthchecks", "health check", "health checks",
@@ -97,7 +106,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "incident", "incidents", "mttr", "mean time to recovery", "time to recover", "recover",
         "recovery", "recovers", "postmortem", "postmortems", "post-mortem", "post mortem",
         "rollback", "roll back", "rolled back", "rolledback", "runbook", "runbooks", "on-call",
-        "on call", "oncall", "pager", "pagerduty", "paging", "alert", "alerts", "alerting",
+        "on call", "oncall", "pager", "pagerduty", "alert", "alerts", "alerting",
         "outage investigation",
     ),
     "disaster_recovery": (

@@ -34,9 +34,13 @@ class FieldedBm25:
             for field in self._field_weights
         }
         pseudo_counts: list[dict[str, float]] = []
-        document_frequency: Counter[str] = Counter()
+        # A term only in a light field (a shared objective) makes a document
+        # count less towards the term's document frequency.
+        document_frequency: dict[str, float] = {}
+        heaviest = max(self._field_weights.values(), default=1.0)
         for document in documents:
             counts: dict[str, float] = {}
+            presence: dict[str, float] = {}
             for field, weight in self._field_weights.items():
                 terms = document.get(field, ())
                 if not terms:
@@ -44,8 +48,10 @@ class FieldedBm25:
                 norm = 1.0 - b + b * len(terms) / average_length[field]
                 for term, count in Counter(terms).items():
                     counts[term] = counts.get(term, 0.0) + weight * count / norm
+                    presence[term] = max(presence.get(term, 0.0), weight / heaviest)
             pseudo_counts.append(counts)
-            document_frequency.update(counts.keys())
+            for term, share in presence.items():
+                document_frequency[term] = document_frequency.get(term, 0.0) + share
 
         self.idf = {
             term: math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))

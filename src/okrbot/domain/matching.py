@@ -25,21 +25,25 @@ from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
 # Chosen on the tuning half of eval/serves (see serves_eval): the threshold
 # that maximises hit@1 + the share of off-topic requests answered "no KR".
 NO_MATCH_THRESHOLD = 0.30
-BM25_NO_MATCH_THRESHOLD = 0.30
+BM25_NO_MATCH_THRESHOLD = 0.33
 
 # The title says what the KR is; linked work is strong evidence of what serves
 # it; the objective is shared by several KRs, so it only breaks ties.
 FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.8, "objective": 0.3}
-CONCEPT_WEIGHT = 0.6  # a synonym is good evidence, the same word is better
+CONCEPT_WEIGHT = 1.0  # a synonym counts like the word itself; the word also matches itself
 COMPOUND_WEIGHT = 0.8  # "sign up" for "signup"
 FUZZY_WEIGHT = 0.6  # scaled by spelling similarity
 
 # Confidence = strength x coverage^COVERAGE_EXPONENT, where strength saturates
 # as the normalised score grows past STRENGTH_SCALE.
 STRENGTH_SCALE = 1.2
-COVERAGE_EXPONENT = 0.5
+COVERAGE_EXPONENT = 0.3
+
+# A word no KR uses still counts against coverage, as much as a rare word.
+UNKNOWN_WORD_MASS = 1.0
 
 MAX_REASON_TERMS = 4
+SHORTLIST = 20
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,10 @@ class Matcher:
                 }
             )
             shown: dict[str, str] = {}
-            for term in [*title, *(t for ts in per_initiative for t in ts), *objective]:
-                shown.setdefault(term.key, term.shown)
+            for terms in (title, *per_initiative, objective):
+                # Within one field, the shortest wording of a concept reads best.
+                for term in sorted(terms, key=lambda t: len(t.shown)):
+                    shown.setdefault(term.key, term.shown)
             explained.append(
                 _KrTerms(shown, tuple(frozenset(t.key for t in ts) for ts in per_initiative))
             )
@@ -114,13 +120,21 @@ class Matcher:
             return []
         weights = {key: term.weight for key, term in query.items()}
         scores = self._index.scores(weights)
-        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
-        matches = []
-        for position, raw in best:
-            confidence = self._confidence(raw, self._coverage(position, query, mass))
-            if confidence >= self.threshold:
-                matches.append(self._explain(position, confidence, query))
-        return matches
+        # Re-rank the strongest few by confidence: a KR that explains the
+        # whole request beats one that shares a single rare word.
+        shortlist = heapq.nlargest(SHORTLIST, scores.items(), key=lambda item: (item[1], -item[0]))
+        ranked = sorted(
+            (
+                (round(self._confidence(raw, self._coverage(position, query, mass)), 3), -position)
+                for position, raw in shortlist
+            ),
+            reverse=True,
+        )
+        return [
+            self._explain(-negative, confidence, query)
+            for confidence, negative in ranked[:limit]
+            if confidence >= self.threshold
+        ]
 
     def _query(self, text: str) -> tuple[dict[str, _QueryTerm], dict[int, float]]:
         """Weighted query terms, and the information mass of each informative word."""
@@ -141,18 +155,30 @@ class Matcher:
         for term in terms:
             if term.kind is TermKind.WORD and term.key not in self._index.idf:
                 self._add_fuzzy(term, add)
-        mass = {
-            term.positions[0]: self._index.idf.get(term.key, self._index.unseen_idf)
-            for term in terms
-            if term.kind is TermKind.WORD
-        }
+        # Each informative word carries its idf (an unknown word the most);
+        # words that only count as part of a phrase ("1:1") share the phrase's.
+        mass: dict[int, float] = {}
+        unknown = UNKNOWN_WORD_MASS * self._index.unseen_idf
+        for term in terms:
+            if term.kind is TermKind.WORD:
+                mass[term.positions[0]] = self._index.idf.get(term.key, unknown)
+        for term in terms:
+            if term.kind is TermKind.CONCEPT:
+                for position in term.positions:
+                    if position not in mass:
+                        mass[position] = self._index.idf.get(term.key, 0.0) / len(term.positions)
         return query, mass
 
     def _add_compounds(self, raw: list[str], add) -> None:
         for i in range(len(raw) - 1):
             joined = stem(raw[i] + raw[i + 1])
-            if joined in self._index.idf and len(joined) > 4:
-                add(joined, COMPOUND_WEIGHT, f"{raw[i]} {raw[i + 1]}", (i, i + 1))
+            if len(joined) <= 4:
+                continue
+            shown, positions = f"{raw[i]} {raw[i + 1]}", (i, i + 1)
+            if joined in self._index.idf:
+                add(joined, COMPOUND_WEIGHT, shown, positions)
+            for concept in self._analyzer.concepts_of(joined):
+                add(CONCEPT_PREFIX + concept, COMPOUND_WEIGHT, shown, positions)
 
     def _add_fuzzy(self, term: Term, add) -> None:
         found = self._fuzzy.closest(term.key)
@@ -183,20 +209,28 @@ class Matcher:
         kr = self._krs[position]
         explained = self._explained[position]
         document = self._index.document_terms[position]
+        # Same words first, then related ones, each by how much it counted;
+        # a request word is explained once.
         contributions = sorted(
-            ((term.weight * document[key], key) for key, term in query.items() if key in document),
-            reverse=True,
+            (
+                (key.startswith(CONCEPT_PREFIX), -query[key].weight * document[key], key)
+                for key in query
+                if key in document
+            )
         )
         described: list[str] = []
         matched_terms: list[str] = []
-        for _, key in contributions:
+        explained_positions: set[int] = set()
+        for _, _, key in contributions:
             own_word = explained.shown[key]
-            if own_word in matched_terms:
+            positions = query[key].positions
+            if own_word in matched_terms or positions <= explained_positions:
                 continue
+            explained_positions |= positions
             matched_terms.append(own_word)
             asked = query[key].shown
             same = stem(asked) == stem(own_word) or asked == own_word
-            described.append(f'"{own_word}"' if same else f'"{own_word}" (as "{asked}")')
+            described.append(f'"{own_word}"' if same else f'"{asked}" (related to "{own_word}")')
             if len(described) == MAX_REASON_TERMS:
                 break
         initiative = self._closest_initiative(position, query)
@@ -207,7 +241,7 @@ class Matcher:
             parts.append(f'like linked work "{initiative}"')
         return Match(
             kr_id=kr.kr_id,
-            score=round(confidence, 3),
+            score=confidence,
             reason="; ".join(parts),
             matched_terms=tuple(matched_terms),
             matched_initiative=initiative,
@@ -249,14 +283,14 @@ class Bm25Matcher:
         best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
         matches = []
         for position, raw in best:
-            confidence = raw / (raw + self.SCORE_SCALE)
+            confidence = round(raw / (raw + self.SCORE_SCALE), 3)
             if confidence < self.threshold:
                 continue
             shared = [w for w in query if w in self._index.document_terms[position]]
             matches.append(
                 Match(
                     kr_id=self._krs[position].kr_id,
-                    score=round(confidence, 3),
+                    score=confidence,
                     reason="matches " + ", ".join(f'"{w}"' for w in shared[:MAX_REASON_TERMS]),
                     matched_terms=tuple(shared),
                     matched_initiative=None,

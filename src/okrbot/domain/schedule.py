@@ -392,9 +392,10 @@ def last_run(schedule: ReviewSchedule, at: datetime, tz: tzinfo) -> datetime | N
 def cycle_key(schedule: ReviewSchedule, run_at: datetime, tz: tzinfo) -> str:
     """A stable id of the cycle containing `run_at`: "2026-11", "2026-W47" or "2026-11-20".
 
-    Monthly kinds: the local month. Weekly: the ISO week. Every N weeks: the
-    local date of the run that opens the N-week block, which for a run is its
-    own date. A cycle holds at most one run, so runs never share a key.
+    A cycle is a span of local days holding exactly one run: monthly kinds, the
+    month; weekly, the ISO week; every N weeks, the N-week block named by its
+    run day (for a run, its own local date). So runs never share a key, and an
+    off-schedule moment (`/okr review now`) gets the key of its period's run.
     """
     _require_aware(run_at)
     local = run_at.astimezone(tz).date()

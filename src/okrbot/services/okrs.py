@@ -241,3 +241,44 @@ def objectives_by_numbers(session: Session, actor: Actor, numbers: list[int]) ->
             .order_by(Objective.number)
         ).all()
     )
+
+
+def update_objective(session: Session, actor: Actor, number: int, new: NewObjective) -> Objective:
+    objective = get_objective(session, actor, number)
+    require_can_edit(actor, objective)
+    require_active(objective)
+    parent_id = get_objective(session, actor, new.parent).id if new.parent is not None else None
+    if parent_id == objective.id:
+        raise Invalid("An objective can't align to itself.", hint="Pick another parent objective, or leave it empty.", field="parent")
+    objective.title = clean_title(new.title)
+    objective.owner = new.owner
+    objective.team_channel = new.team_channel
+    objective.period = period_or_current(new.period, actor)
+    objective.parent_id = parent_id
+    objective.private = new.private
+    objective.description = new.description.strip()
+    objective.updated_at = actor.now
+    session.flush()
+    return objective
+
+
+def update_kr(session: Session, actor: Actor, number: int, new: NewKr) -> KeyResult:
+    """Change a KR's definition; its check-ins and current value are kept."""
+    kr = get_kr(session, actor, number)
+    objective = session.get(Objective, kr.objective_id)
+    require_can_edit(actor, objective, kr)
+    require_active(objective)
+    validate_kr_numbers(new.metric, new.direction, new.start, new.target)
+    if new.weight <= 0:
+        raise Invalid("A KR's weight must be above 0.", field="weight")
+    kr.title = clean_title(new.title)
+    kr.owner = new.owner
+    kr.metric = new.metric.value
+    kr.direction = new.direction.value
+    kr.keep = new.keep.value if new.keep else None
+    kr.start, kr.target = (0.0, 1.0) if new.metric is Metric.BOOLEAN else (new.start, new.target)
+    kr.unit = new.unit
+    kr.weight = new.weight
+    kr.updated_at = actor.now
+    session.flush()
+    return kr

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -38,6 +39,7 @@ class KrSummary:
     progress: float
     health: Health
     has_data: bool
+    last_progress_at: datetime | None
     initiatives_done: int
     initiatives_total: int
 
@@ -132,6 +134,7 @@ def summarise(
                 progress=progress,
                 health=health(progress, expected, has_data),
                 has_data=has_data,
+                last_progress_at=kr.last_progress_at,
                 initiatives_done=sum(1 for item in work if item.done),
                 initiatives_total=len(work),
             )

@@ -117,6 +117,27 @@ def _new_initiative(session: Session, actor: Actor, *, title: str, owner: str | 
     return initiative
 
 
+def update_initiative(
+    session: Session, actor: Actor, number: int, *, title: str, owner: str | None, url: str | None, status: str
+) -> WorkOutcome:
+    """Edit an initiative; a change of status moves its KRs like done/reopen do."""
+    initiative = find_initiative(session, actor, WorkRef(initiative=number))
+    if url is not None and not is_url(url):
+        raise Invalid(f"“{url}” is not a link.", hint="Links start with https://", field="url")
+    if status not in (TODO, IN_PROGRESS, DONE):
+        raise Invalid(f"“{status}” is not a status.", hint="Pick to do, in progress or done.", field="status")
+    initiative.title = clean_title(title)
+    initiative.owner = owner
+    initiative.url = url
+    initiative.url_key = url_key(url) if url else None
+    initiative.updated_at = actor.now
+    if (status == DONE) != (initiative.status == DONE):
+        return set_status(session, actor, initiative, status)
+    initiative.status = status
+    session.flush()
+    return WorkOutcome(initiative=initiative, changed=False)
+
+
 def link(session: Session, actor: Actor, work: WorkRef, kr_number: int, weight: float | None = None) -> WorkOutcome:
     """Link an initiative to a KR; a URL seen for the first time becomes a new initiative."""
     kr = get_kr(session, actor, kr_number)

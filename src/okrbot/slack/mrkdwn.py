@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 
 def escape(text: str) -> str:
     """Escape &, < and > so user text can never become <!channel>, <@U…> or a fake link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
+
+
 def user(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "nobody"
+    """A mention for Slack users; other actors (github:alice, webhook) as plain text."""
+    if not user_id:
+        return "nobody"
+    return f"<@{user_id}>" if _SLACK_USER.match(user_id) else escape(user_id)
 
 
 def channel(channel_id: str | None) -> str:

@@ -83,12 +83,15 @@ def mark_sent(session: Session, message_id: int, *, ts: str | None, now: datetim
     )
 
 
-def mark_retry(session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False) -> None:
+def mark_retry(
+    session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False, refund: bool = False
+) -> None:
+    """Try again at `retry_at`; `refund` when the attempt should not count (Slack said "slow down")."""
+    values: dict = {"status": "failed" if give_up else "pending", "next_attempt_at": retry_at, "last_error": error[:500]}
+    if refund:
+        values["attempts"] = OutboundMessage.attempts - 1
     session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id)
-        .values(status="failed" if give_up else "pending", next_attempt_at=retry_at, last_error=error[:500])
-        .execution_options(synchronize_session=False)
+        update(OutboundMessage).where(OutboundMessage.id == message_id).values(values).execution_options(synchronize_session=False)
     )
 
 
@@ -102,3 +105,15 @@ def initiative_for_message(session: Session, team_id: str, channel: str, ts: str
             col(OutboundMessage.initiative_id).is_not(None),
         )
     ).first()
+
+
+def sent_cards(session: Session, initiative_id: int) -> list[tuple[str, str]]:
+    """(channel, ts) of every card posted about an initiative, to update them in place."""
+    rows = session.exec(
+        select(OutboundMessage.channel, OutboundMessage.sent_ts).where(
+            OutboundMessage.initiative_id == initiative_id,
+            OutboundMessage.kind == "initiative",
+            col(OutboundMessage.sent_ts).is_not(None),
+        )
+    ).all()
+    return [(channel, ts) for channel, ts in rows]

@@ -72,9 +72,15 @@ class CommandContext:
         initiative_id: int | None = None,
         dedupe_key: str | None = None,
         thread_ts: str | None = None,
+        update_ts: str | None = None,
     ) -> None:
-        """Queue a channel message in this transaction; it is delivered after commit."""
-        payload: dict = {"text": text, "blocks": [block.to_dict() for block in blocks], "unfurl_links": False}
+        """Queue a channel message (or, with `update_ts`, an edit of one) in this
+        transaction; it is delivered after commit."""
+        payload: dict = {"text": text, "blocks": [block.to_dict() for block in blocks]}
+        if update_ts:
+            payload["ts"] = update_ts
+        else:
+            payload["unfurl_links"] = False
         if thread_ts:
             payload["thread_ts"] = thread_ts
         message = outbox.enqueue(
@@ -86,5 +92,6 @@ class CommandContext:
             now=self.actor.now,
             initiative_id=initiative_id,
             dedupe_key=dedupe_key,
+            method="chat.update" if update_ts else "chat.postMessage",
         )
         self.queued.append(message.id)

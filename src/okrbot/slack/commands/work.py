@@ -20,6 +20,7 @@ from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply
 from okrbot.slack.views.messages import initiative_card, initiative_card_text, moves_text, progress_announcement
+from okrbot.store import outbox
 from okrbot.store.models import Initiative, KeyResult, Objective
 
 
@@ -33,7 +34,7 @@ def initiative_add(ctx: CommandContext, command: cmd.InitiativeAdd) -> Reply:
         url=command.url,
         weight=command.weight,
     )
-    return _linked_reply(ctx, outcome)
+    return linked_reply(ctx, outcome)
 
 
 def link(ctx: CommandContext, command: cmd.Link) -> Reply:
@@ -41,10 +42,10 @@ def link(ctx: CommandContext, command: cmd.Link) -> Reply:
     if not outcome.changed:
         ident = initiative_id(outcome.initiative.number)
         return Reply.say(f"{ident} is already linked to {kr_id(command.kr)} with that weight; nothing changed.")
-    return _linked_reply(ctx, outcome)
+    return linked_reply(ctx, outcome)
 
 
-def _linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
+def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     """Post the initiative card (with Mark done) where its team will see it, and confirm."""
     initiative, kr = outcome.initiative, outcome.kr
     objective = ctx.session.get(Objective, kr.objective_id)
@@ -88,6 +89,30 @@ def reopen(ctx: CommandContext, command: cmd.Reopen) -> Reply:
     return work_status_reply(ctx, work.reopen(ctx.session, ctx.actor, command.work))
 
 
+def set_work_status(ctx: CommandContext, number: int, status: str) -> Reply:
+    """Done or reopen by initiative number (buttons)."""
+    initiative = work.find_initiative(ctx.session, ctx.actor, cmd.WorkRef(initiative=number))
+    return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
+
+
+def set_status_by_message(ctx: CommandContext, channel: str, ts: str, status: str) -> Reply | None:
+    """A ✅ added to (or removed from) an initiative card; None when the message is not one."""
+    found = outbox.initiative_for_message(ctx.session, ctx.actor.team_id, channel, ts)
+    if found is None:
+        return None
+    initiative = ctx.session.get(Initiative, found)
+    return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
+
+
+def refresh_cards(ctx: CommandContext, initiative: Initiative) -> None:
+    """Show the new status and button on every card already posted about this work."""
+    krs = _kr_titles(ctx, initiative)
+    blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
+    text = initiative_card_text(initiative.number, initiative.title)
+    for channel, ts in outbox.sent_cards(ctx.session, initiative.id):
+        ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)
+
+
 def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     """Confirm a done/reopen and announce the moves in each affected team channel."""
     initiative = outcome.initiative
@@ -95,6 +120,7 @@ def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     if not outcome.changed:
         state = "done" if initiative.status == work.DONE else "open"
         return Reply.say(f"*{ident}* is already {state}; nothing changed.")
+    refresh_cards(ctx, initiative)
     verb = "marked done" if initiative.status == work.DONE else "reopened"
     because = f"*{ident}* {escape(initiative.title)} was {verb}"
     announced = announce_moves(ctx, outcome.moves, because, outcome.change.id)

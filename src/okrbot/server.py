@@ -1,0 +1,97 @@
+"""The HTTP server: POST /slack/events, POST /webhooks/*, GET /healthz (SPEC §8).
+
+Bolt's dispatch is synchronous; it runs in Starlette's thread pool so a slow
+request never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from okrbot.config import Settings
+from okrbot.slack.app import build_bot
+from okrbot.slack.bot import SlackBot
+from okrbot.store.db import Database
+from okrbot.store.migrate import upgrade_to_head
+from okrbot.webhooks import WebhookReceiver
+
+log = logging.getLogger("okrbot")
+
+
+def create_app(settings: Settings, db: Database, bolt: App, bot: SlackBot) -> Starlette:
+    webhooks = WebhookReceiver(settings, bot)
+
+    async def slack_events(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
+        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        return Response(
+            content=bolt_response.body,
+            status_code=bolt_response.status,
+            headers={key: values[0] for key, values in bolt_response.headers.items() if values},
+        )
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(_ping, db)
+        except Exception as error:  # noqa: BLE001 - report, don't crash
+            return JSONResponse({"ok": False, "database": error.__class__.__name__}, status_code=503)
+        return JSONResponse({"ok": True, "database": db.backend})
+
+    async def github(request: Request) -> Response:
+        body = await request.body()
+        status, payload = await run_in_threadpool(webhooks.github, body, dict(request.headers))
+        return JSONResponse(payload, status_code=status)
+
+    async def work(request: Request) -> Response:
+        body = await request.body()
+        status, payload = await run_in_threadpool(webhooks.work, body, dict(request.headers))
+        return JSONResponse(payload, status_code=status)
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/webhooks/github", github, methods=["POST"]),
+            Route("/webhooks/work", work, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+def _ping(db: Database) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def run_server(settings: Settings, *, host: str, port: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    upgrade_to_head(settings.database_url)
+    db = Database(settings.database_url)
+    bolt, bot = build_bot(settings, db)
+    from okrbot.scheduler import start_scheduler
+
+    scheduler = start_scheduler(settings, bot)
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        socket_handler = SocketModeHandler(bolt, settings.slack_app_token)
+        socket_handler.connect()  # events arrive over the WebSocket; HTTP still serves webhooks and /healthz
+        log.info("Socket Mode connected")
+    try:
+        uvicorn.run(create_app(settings, db, bolt, bot), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if socket_handler is not None:
+            socket_handler.close()
+        scheduler.shutdown(wait=False)
+        db.dispose()

@@ -1,0 +1,319 @@
+"""Evaluate "does this serve a KR?" on the labelled set in eval/serves.
+
+    python -m okrbot.serves_eval [eval/serves] [--scale 5000]
+
+Prints hit@1, hit@3, the share of off-topic requests answered "no KR" and
+latency, for the matcher and the plain BM25 baseline, on the whole set and on
+its two halves: "tune" (the half the constants and thresholds were chosen on)
+and "holdout" (never used for choosing anything). With --scale it also builds
+an index of N synthetic KRs and reports build time and query latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from okrbot.domain.matching import Bm25Matcher, KrEvidence, Match, Matcher
+
+DEFAULT_DATA_DIR = Path("eval/serves")
+SPLITS = ("all", "tune", "holdout")
+THRESHOLD_GRID = tuple(i / 100 for i in range(100))
+
+MatcherFactory = Callable[..., Matcher | Bm25Matcher]
+MATCHERS: dict[str, MatcherFactory] = {"Matcher": Matcher, "Bm25Matcher": Bm25Matcher}
+
+
+@dataclass(frozen=True)
+class Request:
+    text: str
+    expected: tuple[str, ...]  # KR ids that serve it; () for "no KR"
+
+    @property
+    def split(self) -> str:
+        # A fixed hash, so the halves never move between runs or machines.
+        return "tune" if zlib.crc32(self.text.encode()) % 2 == 0 else "holdout"
+
+
+@dataclass(frozen=True)
+class Figures:
+    requests: int
+    serving: int
+    off_topic: int
+    hit_at_1: float
+    hit_at_3: float
+    no_kr_share: float  # off-topic requests answered "no KR"
+    p50_ms: float
+    p95_ms: float
+
+
+def load(data_dir: Path | str) -> tuple[list[KrEvidence], list[Request]]:
+    data_dir = Path(data_dir)
+    krs = [
+        KrEvidence(k["id"], k["title"], k["objective"], tuple(k.get("initiatives", ())))
+        for k in json.loads((data_dir / "krs.json").read_text(encoding="utf-8"))
+    ]
+    requests = []
+    for line in (data_dir / "requests.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            requests.append(Request(row["text"], tuple(row["expected"])))
+    return krs, requests
+
+
+def _answers(matcher, requests: Sequence[Request]) -> list[tuple[list[Match], float]]:
+    answered = []
+    for request in requests:
+        started = time.perf_counter()
+        matches = matcher.match(request.text, limit=3)
+        answered.append((matches, (time.perf_counter() - started) * 1000.0))
+    return answered
+
+
+def _figures(
+    requests: Sequence[Request], answers: Sequence[tuple[list[Match], float]], threshold: float
+) -> Figures:
+    hit1 = hit3 = serving = no_kr = off_topic = 0
+    for request, (matches, _) in zip(requests, answers):
+        kept = [m for m in matches if m.score >= threshold]
+        if request.expected:
+            serving += 1
+            hit1 += bool(kept) and kept[0].kr_id in request.expected
+            hit3 += any(m.kr_id in request.expected for m in kept)
+        else:
+            off_topic += 1
+            no_kr += not kept
+    latencies = sorted(ms for _, ms in answers) or [0.0]
+    return Figures(
+        requests=len(requests),
+        serving=serving,
+        off_topic=off_topic,
+        hit_at_1=hit1 / serving if serving else 0.0,
+        hit_at_3=hit3 / serving if serving else 0.0,
+        no_kr_share=no_kr / off_topic if off_topic else 0.0,
+        p50_ms=_percentile(latencies, 50),
+        p95_ms=_percentile(latencies, 95),
+    )
+
+
+def _percentile(sorted_values: Sequence[float], percent: float) -> float:
+    index = min(len(sorted_values) - 1, round(percent / 100 * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def tune_threshold(requests: Sequence[Request], answers) -> float:
+    """The threshold that maximises hit@1 + "no KR" share on these requests (lowest on ties)."""
+    return max(
+        THRESHOLD_GRID,
+        key=lambda t: (
+            (f := _figures(requests, answers, t)).hit_at_1 + f.no_kr_share,
+            -t,
+        ),
+    )
+
+
+def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
+    """Figures for every matcher and split, plus the thresholds in use and re-tuned."""
+    krs, requests = load(data_dir)
+    report: dict = {
+        "krs": len(krs),
+        "objectives": len({kr.objective for kr in krs}),
+        "requests": len(requests),
+        "serving": sum(1 for r in requests if r.expected),
+        "off_topic": sum(1 for r in requests if not r.expected),
+        "matchers": {},
+    }
+    for name, factory in MATCHERS.items():
+        in_use = factory(krs).threshold
+        answers = _answers(factory(krs, threshold=0.0), requests)
+        tune = [i for i, r in enumerate(requests) if r.split == "tune"]
+        tuned = tune_threshold([requests[i] for i in tune], [answers[i] for i in tune])
+        entry = {"threshold": in_use, "tuned_threshold": tuned, "splits": {}}
+        for split in SPLITS:
+            chosen = [i for i, r in enumerate(requests) if split == "all" or r.split == split]
+            entry["splits"][split] = asdict(
+                _figures([requests[i] for i in chosen], [answers[i] for i in chosen], in_use)
+            )
+        timed = _answers(factory(krs), requests)
+        entry["splits"]["all"].update(
+            p50_ms=_percentile(sorted(ms for _, ms in timed), 50),
+            p95_ms=_percentile(sorted(ms for _, ms in timed), 95),
+        )
+        report["matchers"][name] = entry
+    return report
+
+
+def scale_report(data_dir: Path | str, size: int, *, seed: int = 7) -> dict:
+    """Build time and query latency with `size` KRs: the eval KRs plus synthetic ones."""
+    krs, requests = load(data_dir)
+    corpus = synthetic_krs(krs, size, seed=seed)
+    report: dict = {"krs": len(corpus), "queries": len(requests), "matchers": {}}
+    for name, factory in MATCHERS.items():
+        started = time.perf_counter()
+        matcher = factory(corpus)
+        build_s = time.perf_counter() - started
+        latencies = sorted(ms for _, ms in _answers(matcher, requests))
+        report["matchers"][name] = {
+            "build_s": build_s,
+            "p50_ms": _percentile(latencies, 50),
+            "p95_ms": _percentile(latencies, 95),
+            "max_ms": latencies[-1],
+        }
+    return report
+
+
+# Vocabulary for synthetic KRs: metrics by function, where they apply, and
+# the kind of linked work teams write. Varied enough that idf behaves as in a
+# big company's OKR set.
+_METRICS = {
+    "finance": ["gross margin", "days sales outstanding", "invoice processing time",
+                "forecast accuracy", "budget variance", "month-end close time"],
+    "people": ["employee engagement score", "regretted attrition", "training completion",
+               "internal mobility rate", "manager effectiveness score", "referral hires"],
+    "engineering": ["code review turnaround", "unit test coverage", "build success rate",
+                    "mean time to detect", "error budget burn", "escaped defects",
+                    "lead time for changes", "open bug count", "tech debt backlog"],
+    "product": ["feature adoption", "weekly active teams", "search success rate",
+                "dashboard adoption", "report exports", "task completion rate",
+                "time on task", "retention of power users"],
+    "operations": ["on-time delivery", "warehouse pick accuracy", "inventory turns",
+                   "order fulfilment time", "shipping cost per order", "return rate"],
+    "marketing": ["marketing qualified leads", "webinar attendance", "email open rate",
+                  "cost per acquisition", "brand awareness", "share of voice",
+                  "event-sourced pipeline", "content downloads"],
+    "partnerships": ["partner-sourced revenue", "certified partners",
+                     "marketplace listings", "co-sell opportunities"],
+    "data": ["data freshness", "pipeline job failures", "query cost", "data quality incidents",
+             "self-serve analytics users"],
+    "sales": ["average deal size", "renewal rate", "pipeline coverage", "quota attainment",
+              "meetings booked", "discount rate"],
+    "support": ["first contact resolution", "ticket backlog age", "tickets per customer",
+                "reopened tickets", "chat wait time"],
+    "design": ["design system adoption", "usability score", "accessibility issues",
+               "design review turnaround"],
+    "security": ["security training completion", "phishing click rate", "patch compliance",
+                 "privileged accounts", "open pen-test findings"],
+    "infrastructure": ["cloud spend", "p99 latency", "error rate", "deploy lead time",
+                       "storage cost", "queue backlog"],
+    "mobile": ["crash-free users", "app size", "app store reviews", "push opt-in rate",
+               "offline sync failures"],
+    "legal": ["contract turnaround", "policy acknowledgements", "open legal requests"],
+    "sustainability": ["carbon footprint", "office energy use", "supplier emissions"],
+}
+_SCOPES = ["for enterprise accounts", "in EMEA", "in North America", "in APAC", "on iOS",
+           "on Android", "for the self-serve plan", "in the Payments product",
+           "for the data platform", "for SMB customers", "for the web app", "in the mobile SDK",
+           "for new markets", "across all regions", "for the API", "in the admin console",
+           "for the reporting suite", "for the marketplace", "in the billing service", ""]
+_VERBS = ["Raise", "Lift", "Increase", "Reduce", "Cut", "Lower", "Improve", "Grow", "Double",
+          "Halve"]
+_OBJECTIVES = ["Delight our largest customers", "Run a lean, predictable business",
+               "Build the best place to work", "Make quality everyone's job",
+               "Win the mid-market", "Earn trust with every release",
+               "Make data a habit", "Scale operations without scaling headcount",
+               "Grow through partners", "Be the easiest product to adopt",
+               "Protect the company", "Ship faster with confidence",
+               "Reach net zero sooner", "Turn support into a growth engine"]
+_INITIATIVES = ["Migrate {thing} to the new platform", "Launch {thing} beta",
+                "Run customer interviews about {thing}", "Automate {thing}",
+                "Redesign {thing}", "Write a playbook for {thing}", "Instrument {thing}",
+                "Hire a lead for {thing}", "Pilot {thing} with three customers",
+                "Retire the legacy {thing}"]
+_THINGS = ["the reporting pipeline", "invoice approvals", "the partner portal",
+           "quarterly planning", "the onboarding emails", "search ranking", "the design system",
+           "access reviews", "the warehouse scanner app", "usage-based pricing",
+           "the data catalogue", "the renewal workflow", "chat support", "the iOS widget",
+           "regional pricing", "the status page", "expense reports", "carbon reporting"]
+
+
+def synthetic_krs(real: Sequence[KrEvidence], size: int, *, seed: int = 7) -> list[KrEvidence]:
+    """`size` KRs: the real ones first, then generated ones with varied titles and work."""
+    rng = random.Random(seed)
+    krs = list(real)
+    number = 1000
+    while len(krs) < size:
+        number += 1
+        function = rng.choice(sorted(_METRICS))
+        metric = rng.choice(_METRICS[function])
+        scope = rng.choice(_SCOPES)
+        low = rng.randint(5, 70)
+        shape = rng.random()
+        if shape < 0.5:
+            title = f"{rng.choice(_VERBS)} {metric} {scope} from {low}% to {low + rng.randint(5, 25)}%"
+        elif shape < 0.8:
+            title = f"{rng.choice(_VERBS)} {metric} {scope} by {rng.randint(10, 50)}%"
+        else:
+            title = f"Keep {metric} {scope} under {rng.randint(2, 500)}"
+        objective = f"{function.title()}: {rng.choice(_OBJECTIVES)}"
+        initiatives = tuple(
+            rng.choice(_INITIATIVES).format(thing=rng.choice(_THINGS))
+            for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
+        )
+        krs.append(KrEvidence(f"KR-{number}", " ".join(title.split()), objective, initiatives))
+    return krs
+
+
+def _table(report: dict) -> str:
+    lines = [
+        f"eval/serves: {report['krs']} KRs in {report['objectives']} objectives; "
+        f"{report['requests']} requests ({report['serving']} serve a KR, "
+        f"{report['off_topic']} serve none)",
+        "",
+        f"{'matcher':<12} {'split':<8} {'n':>4} {'hit@1':>6} {'hit@3':>6} "
+        f"{'none->no KR':>12} {'p50 ms':>7} {'p95 ms':>7}",
+    ]
+    for name, entry in report["matchers"].items():
+        for split in SPLITS:
+            f = entry["splits"][split]
+            latency = f"{f['p50_ms']:>7.2f} {f['p95_ms']:>7.2f}" if split == "all" else ""
+            lines.append(
+                f"{name:<12} {split:<8} {f['requests']:>4} {f['hit_at_1']:>6.3f} "
+                f"{f['hit_at_3']:>6.3f} {f['no_kr_share']:>12.3f} {latency}"
+            )
+    lines.append("")
+    for name, entry in report["matchers"].items():
+        lines.append(
+            f"{name}: threshold in use {entry['threshold']:.2f}; re-tuned on the tune half "
+            f"(max hit@1 + none share): {entry['tuned_threshold']:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _scale_table(report: dict) -> str:
+    lines = [f"scale: {report['krs']} KRs, {report['queries']} queries each"]
+    for name, m in report["matchers"].items():
+        lines.append(
+            f"{name:<12} build {m['build_s']:.2f} s   query p50 {m['p50_ms']:.2f} ms   "
+            f"p95 {m['p95_ms']:.2f} ms   max {m['max_ms']:.2f} ms"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="okrbot.serves_eval", description=__doc__.split("\n")[0])
+    parser.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA_DIR))
+    parser.add_argument("--scale", type=int, metavar="N", help="also time an index of N KRs")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    report = evaluate(args.data_dir)
+    if args.scale:
+        report["scale"] = scale_report(args.data_dir, args.scale)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(_table(report))
+        if args.scale:
+            print()
+            print(_scale_table(report["scale"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

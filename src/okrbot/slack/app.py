@@ -1,0 +1,41 @@
+"""The bolt app: one WebClient pointed at SLACK_API_URL, and every listener registered."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from okrbot.config import Settings
+from okrbot.slack.bot import SlackBot
+from okrbot.slack.errors import reference_id
+from okrbot.slack.listeners import actions, commands, events, views
+from okrbot.store.db import Database
+
+log = logging.getLogger("okrbot")
+
+
+def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret or None,
+        # Socket Mode has no signatures to check; HTTP mode always verifies them.
+        request_verification_enabled=not settings.socket_mode,
+        token_verification_enabled=True,
+        process_before_response=False,
+        logger=logging.getLogger("okrbot.bolt"),
+    )
+    bot = SlackBot(settings, db, client)
+    for listeners in (commands, events, actions, views):
+        listeners.register(app, bot)
+
+    @app.error
+    def on_unexpected(error: Exception, body: dict) -> BoltResponse:
+        # Listener errors we did not turn into replies: log with a reference the person can quote.
+        ref = reference_id()
+        log.error("unhandled error in a listener (ref %s), type=%s", ref, body.get("type"), exc_info=error)
+        return BoltResponse(status=200, body="")
+
+    return app, bot

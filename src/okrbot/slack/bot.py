@@ -1,0 +1,76 @@
+"""The pieces every listener needs: the command runner, the outbox deliverer, the directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from okrbot.config import Settings
+from okrbot.services.context import Actor
+from okrbot.slack.commands.runner import CommandRunner
+from okrbot.slack.delivery import Deliverer
+from okrbot.slack.directory import Directory
+from okrbot.slack.reply import Reply
+from okrbot.store.db import Database
+from okrbot.store.types import utcnow
+
+log = logging.getLogger("okrbot")
+
+# Handles a DM thread reply if it belongs to it (e.g. a review nudge); True when handled.
+ThreadReplyHandler = Callable[["SlackBot", dict, dict], bool]
+
+
+class SlackBot:
+    def __init__(self, settings: Settings, db: Database, client: WebClient):
+        self.settings = settings
+        self.db = db
+        self.client = client
+        self.runner = CommandRunner(db, settings)
+        self.deliverer = Deliverer(db, client)
+        self.directory = Directory(client, settings)
+        self.thread_reply_handlers: list[ThreadReplyHandler] = []
+
+    def actor(self, team_id: str, user_id: str, channel_id: str | None = None, *, source: str = "command") -> Actor:
+        return Actor(
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            is_admin=self.directory.is_admin(user_id),
+            source=source,
+            tz=self.settings.tz,
+            now=utcnow(),
+        )
+
+    def actor_without_lookup(self, team_id: str, user_id: str, *, source: str) -> Actor:
+        """An actor that is not a Slack user (a webhook): never an admin, no directory lookup."""
+        return Actor(team_id=team_id, user_id=user_id, source=source, tz=self.settings.tz, now=utcnow())
+
+    def deliver(self, ids: Sequence[int]) -> None:
+        """Send what a change queued; if Slack is down the sweeper retries later."""
+        try:
+            self.deliverer.deliver(ids)
+        except Exception:  # noqa: BLE001 - the messages stay queued
+            log.exception("delivery failed; the outbox sweeper will retry")
+
+    def on_thread_reply(self, body: dict, event: dict) -> bool:
+        return any(handler(self, body, event) for handler in self.thread_reply_handlers)
+
+    def post_ephemeral(self, channel: str, user: str, reply: Reply) -> None:
+        """Best effort: an ephemeral note is only useful now, so it is not queued."""
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.block_dicts())
+        except SlackApiError as error:
+            log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
+
+    def confirm(self, actor: Actor, reply: Reply) -> None:
+        """Tell the person what a form or button did: privately where they were, else in a DM."""
+        if actor.channel_id:
+            self.post_ephemeral(actor.channel_id, actor.user_id, reply)
+            return
+        try:
+            self.client.chat_postMessage(channel=actor.user_id, text=reply.text, blocks=reply.block_dicts())
+        except SlackApiError as error:
+            log.warning("confirmation DM failed: %s", error.response.get("error"))

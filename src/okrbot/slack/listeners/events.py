@@ -1,0 +1,88 @@
+"""Events: @mentions, DMs, ✅ reactions on initiative cards, and the App Home tab.
+
+Bolt acks events before these run. Each effect claims the event_id in its
+own transaction, so Slack's retries (X-Slack-Retry-Num) change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltContext
+
+from okrbot.domain.mentions import serves_question, strip_mention
+from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands import home as home_commands
+from okrbot.slack.commands.work import set_status_by_message
+from okrbot.slack.reply import Reply
+
+log = logging.getLogger("okrbot")
+
+DONE_REACTIONS = {"white_check_mark", "heavy_check_mark"}
+
+
+def event_key(body: dict, suffix: str = "") -> str:
+    return f"event:{body.get('event_id') or body['event'].get('event_ts')}{suffix}"
+
+
+def message_text(text: str) -> str:
+    """Mentions and DMs take the same words as /okr, plus the "does … serve a KR?" question."""
+    words = strip_mention(text)
+    request = serves_question(words)
+    return f"serves {request}" if request else (words or "help")
+
+
+def register(app: App, bot: SlackBot) -> None:
+    @app.event("app_mention")
+    def on_mention(body: dict, event: dict) -> None:
+        _answer_message(bot, body, event, thread_ts=event.get("thread_ts") or event["ts"])
+
+    @app.event({"type": "message", "channel_type": "im"})
+    def on_direct_message(body: dict, event: dict) -> None:
+        if event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins and our own messages are not commands
+        if event.get("thread_ts") and bot.on_thread_reply(body, event):
+            return  # a reply to a review nudge, handled by the review module
+        _answer_message(bot, body, event, thread_ts=event.get("thread_ts"))
+
+    @app.event("message")
+    def on_other_message() -> None:
+        """Channel messages are not for the bot; listening keeps bolt from warning."""
+
+    @app.event("reaction_added")
+    def on_reaction_added(body: dict, event: dict) -> None:
+        _reaction(bot, body, event, status="done")
+
+    @app.event("reaction_removed")
+    def on_reaction_removed(body: dict, event: dict) -> None:
+        _reaction(bot, body, event, status="todo")
+
+    @app.event("app_home_opened")
+    def on_home_opened(body: dict, event: dict, context: BoltContext) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        home_commands.publish_home(bot, context.team_id or body.get("team_id"), event["user"])
+
+
+def _answer_message(bot: SlackBot, body: dict, event: dict, *, thread_ts: str | None) -> None:
+    actor = bot.actor(body.get("team_id") or event.get("team"), event["user"], event["channel"])
+    outcome = bot.runner.run_in_thread(
+        message_text(event.get("text", "")), actor, channel=event["channel"], thread_ts=thread_ts, event_key=event_key(body)
+    )
+    bot.deliver(outcome.queued)
+
+
+def _reaction(bot: SlackBot, body: dict, event: dict, *, status: str) -> None:
+    item = event.get("item", {})
+    if event.get("reaction") not in DONE_REACTIONS or item.get("type") != "message":
+        return
+    actor = bot.actor(body.get("team_id"), event["user"], item.get("channel"), source="reaction")
+
+    def body_(ctx) -> Reply:
+        return set_status_by_message(ctx, item["channel"], item["ts"], status) or Reply.say("")
+
+    outcome = bot.runner.in_unit_of_work(actor, body_, event_key=event_key(body))
+    if outcome.reply.error:
+        # A refused ✅ (e.g. no permission) is told to the person, privately.
+        bot.post_ephemeral(item["channel"], event["user"], outcome.reply)
+    bot.deliver(outcome.queued)

@@ -1,0 +1,193 @@
+"""Modal submissions. Problems are answered under the field at fault, before the
+modal closes; a saved change is confirmed where the modal was opened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import ValidationError
+from slack_bolt import Ack, App
+
+from okrbot.domain.commands import Direction, Keep, Kind, Metric, WorkRef
+from okrbot.domain.ids import parse_ref
+from okrbot.domain.urls import is_url
+from okrbot.services import checkins, okrs, work
+from okrbot.services.errors import OkrbotError
+from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands.context import CommandContext
+from okrbot.slack.commands.okrs import objective_created
+from okrbot.slack.commands.work import checkin_reply, linked_reply, work_status_reply
+from okrbot.slack.forms import Form, FormErrors, errors_for
+from okrbot.slack.ids import Callback, Field
+from okrbot.slack.reply import Reply
+from okrbot.slack.views.modals import ModalMeta
+
+KR_KINDS: dict[str, tuple[Metric, Direction, Keep | None]] = {
+    "numeric": (Metric.NUMERIC, Direction.INCREASE, None),
+    "percentage": (Metric.PERCENTAGE, Direction.INCREASE, None),
+    "keep_above": (Metric.NUMERIC, Direction.MAINTAIN, Keep.ABOVE),
+    "keep_below": (Metric.NUMERIC, Direction.MAINTAIN, Keep.BELOW),
+    "boolean": (Metric.BOOLEAN, Direction.INCREASE, None),
+    "milestone": (Metric.MILESTONE, Direction.INCREASE, None),
+}
+
+Submit = Callable[[CommandContext, Form, ModalMeta], Reply]
+
+
+def register(app: App, bot: SlackBot) -> None:
+    def listener(submit: Submit, default_field: Field):
+        def on_submit(ack: Ack, body: dict, view: dict) -> None:
+            _submit(bot, ack, body, view, submit, default_field)
+
+        return on_submit
+
+    app.view(Callback.OBJECTIVE_MODAL.value)(listener(submit_objective, Field.TITLE))
+    app.view(Callback.KR_MODAL.value)(listener(submit_kr, Field.TITLE))
+    app.view(Callback.INITIATIVE_MODAL.value)(listener(submit_initiative, Field.TITLE))
+    app.view(Callback.CHECKIN_MODAL.value)(listener(submit_checkin, Field.VALUE))
+    app.view(Callback.LINK_MODAL.value)(listener(submit_link, Field.URL))
+
+
+def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, default_field: Field) -> None:
+    try:
+        meta = ModalMeta.model_validate_json(view.get("private_metadata") or "{}")
+    except ValidationError:
+        ack(response_action="errors", errors={default_field.value: "This form is out of date. Close it and open it again."})
+        return
+    team_id = (body.get("team") or {}).get("id") or view.get("team_id")
+    actor = bot.actor(team_id, body["user"]["id"], meta.channel, source="modal")
+    form = Form(view)
+    failure: list[dict[str, str]] = []
+
+    def run(ctx: CommandContext) -> Reply:
+        try:
+            return submit(ctx, form, meta)
+        except FormErrors as errors:
+            failure.append(errors.errors)
+            raise
+        except OkrbotError as error:
+            failure.append(errors_for(error, view, default_field))
+            raise
+
+    outcome = bot.runner.in_unit_of_work(actor, run)
+    if failure:
+        ack(response_action="errors", errors=failure[0])
+        return
+    if outcome.reply.error:
+        # Not a problem with a field (e.g. the database is down): keep the form open and say so.
+        ack(response_action="errors", errors={default_field.value: outcome.reply.text.removeprefix(":warning: ")})
+        return
+    ack()
+    bot.confirm(actor, outcome.reply)
+    bot.deliver(outcome.queued)
+
+
+def _objective_fields(form: Form, actor_user: str) -> okrs.NewObjective:
+    title = form.text(Field.TITLE, required=True, label="A title")
+    parent = form.ref(Field.PARENT, Kind.OBJECTIVE, "O-3")
+    new = okrs.NewObjective(
+        title=title or "",
+        owner=form.user(Field.OWNER) or actor_user,
+        team_channel=form.conversation(Field.TEAM),
+        period=form.text(Field.PERIOD),
+        parent=parent,
+        private="private" in form.checked(Field.PRIVATE),
+        description=form.text(Field.DESCRIPTION) or "",
+    )
+    form.raise_if_errors()
+    return new
+
+
+def submit_objective(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    new = _objective_fields(form, ctx.actor.user_id)
+    if meta.number is None:
+        return objective_created(ctx, okrs.create_objective(ctx.session, ctx.actor, new))
+    objective = okrs.update_objective(ctx.session, ctx.actor, meta.number, new)
+    return Reply.say(f"Saved *O-{objective.number}* {objective.title}.")
+
+
+def submit_kr(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    title = form.text(Field.TITLE, required=True, label="A title")
+    kind = form.choice(Field.METRIC) or "numeric"
+    metric, direction, keep = KR_KINDS.get(kind, KR_KINDS["numeric"])
+    start = form.number(Field.START)
+    target = form.number(Field.TARGET)
+    weight = form.number(Field.WEIGHT)
+    if metric in (Metric.NUMERIC, Metric.PERCENTAGE):
+        if target is None and Field.TARGET.value not in form.errors:
+            form.fail(Field.TARGET, "Give the target (or, to keep a level, the level).")
+        if direction is not Direction.MAINTAIN and start is None and Field.START.value not in form.errors:
+            form.fail(Field.START, "Give the value you start from.")
+    form.raise_if_errors()
+    if direction is Direction.INCREASE and metric in (Metric.NUMERIC, Metric.PERCENTAGE) and start > target:
+        direction = Direction.DECREASE
+    unit = "%" if metric is Metric.PERCENTAGE else form.text(Field.UNIT)
+    new = okrs.NewKr(
+        objective=meta.objective,
+        title=title,
+        metric=metric,
+        direction=direction,
+        owner=form.user(Field.OWNER) or ctx.actor.user_id,
+        start=start if direction is not Direction.MAINTAIN else None,
+        target=target,
+        unit=unit,
+        keep=keep,
+        weight=weight if weight is not None else 1.0,
+    )
+    if meta.number is None:
+        objective = okrs.get_objective(ctx.session, ctx.actor, meta.objective)
+        okrs.require_can_edit(ctx.actor, objective)
+        kr = okrs.create_kr(ctx.session, ctx.actor, new)
+        return Reply.say(f"Created *KR-{kr.number}* {kr.title} on O-{meta.objective}.")
+    kr = okrs.update_kr(ctx.session, ctx.actor, meta.number, new)
+    return Reply.say(f"Saved *KR-{kr.number}* {kr.title}.")
+
+
+def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    title = form.text(Field.TITLE, required=True, label="A title")
+    url = form.text(Field.URL)
+    if url is not None and not is_url(url):
+        form.fail(Field.URL, "Links start with https://")
+    owner = form.user(Field.OWNER) or ctx.actor.user_id
+    if meta.number is not None:
+        form.raise_if_errors()
+        status = form.choice(Field.STATUS) or work.TODO
+        outcome = work.update_initiative(ctx.session, ctx.actor, meta.number, title=title, owner=owner, url=url, status=status)
+        if outcome.changed:
+            return work_status_reply(ctx, outcome)
+        return Reply.say(f"Saved *I-{outcome.initiative.number}* {outcome.initiative.title}.")
+    weight = form.number(Field.WEIGHT)
+    form.raise_if_errors()
+    outcome = work.create_initiative(ctx.session, ctx.actor, kr_number=meta.kr, title=title, owner=owner, url=url, weight=weight)
+    return linked_reply(ctx, outcome)
+
+
+def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    choice = form.choice(Field.VALUE)
+    value: float | bool | None = (choice == "yes") if choice in ("yes", "no") else form.number(Field.VALUE, required=True, label="A value")
+    confidence = form.choice(Field.CONFIDENCE)
+    note = form.text(Field.NOTE)
+    form.raise_if_errors()
+    outcome = checkins.record_checkin(
+        ctx.session, ctx.actor, meta.number, value, confidence=int(confidence) if confidence else None, note=note
+    )
+    return checkin_reply(ctx, outcome)
+
+
+def submit_link(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    text = form.text(Field.URL, required=True, label="An initiative id or a link")
+    weight = form.number(Field.WEIGHT)
+    reference = None
+    if text is not None:
+        ref = parse_ref(text)
+        if ref is not None and ref.kind is Kind.INITIATIVE:
+            reference = WorkRef(initiative=ref.number)
+        elif is_url(text):
+            reference = WorkRef(url=text)
+        else:
+            form.fail(Field.URL, f"“{text}” is neither an initiative id like I-12 nor a link.")
+    form.raise_if_errors()
+    outcome = work.link(ctx.session, ctx.actor, reference, meta.kr, weight)
+    if not outcome.changed:
+        return Reply.say(f"I-{outcome.initiative.number} is already linked to KR-{meta.kr}; nothing changed.")
+    return linked_reply(ctx, outcome)

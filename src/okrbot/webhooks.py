@@ -1,0 +1,138 @@
+"""POST /webhooks/github and /webhooks/work: work marked done outside Slack (SPEC §8).
+
+Both are HMAC-signed with OKRBOT_WEBHOOK_SECRET. Unknown work is answered
+202 and ignored; a delivery replayed any number of times moves progress once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+
+from sqlmodel import select
+
+from okrbot.config import Settings
+from okrbot.domain.ids import parse_ref
+from okrbot.domain.commands import Kind
+from okrbot.domain.urls import url_key
+from okrbot.services import work
+from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands.context import CommandContext
+from okrbot.slack.commands.work import work_status_reply
+from okrbot.slack.reply import Reply
+from okrbot.store.models import Initiative
+
+log = logging.getLogger("okrbot.webhooks")
+
+Answer = tuple[int, dict]
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+def github_status(event: str, payload: dict) -> tuple[str | None, str | None]:
+    """(url, new status) for the GitHub events that move work; (None, None) for the rest."""
+    action = payload.get("action")
+    if event == "issues" and action in ("closed", "reopened"):
+        item = payload.get("issue") or {}
+        return item.get("html_url"), work.DONE if action == "closed" else work.TODO
+    if event == "pull_request" and action == "closed" and (payload.get("pull_request") or {}).get("merged"):
+        return payload["pull_request"].get("html_url"), work.DONE
+    if event == "pull_request" and action == "reopened":
+        return (payload.get("pull_request") or {}).get("html_url"), work.TODO
+    return None, None
+
+
+class WebhookReceiver:
+    def __init__(self, settings: Settings, bot: SlackBot):
+        self.settings = settings
+        self.bot = bot
+
+    def _verify(self, body: bytes, header: str | None) -> Answer | None:
+        if not self.settings.webhook_secret:
+            return 404, {"ok": False, "error": "Webhooks are off. Set OKRBOT_WEBHOOK_SECRET to turn them on."}
+        if not signature_ok(self.settings.webhook_secret, body, header):
+            return 401, {"ok": False, "error": "Bad or missing signature."}
+        return None
+
+    def github(self, body: bytes, headers: dict[str, str]) -> Answer:
+        refused = self._verify(body, headers.get("x-hub-signature-256"))
+        if refused:
+            return refused
+        payload = _json(body)
+        if payload is None:
+            return 400, {"ok": False, "error": "The body is not a JSON object."}
+        url, status = github_status(headers.get("x-github-event", ""), payload)
+        if not url:
+            return 202, {"ok": True, "ignored": "event does not move work"}
+        sender = (payload.get("sender") or {}).get("login") or "github"
+        delivery = headers.get("x-github-delivery") or hashlib.sha256(body).hexdigest()
+        return self._apply(url=url, number=None, status=status, actor=f"github:{sender}", key=f"github:{delivery}", team=None)
+
+    def work(self, body: bytes, headers: dict[str, str]) -> Answer:
+        refused = self._verify(body, headers.get("x-okrbot-signature"))
+        if refused:
+            return refused
+        payload = _json(body)
+        if payload is None:
+            return 400, {"ok": False, "error": "The body is not a JSON object."}
+        status = {"done": work.DONE, "todo": work.TODO, "reopened": work.TODO, "open": work.TODO}.get(str(payload.get("status", "done")))
+        if status is None:
+            return 400, {"ok": False, "error": 'status must be "done" or "todo".'}
+        number = None
+        if payload.get("initiative") is not None:
+            ref = parse_ref(str(payload["initiative"]))
+            if ref is None or ref.kind is not Kind.INITIATIVE:
+                return 400, {"ok": False, "error": 'initiative must look like "I-3".'}
+            number = ref.number
+        elif not isinstance(payload.get("url"), str):
+            return 400, {"ok": False, "error": 'Send {"initiative": "I-3"} or {"url": "https://…"} with "status".'}
+        key = f"work:{hashlib.sha256(body).hexdigest()}"
+        team = payload.get("team") if isinstance(payload.get("team"), str) else None
+        return self._apply(url=payload.get("url"), number=number, status=status, actor="webhook", key=key, team=team)
+
+    def _apply(self, *, url: str | None, number: int | None, status: str, actor: str, key: str, team: str | None) -> Answer:
+        targets = self._targets(url, number, team)
+        if not targets:
+            return 202, {"ok": True, "ignored": "no initiative matches"}
+        for team_id, initiative_number in targets:
+            who = self.bot.actor_without_lookup(team_id, actor[:32], source="webhook")
+
+            def apply(ctx: CommandContext, initiative_number: int = initiative_number) -> Reply:
+                initiative = work.find_initiative(ctx.session, ctx.actor, work.WorkRef(initiative=initiative_number))
+                return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
+
+            outcome = self.bot.runner.in_unit_of_work(who, apply, event_key=f"{key}:{team_id}:{initiative_number}")
+            if outcome.reply.error:
+                return 503, {"ok": False, "error": "Not saved; try again."}
+            self.bot.deliver(outcome.queued)
+        return 200, {"ok": True, "initiatives": len(targets)}
+
+    def _targets(self, url: str | None, number: int | None, team: str | None) -> list[tuple[str, int]]:
+        """(team, I-n) of the matching initiatives: by number in one workspace, or by URL."""
+        with self.bot.db.session_scope() as session:
+            query = select(Initiative.team_id, Initiative.number)
+            if number is not None:
+                query = query.where(Initiative.number == number)
+            else:
+                query = query.where(Initiative.url_key == url_key(url or ""))
+            if team:
+                query = query.where(Initiative.team_id == team)
+            rows = session.exec(query.order_by(Initiative.team_id, Initiative.number)).all()
+        if number is not None and not team and len({team_id for team_id, _ in rows}) > 1:
+            return []  # I-3 exists in several workspaces: without "team" it is ambiguous
+        return [(team_id, n) for team_id, n in rows]
+
+
+def _json(body: bytes) -> dict | None:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else None
