@@ -138,8 +138,14 @@ VALID = [
     ('kr add O-1 "Cut lead time" from 45 to 25', numeric(45.0, 25.0)),
     ('kr add o1 "Cut lead time" from 10 to 1,200 users', numeric(10.0, 1200.0, unit="users")),
     ('kr add O-1 "Cut lead time" from -3 to 4.5', numeric(-3.0, 4.5)),
-    ('kr add O-1 "Cut lead time" from 45 to 25 days owner <@U123|ana>', numeric(45.0, 25.0, unit="days", owner=ANA)),
-    ('KR ADD o-1 "Cut lead time" owner @ana from 45 to 25 days', numeric(45.0, 25.0, unit="days", owner=UserRef(name="ana"))),
+    (
+        'kr add O-1 "Cut lead time" from 45 to 25 days owner <@U123|ana>',
+        numeric(45.0, 25.0, unit="days", owner=ANA),
+    ),
+    (
+        'KR ADD o-1 "Cut lead time" owner @ana from 45 to 25 days',
+        numeric(45.0, 25.0, unit="days", owner=UserRef(name="ana")),
+    ),
     ('kr add O-1 "Cut lead time" from 100 to 250 $ weight 2', numeric(100.0, 250.0, unit="$", weight=2.0)),
     ('kr add O-1 "Cut lead time" from 20 to 40 %', numeric(20.0, 40.0, unit="%")),
     ('kr add O-1 "Cut lead time" from 20% to 40%', numeric(20.0, 40.0, unit="%")),
@@ -148,7 +154,10 @@ VALID = [
     ('kr add O-1 "Cut lead time" from 1 to 2 "page views"', numeric(1.0, 2.0, unit="page views")),
     ('kr add O-1 "Uptime" keep above 99.9 %', maintain(Keep.ABOVE, 99.9, unit="%")),
     ('kr add O-1 "Uptime" keep above 99.9%', maintain(Keep.ABOVE, 99.9, unit="%")),
-    ('kr add O-1 "Uptime" keep below 200 ms owner @ana', maintain(Keep.BELOW, 200.0, unit="ms", owner=UserRef(name="ana"))),
+    (
+        'kr add O-1 "Uptime" keep below 200 ms owner @ana',
+        maintain(Keep.BELOW, 200.0, unit="ms", owner=UserRef(name="ana")),
+    ),
     ('kr add O-1 "Uptime" KEEP BELOW 3', maintain(Keep.BELOW, 3.0)),
     ('kr add O-2 "SOC 2 report" yes/no', boolean()),
     ('kr add O-2 "SOC 2 report" yes/no owner <@U123|ana>', boolean(owner=ANA)),
@@ -174,7 +183,7 @@ VALID = [
     ("unlink I-5 KR-3", Unlink(WorkRef(initiative=5), 3)),
     ("unlink <https://x.y/1|label> kr3", Unlink(WorkRef(url="https://x.y/1"), 3)),
     ("done I-5", Done(WorkRef(initiative=5))),
-    ("done <https://github.com/acme/app/pull/9>", Done(WorkRef(url="https://github.com/acme/app/pull/9"))),
+    ("done <https://github.com/acme/app/pull/9|#9>", Done(WorkRef(url="https://github.com/acme/app/pull/9"))),
     ("reopen i-5", Reopen(WorkRef(initiative=5))),
     ("reopen https://x.y/1", Reopen(WorkRef(url="https://x.y/1"))),
     # checkin
@@ -398,7 +407,7 @@ def test_every_help_topic_is_a_command_word() -> None:
 # --- never anything but CommandError ------------------------------------------------
 
 SAMPLES = [text for text, _ in VALID if text.strip()] + [text for text, *_ in BAD]
-TRICKY = list("\"'“”‘’„‚<>@#!|&;:/-%,. \t\n\r\x00\x0b\x1c\u2028\u212a") + ["&amp;", "&lt;", "&gt;", "KR-", "O-", "I-"]
+TRICKY = [*"\"'“”‘’„‚<>@#!|&;:/-%,. \t\n\r\x00\x0b\x1c\u2028\u212a", "&amp;", "&lt;", "&gt;", "KR-", "O-", "I-"]
 tricky_text = st.lists(st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=80).map("".join)
 
 

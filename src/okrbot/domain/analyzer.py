@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -34,7 +35,7 @@ class TermKind(Enum):
     CONCEPT = "concept"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Term:
     """One index term found in a text.
 
@@ -56,6 +57,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(_NUMBER_UNIT.sub(" ", text))
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light suffix stripper: -ise as -ize, plurals, -ing, -ed, -ly, -ion after t/s, final e."""
     if len(word) <= 3 or not word.isalpha():
@@ -88,9 +90,9 @@ def _stems(phrase: str) -> tuple[str, ...]:
 _FILLER_STEMS = frozenset(stem(w) for w in REQUEST_FILLER | DIRECTION_WORDS)
 
 
-def is_informative(word: str) -> bool:
+def is_informative(word: str, stemmed: str | None = None) -> bool:
     """False for stopwords, request filler, bare numbers and single letters."""
-    s = stem(word)
+    s = stem(word) if stemmed is None else stemmed
     return not (word in STOPWORDS or s in _FILLER_STEMS or s.isdigit() or len(s) < 2)
 
 
@@ -105,7 +107,11 @@ class Analyzer:
                 if key:
                     phrases.setdefault(key, set()).add(concept)
         self._phrases = {k: tuple(sorted(v)) for k, v in phrases.items()}
-        self._longest = max((len(k) for k in self._phrases), default=1)
+        sizes: dict[str, set[int]] = {}
+        for key in self._phrases:
+            sizes.setdefault(key[0], set()).add(len(key))
+        # Phrase lengths by first stem, so a text is scanned once.
+        self._sizes_by_first = {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()}
         self.concept_words = frozenset(k[0] for k in self._phrases if len(k) == 1)
 
     def concepts_of(self, stem_key: str) -> tuple[str, ...]:
@@ -115,25 +121,30 @@ class Analyzer:
     def terms(self, text: str) -> list[Term]:
         raw = words(text)[:MAX_WORDS]
         stems = [stem(w) for w in raw]
-        found: list[Term] = []
-        claimed: set[int] = set()
+        phrases: list[tuple[int, int, tuple[str, ...]]] = []
+        for start, first in enumerate(stems):
+            for size in self._sizes_by_first.get(first, ()):
+                concepts = self._phrases.get(tuple(stems[start : start + size]), ())
+                if concepts:
+                    phrases.append((-size, start, concepts))
         # Longest phrase first: "npm audit" is about vulnerabilities, even
         # though "audit" alone is about compliance.
-        for size in range(min(self._longest, len(raw)), 0, -1):
-            for start in range(len(raw) - size + 1):
-                positions = tuple(range(start, start + size))
-                concepts = self._phrases.get(tuple(stems[start : start + size]), ())
-                if not concepts or claimed.intersection(positions):
-                    continue
-                claimed.update(positions)
-                shown = " ".join(raw[start : start + size])
-                found.extend(
-                    Term(CONCEPT_PREFIX + c, shown, TermKind.CONCEPT, positions) for c in concepts
-                )
+        phrases.sort(key=lambda p: (p[0], p[1]))
+        found: list[Term] = []
+        claimed: set[int] = set()
+        for negative_size, start, concepts in phrases:
+            positions = tuple(range(start, start - negative_size))
+            if claimed.intersection(positions):
+                continue
+            claimed.update(positions)
+            shown = " ".join(raw[start : start - negative_size])
+            found.extend(
+                Term(CONCEPT_PREFIX + c, shown, TermKind.CONCEPT, positions) for c in concepts
+            )
         found.extend(
             Term(s, w, TermKind.WORD, (i,))
             for i, (w, s) in enumerate(zip(raw, stems))
-            if is_informative(w)
+            if is_informative(w, s)
         )
         return found
 

@@ -591,7 +591,7 @@ def _weight_value(reader: _Reader, key: _Token) -> float:
     value = reader.peek()
     weight, percent = reader.expect_number(_code(key.text))
     if percent or weight <= 0:
-        reader.fail(f"The weight must be a number above 0, like {_code('weight 2')}; not {_code(value.text)}.")
+        reader.fail(f"The weight must be above 0, like {_code('weight 2')}; not {_code(value.text)}.")
     return weight
 
 
@@ -635,7 +635,7 @@ def _status_target(reader: _Reader) -> dict[str, Any]:
         reader.fail(f"{_code(token.text)} is not a person; name someone, like @ana.")
     ref = _ref(token)
     if ref is not None and ref.kind is Kind.INITIATIVE:
-        reader.fail(f"Status shows an objective (O-n) or a key result (KR-n); {_code(token.text)} is an initiative.")
+        reader.fail(f"Status shows an objective or a key result; {_code(token.text)} is an initiative.")
     if ref is not None:
         scope = StatusScope.OBJECTIVE if ref.kind is Kind.OBJECTIVE else StatusScope.KR
         return {"scope": scope, "ref": ref}
@@ -744,7 +744,7 @@ def _by_initiatives(reader: _Reader, key: _Token) -> dict[str, Any]:
     if not reader.take_word("initiatives", "initiative"):
         token = reader.peek()
         found = f", not {_code(token.shown)}" if token else ""
-        reader.fail(f"{_code(key.text)} needs {_code('initiatives')}, as in {_code('by initiatives')}{found}.")
+        reader.fail(f"{_code(key.text)} needs {_code('initiatives')}, as in `by initiatives`{found}.")
     # Progress comes from linked initiatives only, so there is no start or target.
     return {"metric": Metric.MILESTONE, "direction": Direction.INCREASE}
 
@@ -789,7 +789,8 @@ def _work(reader: _Reader) -> WorkRef:
     if token is not None and token.kind is _Kind.LINK:
         reader.take()
         return WorkRef(url=token.url)
-    return WorkRef(initiative=reader.expect_ref(_code(reader.command), Kind.INITIATIVE, also=" or a link").number)
+    ref = reader.expect_ref(_code(reader.command), Kind.INITIATIVE, also=" or a link")
+    return WorkRef(initiative=ref.number)
 
 
 def _link(reader: _Reader) -> Link:

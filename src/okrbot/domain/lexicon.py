@@ -37,8 +37,11 @@ REQUEST_FILLER = frozenset(
     used using get gets got set sets etc e g eg ie maybe possible possibility consider
     something thing things stuff better easy easier simple simply just like way ways currently
     current now really actually proper properly instead per
+    support supports supported supporting
     """.split()
 )
+# "support" is filler on its own ("add support for X"); "customer support" and
+# "support ticket" still count, as phrases in CONCEPTS.
 
 # Verbs of change that KR titles start with ("Cut ...", "Raise ..."): they say
 # which way a number should move, not what the KR is about.

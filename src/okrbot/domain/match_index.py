@@ -57,8 +57,9 @@ class FieldedBm25:
             term: math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
             for term, df in document_frequency.items()
         }
-        # The idf an unseen term would have: the rarest possible.
-        self.unseen_idf = math.log(1.0 + (self.size + 0.5) / 0.5)
+        # The idf of a term only one document has: the unit for "one rare
+        # word's worth", which keeps scores comparable across index sizes.
+        self.rare_idf = math.log(1.0 + (self.size - 0.5) / 1.5) if self.size else 1.0
         self.document_terms: list[dict[str, float]] = []
         self.postings: dict[str, list[tuple[int, float]]] = {}
         for position, counts in enumerate(pseudo_counts):

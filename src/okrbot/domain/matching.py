@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,20 +25,20 @@ from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
 
 # Chosen on the tuning half of eval/serves (see serves_eval): the threshold
 # that maximises hit@1 + the share of off-topic requests answered "no KR".
-NO_MATCH_THRESHOLD = 0.30
-BM25_NO_MATCH_THRESHOLD = 0.33
+NO_MATCH_THRESHOLD = 0.54
+BM25_NO_MATCH_THRESHOLD = 0.34
 
 # The title says what the KR is; linked work is strong evidence of what serves
 # it; the objective is shared by several KRs, so it only breaks ties.
-FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.8, "objective": 0.3}
-CONCEPT_WEIGHT = 1.0  # a synonym counts like the word itself; the word also matches itself
+FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.8, "objective": 0.15}
+CONCEPT_WEIGHT = 1.2  # a shared concept is the topic; the same word also matches itself
 COMPOUND_WEIGHT = 0.8  # "sign up" for "signup"
 FUZZY_WEIGHT = 0.6  # scaled by spelling similarity
 
 # Confidence = strength x coverage^COVERAGE_EXPONENT, where strength saturates
 # as the normalised score grows past STRENGTH_SCALE.
-STRENGTH_SCALE = 1.2
-COVERAGE_EXPONENT = 0.3
+STRENGTH_SCALE = 0.9
+COVERAGE_EXPONENT = 0.2
 
 # A word no KR uses still counts against coverage, as much as a rare word.
 UNKNOWN_WORD_MASS = 1.0
@@ -87,10 +88,13 @@ class Matcher:
         self._analyzer = Analyzer()
         documents = []
         explained = []
+        objectives: dict[str, list[Term]] = {}  # many KRs share one objective
         for kr in self._krs:
             title = self._analyzer.terms(kr.title)
-            objective = self._analyzer.terms(kr.objective)
-            per_initiative = [self._analyzer.terms(text) for text in kr.initiatives]
+            if kr.objective not in objectives:
+                objectives[kr.objective] = self._analyzer.terms(kr.objective)
+            objective = objectives[kr.objective]
+            per_initiative = [self._analyzer.terms(_readable(text)) for text in kr.initiatives]
             documents.append(
                 {
                     "title": [t.key for t in title],
@@ -158,7 +162,7 @@ class Matcher:
         # Each informative word carries its idf (an unknown word the most);
         # words that only count as part of a phrase ("1:1") share the phrase's.
         mass: dict[int, float] = {}
-        unknown = UNKNOWN_WORD_MASS * self._index.unseen_idf
+        unknown = UNKNOWN_WORD_MASS * self._index.rare_idf
         for term in terms:
             if term.kind is TermKind.WORD:
                 mass[term.positions[0]] = self._index.idf.get(term.key, unknown)
@@ -202,7 +206,7 @@ class Matcher:
         return sum(m for p, m in mass.items() if p in covered) / total
 
     def _confidence(self, raw: float, coverage: float) -> float:
-        strength = raw / self._index.unseen_idf
+        strength = raw / self._index.rare_idf
         return (1.0 - math.exp(-strength / STRENGTH_SCALE)) * coverage**COVERAGE_EXPONENT
 
     def _explain(self, position: int, confidence: float, query: dict[str, _QueryTerm]) -> Match:
@@ -248,15 +252,18 @@ class Matcher:
         )
 
     def _closest_initiative(self, position: int, query: dict[str, _QueryTerm]) -> str | None:
-        best, best_weight = None, 0.0
-        for text, keys in zip(self._krs[position].initiatives, self._explained[position].initiatives):
+        """The linked initiative sharing most with the request; a title beats a bare URL."""
+        best, best_rank = None, (False, 0.0)
+        initiatives = zip(self._krs[position].initiatives, self._explained[position].initiatives)
+        for text, keys in initiatives:
             weight = sum(
                 term.weight * self._index.idf.get(key, 0.0)
                 for key, term in query.items()
                 if key in keys
             )
-            if weight > best_weight:
-                best, best_weight = text, weight
+            rank = (not _URL.fullmatch(text.strip()), weight)
+            if weight > 0 and rank > best_rank:
+                best, best_rank = text, rank
         return best
 
 
@@ -297,6 +304,23 @@ class Bm25Matcher:
                 )
             )
         return matches
+
+
+_URL = re.compile(r"https?://\S+")
+# Parts of a link that say where it is, not what it is about.
+_URL_NOISE = frozenset(
+    "http https www com org net io github gitlab bitbucket issues issue pull pulls merge_requests "
+    "blob tree main master browse jira atlassian linear app notion so docs google".split()
+)
+
+
+def _readable(text: str) -> str:
+    """A linked URL counts by the words in its path (".../reports/issues/12" -> "reports")."""
+
+    def path_words(link: re.Match[str]) -> str:
+        return " ".join(w for w in words(link.group()) if w not in _URL_NOISE and not w.isdigit())
+
+    return _URL.sub(path_words, text)
 
 
 def _plain_words(text: str) -> list[str]:

@@ -15,6 +15,8 @@ class Action(StrEnum):
     SERVES_LINK = "serves_link"  # link a request to the KR it serves
     UNDO = "change_undo"
     EDIT_OPEN = "edit_open"
+    KR_NEW_OPEN = "kr_new_open"  # Add KR on an objective card: opens the new KR form
+    INITIATIVE_NEW_OPEN = "initiative_new_open"  # Add work on a KR card: opens the new initiative form
     HOME_REFRESH = "home_refresh"
     HOME_NEW_OBJECTIVE = "home_new_objective"
 

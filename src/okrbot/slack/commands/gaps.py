@@ -1,12 +1,14 @@
-"""`/okr gaps`."""
+"""`/okr gaps [period]`: the hygiene report (SPEC §7), for the person who asked."""
 
 from __future__ import annotations
 
 from okrbot.domain import commands as cmd
-from okrbot.services.errors import Unavailable
+from okrbot.services.gaps import gap_report
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.reply import Reply
+from okrbot.slack.views.gaps import gaps_blocks, gaps_text
 
 
 def gaps(ctx: CommandContext, command: cmd.Gaps) -> Reply:
-    raise Unavailable("`/okr gaps` is not available yet in this version of okrbot.")
+    report = gap_report(ctx.session, ctx.actor, command.period)
+    return Reply(text=gaps_text(report), blocks=gaps_blocks(report))

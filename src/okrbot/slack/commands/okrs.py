@@ -40,7 +40,7 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
         heading, empty = f"All OKRs · {period}", f"No objectives in {period} yet. Start one: `/okr objective add \"Title\"`"
     elif scope is StatusScope.CHANNEL:
         objectives = okrs.objectives_in_period(session, actor, period, okrs.in_channel(channel))
-        heading, empty = f"OKRs of #{channel} · {period}", f"No objectives for <#{channel}> in {period}. Add one: `/okr objective add \"Title\" team <#{channel}>`"
+        heading, empty = f"Team OKRs · {period}", f"No objectives for <#{channel}> in {period}. Add one: `/okr objective add \"Title\" team <#{channel}>`"
     else:
         owner = actor.user_id if scope is StatusScope.ME else ctx.user_id(command.user)
         objectives = okrs.objectives_in_period(session, actor, period, okrs.owned_by(owner))

@@ -59,6 +59,16 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         _open(bot, body, client, lambda ctx: edit(ctx, cmd.Edit(_ref(action))))
 
+    @app.action(Action.KR_NEW_OPEN.value)
+    def on_kr_new_open(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        _open(bot, body, client, lambda ctx: _new_kr_form(ctx, _number(action, Kind.OBJECTIVE)))
+
+    @app.action(Action.INITIATIVE_NEW_OPEN.value)
+    def on_initiative_new_open(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        _open(bot, body, client, lambda ctx: _new_initiative_form(ctx, _number(action, Kind.KR)))
+
     @app.action(Action.HOME_NEW_OBJECTIVE.value)
     def on_new_objective(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
@@ -121,6 +131,18 @@ def _checkin_form(ctx: CommandContext, number: int) -> Reply:
 def _link_form(ctx: CommandContext, number: int) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, number)
     return Reply(text=f"Link work to KR-{number}", modal=modals.link_modal(kr, channel=ctx.actor.channel_id))
+
+
+def _new_kr_form(ctx: CommandContext, number: int) -> Reply:
+    objective = okrs.get_objective(ctx.session, ctx.actor, number)
+    okrs.require_can_edit(ctx.actor, objective)
+    okrs.require_active(objective)
+    return Reply(text=f"New KR on O-{number}", modal=modals.kr_modal(objective=number, owner=ctx.actor.user_id, channel=ctx.actor.channel_id))
+
+
+def _new_initiative_form(ctx: CommandContext, number: int) -> Reply:
+    okrs.get_kr(ctx.session, ctx.actor, number)  # it exists and this person may see it
+    return Reply(text=f"New initiative on KR-{number}", modal=modals.initiative_modal(kr=number, owner=ctx.actor.user_id, channel=ctx.actor.channel_id))
 
 
 def _new_objective_form(ctx: CommandContext) -> Reply:

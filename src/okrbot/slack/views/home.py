@@ -18,7 +18,7 @@ from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.services.home import HomeData
 from okrbot.slack.ids import Action
 from okrbot.slack.mrkdwn import escape, truncate
-from okrbot.slack.views.status import kr_buttons, kr_text, objective_text
+from okrbot.slack.views.status import kr_buttons, kr_text, objective_button, objective_text
 
 MAX_BLOCKS = 100
 
@@ -39,7 +39,7 @@ def home_view(data: HomeData) -> View:
     if not data.objectives:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="You own no objective or KR this period. Start one with *New objective* or `/okr objective add \"Title\"`.")))
     for objective in data.objectives:
-        card: list[Block] = [SectionBlock(text=MarkdownTextObject(text=objective_text(objective)))]
+        card: list[Block] = [SectionBlock(text=MarkdownTextObject(text=objective_text(objective)), accessory=objective_button(objective))]
         card += [SectionBlock(text=MarkdownTextObject(text=kr_text(kr)), accessory=kr_buttons(kr)) for kr in objective.krs]
         card.append(DividerBlock())
         if len(blocks) + len(card) > MAX_BLOCKS - 1:

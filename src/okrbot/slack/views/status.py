@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -84,6 +85,10 @@ def kr_buttons(kr: KrSummary) -> ButtonElement:
     return ButtonElement(text="Check in", action_id=Action.CHECKIN_OPEN.value, value=kr_id(kr.number))
 
 
+def objective_button(objective: ObjectiveSummary) -> ButtonElement:
+    return ButtonElement(text="Add KR", action_id=Action.KR_NEW_OPEN.value, value=objective_id(objective.number))
+
+
 def status_blocks(objectives: Sequence[ObjectiveSummary], heading: str, empty_hint: str) -> list[Block]:
     """Full cards when they fit in one message, compact lines when not, never over Slack's 50 blocks."""
     header: list[Block] = [HeaderBlock(text=truncate(heading, 150))]
@@ -96,7 +101,9 @@ def status_blocks(objectives: Sequence[ObjectiveSummary], heading: str, empty_hi
 
 
 def _objective_card(objective: ObjectiveSummary) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=objective_text(objective)))]
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=objective_text(objective)), accessory=objective_button(objective))
+    ]
     for kr in objective.krs:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=kr_text(kr)), accessory=kr_buttons(kr)))
     if not objective.krs:
@@ -149,4 +156,14 @@ def kr_detail_blocks(objective: ObjectiveSummary, kr: KrSummary, initiatives: Se
                 elements=[MarkdownTextObject(text=f"No linked work yet: `/okr initiative add {kr_id(kr.number)} \"Title\"`")]
             )
         )
+    ident = kr_id(kr.number)
+    blocks.append(
+        ActionsBlock(
+            block_id=f"kr_{kr.number}_actions",
+            elements=[
+                ButtonElement(text="Add initiative", action_id=Action.INITIATIVE_NEW_OPEN.value, value=ident),
+                ButtonElement(text="Edit", action_id=Action.EDIT_OPEN.value, value=ident),
+            ],
+        )
+    )
     return blocks
