@@ -1,4 +1,4 @@
-"""The `okrbot` command: serve, migrate, shell, import, export, review (SPEC §8)."""
+"""The `okrbot` command: serve, migrate, shell, import, export, review, eval (SPEC §8)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from okrbot.store.workspaces import only_workspace
 app = typer.Typer(help="okrbot: OKRs next to the work, in Slack.", no_args_is_help=True, add_completion=False)
 review_app = typer.Typer(help="Review nudges.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
+eval_app = typer.Typer(help="Measure how well okrbot answers, on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 DEFAULT_TEAM = "T0"
 
@@ -129,6 +131,71 @@ def export(
         typer.echo(f"Wrote {output}")
     else:
         sys.stdout.write(text)
+
+
+@review_app.command("run")
+def review_run(
+    team: Annotated[str | None, typer.Option(help="Workspace id (default: the only one, or T0).")] = None,
+) -> None:
+    """Run the current review cycle now: owners not yet nudged in it get their DM."""
+    from slack_sdk import WebClient
+
+    from okrbot.reviews_job import run_review_now
+    from okrbot.slack.bot import SlackBot
+    from okrbot.slack.listeners.reviews import attach
+    from okrbot.slack.views.reviews import run_reply
+    from okrbot.slack.text_render import blocks_to_text
+
+    settings = _settings()
+    db = _database(settings)
+    team_id = _team(db, team)
+    bot = SlackBot(settings, db, WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10))
+    attach(bot)
+    run = run_review_now(bot, team_id)
+    typer.echo(blocks_to_text(run_reply(run).block_dicts()))
+    if not run.queued:
+        return
+    try:
+        settings.require_slack_credentials()
+    except MissingCredentials:
+        typer.echo(f"{len(run.queued)} DMs are queued; a running `okrbot serve` sends them (SLACK_BOT_TOKEN is not set here).")
+        return
+    sent = bot.deliverer.deliver(run.queued, limit=len(run.queued))
+    left = len(run.queued) - sent
+    typer.echo(f"Sent {sent} DMs." + (f" {left} are queued for retry; a running `okrbot serve` sends them." if left else ""))
+
+
+@review_app.command("status")
+def review_status(
+    team: Annotated[str | None, typer.Option(help="Workspace id (default: the only one, or T0).")] = None,
+) -> None:
+    """When reviews run, and how the latest one is going."""
+    from okrbot.services.reviews import ReviewPolicy
+    from okrbot.services.reviews import review_status as status_of
+    from okrbot.slack.text_render import blocks_to_text
+    from okrbot.slack.views.reviews import status_reply
+    from okrbot.store.types import utcnow
+
+    settings = _settings()
+    db = _database(settings)
+    team_id = _team(db, team)
+    with db.session_scope() as session:
+        status = status_of(session, team_id, utcnow(), ReviewPolicy.from_settings(settings))
+    typer.echo(blocks_to_text(status_reply(status).block_dicts()))
+
+
+@eval_app.command("serves")
+def eval_serves(
+    data_dir: Annotated[Path, typer.Argument(help="krs.json and requests.jsonl.", file_okay=False)] = Path("eval/serves"),
+    scale: Annotated[int | None, typer.Option(help="Also time an index of N KRs (e.g. 5000).", min=1)] = None,
+) -> None:
+    """"Does this serve a KR?": hit@1, hit@3 and "no KR" share against plain BM25 (SPEC §6)."""
+    from okrbot import serves_eval
+
+    if not (data_dir / "krs.json").is_file() or not (data_dir / "requests.jsonl").is_file():
+        typer.echo(f"{data_dir} needs krs.json and requests.jsonl (see eval/serves/README.md).", err=True)
+        raise typer.Exit(2)
+    serves_eval.main([str(data_dir)] + (["--scale", str(scale)] if scale else []))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     max_reminders: int = Field(default=2, alias="OKRBOT_MAX_REMINDERS")
     review_window_days: float = Field(default=7.0, alias="OKRBOT_REVIEW_WINDOW_DAYS")
     scheduler_enabled: bool = Field(default=True, alias="OKRBOT_SCHEDULER")
+    # How often each process looks for due review cycles, reminders and digests.
+    review_tick_seconds: float = Field(default=30.0, gt=0, alias="OKRBOT_REVIEW_TICK_SECONDS")
+    # How often each process sends what is left in the outbox (retries, 429s, leftovers after a crash).
+    outbox_sweep_seconds: float = Field(default=15.0, gt=0, alias="OKRBOT_OUTBOX_SWEEP_SECONDS")
+    # A message being sent is leased to one process for this long; longer than any Slack call may take.
+    outbox_lease_seconds: float = Field(default=120.0, ge=1, alias="OKRBOT_OUTBOX_LEASE_SECONDS")
 
     @field_validator("timezone")
     @classmethod

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from okrbot.config import Settings
+from okrbot.reviews_job import review_tick
 from okrbot.slack.bot import SlackBot
 
 log = logging.getLogger("okrbot.scheduler")
 
-OUTBOX_SWEEP_SECONDS = 15
-# Jobs other modules add: (id, seconds between runs, body).
-EXTRA_JOBS: list[tuple[str, int, Callable[[SlackBot], None]]] = []
+OUTBOX_BATCH = 200
 
 
 def _safely(name: str, body: Callable[[], object]) -> Callable[[], None]:
@@ -32,25 +32,25 @@ def _safely(name: str, body: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
+def _every(scheduler: BackgroundScheduler, settings: Settings, job_id: str, seconds: float, body: Callable[[], object], *, now: bool) -> None:
+    # At start too (`now`): a review due while the bot was down is caught up at once.
+    # (APScheduler reads an explicit next_run_time=None as "paused", so it is left out otherwise.)
+    first = {"next_run_time": datetime.now(settings.tz)} if now else {}
+    scheduler.add_job(
+        _safely(job_id, body),
+        IntervalTrigger(seconds=seconds, timezone=settings.tz),
+        id=job_id,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        **first,
+    )
+
+
 def start_scheduler(settings: Settings, bot: SlackBot) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=settings.tz)
     if settings.scheduler_enabled:
-        scheduler.add_job(
-            _safely("outbox", lambda: bot.deliverer.deliver(limit=200)),
-            IntervalTrigger(seconds=OUTBOX_SWEEP_SECONDS, timezone=settings.tz),
-            id="outbox_sweeper",
-            replace_existing=True,
-            max_instances=1,
-            coalesce=True,
-        )
-        for job_id, seconds, body in EXTRA_JOBS:
-            scheduler.add_job(
-                _safely(job_id, lambda body=body: body(bot)),
-                IntervalTrigger(seconds=seconds, timezone=settings.tz),
-                id=job_id,
-                replace_existing=True,
-                max_instances=1,
-                coalesce=True,
-            )
+        _every(scheduler, settings, "outbox_sweeper", settings.outbox_sweep_seconds, lambda: bot.deliverer.deliver(limit=OUTBOX_BATCH), now=True)
+        _every(scheduler, settings, "review_tick", settings.review_tick_seconds, lambda: review_tick(bot), now=True)
     scheduler.start()
     return scheduler

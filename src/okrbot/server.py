@@ -7,9 +7,11 @@ request never blocks the event loop.
 from __future__ import annotations
 
 import logging
+import signal
 
 import uvicorn
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -58,19 +60,31 @@ def create_app(settings: Settings, db: Database, bolt: App, bot: SlackBot) -> St
         status, payload = await run_in_threadpool(webhooks.work, body, dict(request.headers))
         return JSONResponse(payload, status_code=status)
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/webhooks/github", github, methods=["POST"]),
-            Route("/webhooks/work", work, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    routes = [
+        Route("/webhooks/github", github, methods=["POST"]),
+        Route("/webhooks/work", work, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    if not settings.socket_mode:
+        # In Socket Mode bolt skips signature checks (requests come over the WebSocket),
+        # so an HTTP endpoint would accept anyone's unsigned request: don't offer one.
+        routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes)
 
 
 def _ping(db: Database) -> None:
     with db.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def start_socket_mode(bolt: App, settings: Settings) -> SocketModeHandler:
+    """Connect to Slack over Socket Mode: apps.connections.open (at SLACK_API_URL, with
+    SLACK_APP_TOKEN), then commands, events and interactivity arrive over the WebSocket.
+    Returns at once; the handler reconnects by itself and stops with close()."""
+    handler = SocketModeHandler(bolt, settings.slack_app_token)
+    handler.connect()
+    log.info("Socket Mode connected")
+    return handler
 
 
 def run_server(settings: Settings, *, host: str, port: int) -> None:
@@ -81,17 +95,26 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
     from okrbot.scheduler import start_scheduler
 
     scheduler = start_scheduler(settings, bot)
-    socket_handler = None
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        socket_handler = SocketModeHandler(bolt, settings.slack_app_token)
-        socket_handler.connect()  # events arrive over the WebSocket; HTTP still serves webhooks and /healthz
-        log.info("Socket Mode connected")
+    socket_handler = start_socket_mode(bolt, settings) if settings.socket_mode else None
+    _exit_cleanly_on_stop_signals()
     try:
         uvicorn.run(create_app(settings, db, bolt, bot), host=host, port=port, log_level="warning", access_log=False)
     finally:
         if socket_handler is not None:
             socket_handler.close()
+        # What bolt runs after its acks (answers, announcements) finishes before we go.
+        bolt.listener_runner.listener_executor.shutdown(wait=True)
         scheduler.shutdown(wait=False)
         db.dispose()
+        log.info("okrbot stopped")
+
+
+def _exit_cleanly_on_stop_signals() -> None:
+    """uvicorn stops gracefully on SIGTERM/SIGINT and then raises the signal again; with
+    the default handlers that kills the process before the cleanup above has run."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, stop)

@@ -113,7 +113,8 @@ VALID = [
     ("objective add", ObjectiveAdd()),
     ('objective add "Grow revenue"', ObjectiveAdd(title="Grow revenue")),
     (
-        'objective add "Grow revenue" owner <@U123|ana> team <#C123|growth> period 2026-Q4 parent O-2 private',
+        'objective add "Grow revenue" owner <@U123|ana> team <#C123|growth>'
+        " period 2026-Q4 parent O-2 private",
         ObjectiveAdd("Grow revenue", owner=ANA, team=GROWTH, period="2026-Q4", parent=2, private=True),
     ),
     (
@@ -407,7 +408,8 @@ def test_every_help_topic_is_a_command_word() -> None:
 # --- never anything but CommandError ------------------------------------------------
 
 SAMPLES = [text for text, _ in VALID if text.strip()] + [text for text, *_ in BAD]
-TRICKY = [*"\"'“”‘’„‚<>@#!|&;:/-%,. \t\n\r\x00\x0b\x1c\u2028\u212a", "&amp;", "&lt;", "&gt;", "KR-", "O-", "I-"]
+# Quote marks, escape characters, controls, odd whitespace and the Kelvin sign "K".
+TRICKY = [*"\"'“”‘’„‚<>@#!|&;:/-%,. \t\n\r\x00\x0b\x1c\u2028\u212a", "&amp;", "&lt;", "&gt;", "KR-", "O-"]
 tricky_text = st.lists(st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=80).map("".join)
 
 
@@ -446,19 +448,19 @@ def parses_or_explains(text: str) -> None:
         assert command is not None
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text())
 def test_any_text_parses_or_raises_command_error(text: str) -> None:
     parses_or_explains(text)
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tricky_text)
 def test_quotes_escapes_and_control_characters_never_crash(text: str) -> None:
     parses_or_explains(text)
 
 
-@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_commands())
 def test_mutated_commands_never_crash(text: str) -> None:
     parses_or_explains(text)
@@ -486,6 +488,6 @@ LONG_INPUTS = {
 
 @pytest.mark.parametrize("text", LONG_INPUTS.values(), ids=LONG_INPUTS.keys())
 def test_40000_characters_are_answered_quickly(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other work on the machine does not count
     parses_or_explains(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0

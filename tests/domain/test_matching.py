@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okrbot.domain.analyzer import Analyzer, stem, words
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Matcher
@@ -105,6 +107,18 @@ def test_odd_text_never_raises(matcher_class, text):
     matches = matcher_class(KRS).match(text)
     assert isinstance(matches, list)
     assert all(0.0 <= m.score <= 1.0 for m in matches)
+
+
+_ANY_MATCHER = Matcher(KRS, threshold=0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=600), limit=st.integers(min_value=-1, max_value=6))
+def test_any_text_gives_a_sorted_bounded_answer(text, limit):
+    matches = _ANY_MATCHER.match(text, limit=limit)
+    assert len(matches) <= max(limit, 0)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert all(0.0 <= m.score <= 1.0 and m.kr_id for m in matches)
 
 
 @pytest.mark.parametrize("matcher_class", [Matcher, Bm25Matcher])

@@ -147,11 +147,12 @@ def block_problems(block: Any, *, in_view: bool) -> list[str]:
         model.validate_json()
         rendered = model.to_dict()  # validates nested elements and text objects too
     except (SlackObjectFormationError, TypeError, KeyError, AttributeError) as error:
-        return [f"slack_sdk rejects the {kind} block: {error}"]
-    lost = sorted(_lost_keys(block, rendered))
-    if lost:
-        # slack_sdk drops what it does not know; so does Slack, or it refuses the block.
-        problems.append(f"{kind} block has fields Block Kit does not know: {', '.join(lost)}")
+        problems.append(f"slack_sdk rejects the {kind} block: {error}")
+    else:
+        lost = sorted(_lost_keys(block, rendered))
+        if lost:
+            # slack_sdk drops what it does not know; so does Slack, or it refuses the block.
+            problems.append(f"{kind} block has fields Block Kit does not know: {', '.join(lost)}")
     if len(block.get("block_id") or "") > MAX_ID:
         problems.append("block_id over 255 characters")
     if kind == "section":

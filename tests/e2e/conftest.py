@@ -34,6 +34,7 @@ def client(served) -> SignedSlackClient:
 # --------------------------------------------------------------------------- /okr as a person types it
 # (test_commands, test_modals, test_buttons) Assert on what reached the Slack double.
 
+import html as _html  # noqa: E402
 import itertools as _itertools  # noqa: E402
 from dataclasses import dataclass as _dataclass  # noqa: E402
 from dataclasses import field as _field  # noqa: E402
@@ -89,10 +90,10 @@ class Answer:
 
     @property
     def text(self) -> str:
-        """The reply as a person reads it: the text and every block's text."""
+        """The reply as a person reads it: the text and every block's text (&lt; shown as <)."""
         if self.body is None:
             return ""
-        return f"{self.body.get('text', '')}\n{block_text(self.body.get('blocks'))}"
+        return _html.unescape(f"{self.body.get('text', '')}\n{block_text(self.body.get('blocks'))}")
 
     @property
     def ephemeral(self) -> bool:
@@ -104,7 +105,8 @@ class Answer:
 
     @property
     def problem(self) -> bool:
-        return self.body is not None and self.ephemeral and ":warning:" in self.text
+        # Every refusal is a Reply.problem: ephemeral, starting with the warning sign.
+        return self.body is not None and self.ephemeral and str(self.body.get("text", "")).startswith(":warning:")
 
     @property
     def view(self) -> dict | None:
@@ -153,9 +155,11 @@ def okr(bot, client, slack) -> Okr:
 
 
 @pytest.fixture
-def valid_blockkit(bot, slack):
+def valid_blockkit(request, slack):
     """After the test: every message and view the bot sent is valid Block Kit within
     Slack's limits. Use with `pytestmark = pytest.mark.usefixtures("valid_blockkit")`."""
     yield
-    bot.settle()
+    bot = (request.node.funcargs or {}).get("bot")
+    if bot is not None:
+        bot.settle()  # work still running after the last ack (the server may be stopped by now)
     assert_valid_payloads(slack)

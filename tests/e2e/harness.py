@@ -50,6 +50,7 @@ class RunningBot:
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._busy = count_work(self.bolt.listener_runner.listener_executor)
 
     @property
     def url(self) -> str:
@@ -70,18 +71,49 @@ class RunningBot:
 
     def settle(self, timeout: float = 5.0) -> None:
         """Wait until bolt's listener threads have finished the work after their acks."""
-        executor = self.bolt.listener_runner.listener_executor
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if getattr(executor, "_work_queue").empty() and _idle(executor):
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"listeners still busy after {timeout} s")
+        if not self._busy.wait_idle(timeout):
+            raise AssertionError(f"listeners still busy after {timeout} s")
 
 
-def _idle(executor) -> bool:
-    # ThreadPoolExecutor keeps an idle semaphore: its value equals idle threads.
-    return executor._idle_semaphore._value >= len(executor._threads)
+class WorkCount:
+    """Work submitted to an executor and not finished yet. (ThreadPoolExecutor's own idle
+    semaphore can't tell: it grows with every finished job, so it soon reads "idle" while
+    listeners are still running.)"""
+
+    def __init__(self) -> None:
+        self._pending = 0
+        self._changed = threading.Condition()
+
+    def started(self) -> None:
+        with self._changed:
+            self._pending += 1
+
+    def finished(self, _future=None) -> None:
+        with self._changed:
+            self._pending -= 1
+            self._changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self._pending == 0, timeout)
+
+
+def count_work(executor) -> WorkCount:
+    count = WorkCount()
+    submit = executor.submit
+
+    def counted_submit(fn, /, *args, **kwargs):
+        count.started()
+        try:
+            future = submit(fn, *args, **kwargs)
+        except BaseException:
+            count.finished()
+            raise
+        future.add_done_callback(count.finished)
+        return future
+
+    executor.submit = counted_submit  # bolt's listener and lazy runners share this executor
+    return count
 
 
 @contextmanager

@@ -87,6 +87,7 @@ class SlackDouble:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._seq = itertools.count(1)  # never reset: ts and ids stay unique
+        self._last_ts_micros = 0
         self._owns_socket_mode = socket_mode
         self.socket_mode: SocketModeDouble | None = None
         if socket_mode:
@@ -361,8 +362,12 @@ class SlackDouble:
         return _Answer(200, handler(self, call.args, call))
 
     def _next_ts(self) -> str:
-        micros = next(self._seq) * 100
-        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        # Like Slack: the wall-clock time of posting, unique and increasing (code may
+        # compare a message's ts with when it was written, e.g. conversations.history's oldest).
+        next(self._seq)
+        micros = max(self._last_ts_micros + 1, int(time.time() * 1_000_000))
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._seq):08d}"
@@ -408,7 +413,7 @@ class SlackDouble:
             "ts": ts,
             "text": args.get("text", ""),
         }
-        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+        for key in ("blocks", "attachments", "thread_ts", "metadata", "reply_broadcast"):
             if key in args:
                 message[key] = args[key]
         return message
@@ -503,6 +508,35 @@ class SlackDouble:
         info.update(self._channels.get(channel_id, {}))
         return {"ok": True, "channel": info}
 
+    def _history(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        """conversations.history / .replies over what this double was sent, newest first.
+
+        History holds a channel's top-level messages (and thread replies sent with
+        reply_broadcast); replies, a thread's parent and its replies. Like Slack,
+        ``metadata`` is only returned with include_all_metadata.
+        """
+        channel = self._dm_id(str(args.get("channel", "")))
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or math.inf)
+        thread = str(args.get("ts", "")) if call.method == "conversations.replies" else None
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = []
+        for (where, ts), message in self._messages.items():
+            if where != channel or not oldest < float(ts) <= latest:
+                continue
+            parent = message.get("thread_ts")
+            if thread is not None:
+                keep = ts == thread or parent == thread
+            else:
+                keep = parent is None or parent == ts or bool(message.get("reply_broadcast"))
+            if keep:
+                shown = dict(message)
+                if not with_metadata:
+                    shown.pop("metadata", None)
+                found.append(shown)
+        found.sort(key=lambda m: float(m["ts"]), reverse=thread is None)
+        limit = int(args.get("limit") or 100)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit, "response_metadata": {"next_cursor": ""}}
+
     def _conversations_members(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         members = self._members.get(str(args.get("channel", "")), [])
         return {"ok": True, "members": list(members), "response_metadata": {"next_cursor": ""}}
@@ -567,6 +601,8 @@ _METHODS: dict[str, Callable[[SlackDouble, dict[str, Any], Call], dict[str, Any]
     "conversations.open": SlackDouble._conversations_open,
     "conversations.info": SlackDouble._conversations_info,
     "conversations.members": SlackDouble._conversations_members,
+    "conversations.history": SlackDouble._history,
+    "conversations.replies": SlackDouble._history,
     "views.open": SlackDouble._views,
     "views.update": SlackDouble._views,
     "views.push": SlackDouble._views,

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from okrbot.domain.lexicon import CONCEPTS, DIRECTION_WORDS, REQUEST_FILLER, STOPWORDS
 
 # A request longer than this is a document, not a question; reading more
 # only slows the answer down.
 MAX_WORDS = 200
+_MAX_CHARACTERS = 20 * MAX_WORDS
 
 CONCEPT_PREFIX = "#"
 
@@ -51,8 +52,8 @@ class Term:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words; "NullPointerException" becomes three words."""
-    text = unicodedata.normalize("NFKC", text)
+    """Lower-case words of the text's start; "NullPointerException" becomes three words."""
+    text = unicodedata.normalize("NFKC", text[:_MAX_CHARACTERS])
     text = _CAMEL_CASE.sub(" ", text).lower()
     return _WORD.findall(_NUMBER_UNIT.sub(" ", text))
 
@@ -78,7 +79,8 @@ def stem(word: str) -> str:
         w = w[:-3]
     if w.endswith("e") and len(w) > 3:
         w = w[:-1]
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "sz" + "aeiou":
+    # "shipp" -> "ship", "cancell" -> "cancel"; "ss", "zz" and vowel pairs stay.
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "szaeiou":
         w = w[:-1]
     return w
 
@@ -115,15 +117,18 @@ class Analyzer:
         self.concept_words = frozenset(k[0] for k in self._phrases if len(k) == 1)
 
     def concepts_of(self, stem_key: str) -> tuple[str, ...]:
-        """Concepts a single stem belongs to (used for fuzzy matches)."""
+        """Concepts a single stem belongs to (for compounds and misspellings)."""
         return self._phrases.get((stem_key,), ())
 
     def terms(self, text: str) -> list[Term]:
+        """Concept terms (longest phrases first) then informative word stems."""
         raw = words(text)[:MAX_WORDS]
         stems = [stem(w) for w in raw]
         phrases: list[tuple[int, int, tuple[str, ...]]] = []
         for start, first in enumerate(stems):
             for size in self._sizes_by_first.get(first, ()):
+                if start + size > len(stems):
+                    continue
                 concepts = self._phrases.get(tuple(stems[start : start + size]), ())
                 if concepts:
                     phrases.append((-size, start, concepts))
@@ -147,6 +152,3 @@ class Analyzer:
             if is_informative(w, s)
         )
         return found
-
-    def raw_words(self, text: str) -> list[str]:
-        return words(text)[:MAX_WORDS]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 VALUE_METRICS = frozenset({"numeric", "percentage"})
+NOTHING_OWNED = "You don't own any active KRs right now, so there is nothing to check in."
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ _KR_REF = re.compile(r"(?<![\w-])kr\s*[-–]?\s*(\d+)\b", re.IGNORECASE)
 _NUMBER = r"[-+]?[$€£]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?[$€£]?\.\d+"
 _VALUE = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<suffix>k|%)?(?=$|[\s,;!?)]|\.(?:\s|$))", re.IGNORECASE)
 _STATUS = re.compile(
-    r"(?:(?P<no_change>no\s+changes?|unchanged|same(?:\s+as\s+(?:before|last\s+time))?|nothing\s+new|no\s+progress)"
+    r"(?:(?P<no_change>no\s+changes?|unchanged|same(?:\s+as\s+(?:before|last\s+time))?"
+    r"|nothing\s+new|no\s+progress)"
     r"|(?P<done>done|completed?|finished|achieved)"
     r"|(?P<yes>yes|yep|yeah|true)"
     r"|(?P<no>not\s+yet|nope|no|false))"
@@ -173,8 +175,8 @@ def _leading_answer(piece: str) -> tuple[_Answer | None, str]:
         return _Answer(status.lastgroup or "", status.group()), _rest(piece, status.end())
     value = _VALUE.match(piece)
     if value:
-        answer = _Answer("value", value.group().strip(), _number(value.group("number"), value.group("suffix")))
-        return answer, _rest(piece, value.end())
+        amount = _number(value.group("number"), value.group("suffix"))
+        return _Answer("value", value.group().strip(), amount), _rest(piece, value.end())
     return None, piece
 
 
@@ -225,7 +227,7 @@ class _Unclear(Exception):
 def parse_checkin_reply(text: str, owned: Sequence[OwnedKr]) -> ReplyParse:
     """Items for what is clear in `text`, and one question for the rest (or a hint if empty)."""
     if not owned:
-        return ReplyParse((), "You don't own any active KRs right now, so there is nothing to check in.")
+        return ReplyParse((), NOTHING_OWNED)
     kr_by_number = {kr.number: kr for kr in owned}
     entries = _entries(text)
     questions: list[str] = []
@@ -247,7 +249,7 @@ def parse_checkin_reply(text: str, owned: Sequence[OwnedKr]) -> ReplyParse:
 
 
 def _items(
-    entry: _Entry, owned: Sequence[OwnedKr], kr_by_number: dict[int, OwnedKr], mentioned: set[int | None]
+    entry: _Entry, owned: Sequence[OwnedKr], kr_by_number: dict[int, OwnedKr], mentioned: set[int]
 ) -> list[tuple[ReplyItem, str]]:
     if entry.kr is not None:
         if entry.kr not in kr_by_number:
@@ -269,20 +271,21 @@ def _item(entry: _Entry, kr: OwnedKr) -> tuple[ReplyItem, str]:
     confidence = _confidence(entry, name)
     if len(entry.answers) > 1:
         first, second = entry.answers[0].text, entry.answers[1].text
-        raise _Unclear(f"{name} got two answers ({first} and {second}) — send just one, like `{name} {second}`.")
+        raise _Unclear(_two_answers(name, first, second))
     if not entry.answers:
         if confidence is None:
             raise _Unclear(_ask_for_value(kr, entry.note))
         return ReplyItem(kr.number, note=entry.note, confidence=confidence), f"confidence {confidence}"
     answer = entry.answers[0]
-    fields = _answer_fields(answer, kr)
-    return ReplyItem(kr.number, note=entry.note, confidence=confidence, **fields), answer.text
+    item = ReplyItem(kr.number, note=entry.note, confidence=confidence)
+    return _answered(item, answer, kr), answer.text
 
 
-def _answer_fields(answer: _Answer, kr: OwnedKr) -> dict[str, object]:
+def _answered(item: ReplyItem, answer: _Answer, kr: OwnedKr) -> ReplyItem:
+    """`item` with the answer applied as this KR's metric reads it."""
     name = f"KR-{kr.number}"
     if answer.kind == "no_change":
-        return {"no_change": True}
+        return replace(item, no_change=True)
     if kr.metric == "milestone":
         raise _Unclear(
             f"{name} moves when its initiatives are done, so it takes no value — mark work done with "
@@ -291,20 +294,21 @@ def _answer_fields(answer: _Answer, kr: OwnedKr) -> dict[str, object]:
     if kr.metric == "boolean":
         if answer.kind == "value":
             raise _Unclear(f"{name} is a yes/no KR, not a number — reply `{name} yes` or `{name} no`.")
-        return {"value": 0.0} if answer.kind == "no" else {"value": 1.0, "done": True}
+        return replace(item, value=0.0) if answer.kind == "no" else replace(item, value=1.0, done=True)
     if answer.kind in ("yes", "no"):
         raise _Unclear(
             f"{name} takes a number, not “{answer.text}” — reply like {_example(kr)}, "
             f"or `{name} done` if it reached its target."
         )
     if answer.kind == "done":
-        return {"done": True}
-    return {"value": answer.value}
+        return replace(item, done=True)  # reached target; the caller knows the target
+    return replace(item, value=answer.value)
 
 
 def _confidence(entry: _Entry, name: str) -> int | None:
     if len(entry.confidences) > 1:
-        raise _Unclear(f"{name} got two confidences ({' and '.join(entry.confidences)}) — send one, like `{name} 7/10`.")
+        said = " and ".join(entry.confidences)
+        raise _Unclear(f"{name} got two confidences ({said}) — send one, like `{name} 7/10`.")
     if not entry.confidences:
         return None
     said = entry.confidences[0]
@@ -330,11 +334,14 @@ def _only_candidate(entry: _Entry, owned: Sequence[OwnedKr]) -> OwnedKr:
     if not candidates:
         raise _Unclear(f"None of your KRs takes “{said}” — reply like {_example(owned[0])}.")
     raise _Unclear(
-        f"Which KR is {said} for? You own {_kr_list(candidates)} — reply like {_example(candidates[0], said)}."
+        f"Which KR is {said} for? You own {_kr_list(candidates)} — "
+        f"reply like {_example(candidates[0], said)}."
     )
 
 
-def _no_change_for_rest(entry: _Entry, owned: Sequence[OwnedKr], mentioned: set[int | None]) -> list[tuple[ReplyItem, str]]:
+def _no_change_for_rest(
+    entry: _Entry, owned: Sequence[OwnedKr], mentioned: set[int]
+) -> list[tuple[ReplyItem, str]]:
     """A bare "same" answers the nudge for every KR the reply does not name."""
     rest = [kr for kr in owned if kr.number not in mentioned]
     if entry.confidences and len(rest) > 1:
@@ -347,7 +354,11 @@ def _no_change_for_rest(entry: _Entry, owned: Sequence[OwnedKr], mentioned: set[
 
 
 def _merge(
-    found: dict[int, tuple[ReplyItem, str]], conflicted: set[int], questions: list[str], item: ReplyItem, said: str
+    found: dict[int, tuple[ReplyItem, str]],
+    conflicted: set[int],
+    questions: list[str],
+    item: ReplyItem,
+    said: str,
 ) -> None:
     """Two lines about one KR combine, unless they disagree."""
     if item.kr in conflicted:
@@ -359,9 +370,7 @@ def _merge(
     combined = _combine(earlier, item)
     if combined is None:
         conflicted.add(item.kr)
-        questions.append(
-            f"KR-{item.kr} got two answers ({earlier_said} and {said}) — send just one, like `KR-{item.kr} {said}`."
-        )
+        questions.append(_two_answers(f"KR-{item.kr}", earlier_said, said))
     else:
         found[item.kr] = (combined, f"{earlier_said}, {said}")
 
@@ -377,10 +386,15 @@ def _combine(first: ReplyItem, second: ReplyItem) -> ReplyItem | None:
         return None
     value, done, no_change = answers[0] if answers else (None, False, False)
     notes = [n for n in (first.note, second.note) if n]
-    return ReplyItem(first.kr, value, done, no_change, "; ".join(notes) or None, confidences[0] if confidences else None)
+    confidence = confidences[0] if confidences else None
+    return ReplyItem(first.kr, value, done, no_change, "; ".join(notes) or None, confidence)
 
 
 # --- words back to the owner --------------------------------------------------
+
+
+def _two_answers(name: str, first: str, second: str) -> str:
+    return f"{name} got two answers ({first} and {second}) — send just one, like `{name} {second}`."
 
 
 def _said(entry: _Entry) -> str:
@@ -424,17 +438,17 @@ def _ask_for_value(kr: OwnedKr, note: str | None) -> str:
     if kr.metric == "boolean":
         return f"Is {name} done yet? Reply `{name} yes{tail}` or `{name} no{tail}`."
     if kr.metric == "milestone":
-        return f"{name} moves with its initiatives — reply `{name} same{tail}` or add a confidence like `{name} 7/10`."
-    return f"Where is {name} now? Reply like `{_example_text(kr)}{tail}`, or `{name} same{tail}` if nothing moved."
+        return f"{name} moves with its initiatives — reply `{name} same{tail}`, or a confidence: `{name} 7/10`."
+    example = _example_text(kr)
+    return f"Where is {name} now? Reply like `{example}{tail}`, or `{name} same{tail}` if nothing moved."
 
 
 def _hint(owned: Sequence[OwnedKr], entries: list[_Entry]) -> str:
-    if not owned:
-        return "You don't own any active KRs right now, so there is nothing to check in."
     example = _example_text(owned[0])
     note = next((entry.note for entry in entries if entry.note), None)
     if note:
-        return f"I didn't find a value in that — reply like `{example}, {note}`, or `KR-{owned[0].number} same, {note}`."
+        same = f"KR-{owned[0].number} same"
+        return f"I didn't find a value in that — reply like `{example}, {note}`, or `{same}, {note}`."
     return (
         f"To check in, reply here like `{example}`, `KR-{owned[0].number} same` "
         f"or `{example}, blocked on legal, 7/10` (the last part is your confidence)."

@@ -998,7 +998,7 @@ def _serves(rest: str) -> Serves:
 
 
 def _question(words: list[str]) -> Serves | None:
-    """"does <text> serve a KR?" as asked in a mention or DM (SPEC §4, §6)."""
+    """The question form of serves, as asked in a mention or DM: "does <text> serve a KR?"."""
     if len(words) != 2 or words[0].lower() != "does":
         return None
     body = words[1].rstrip().rstrip("?").rstrip()

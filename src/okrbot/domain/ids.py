@@ -6,7 +6,7 @@ import re
 
 from okrbot.domain.commands import Kind, Ref
 
-_REF = re.compile(r"^(kr|o|i)-?(\d{1,9})$", re.IGNORECASE)
+_REF = re.compile(r"^(kr|o|i)-?(\d{1,9})$", re.IGNORECASE | re.ASCII)
 
 
 def parse_ref(text: str) -> Ref | None:

@@ -16,17 +16,27 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from okrbot.domain.analyzer import CONCEPT_PREFIX, Analyzer, Term, TermKind, stem, words
+from okrbot.domain.analyzer import (
+    CONCEPT_PREFIX,
+    MAX_WORDS,
+    Analyzer,
+    Term,
+    TermKind,
+    stem,
+    words,
+)
 from okrbot.domain.lexicon import STOPWORDS
 from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
 
-# Chosen on the tuning half of eval/serves (see serves_eval): the threshold
-# that maximises hit@1 + the share of off-topic requests answered "no KR".
+# Below this confidence the answer is "no KR". Chosen on the tune half of
+# eval/serves (python -m okrbot.serves_eval prints it re-tuned): the middle of
+# the widest run of thresholds maximising hit@1 + the share of off-topic
+# requests answered "no KR", so a missed KR and a wrong KR count alike.
 NO_MATCH_THRESHOLD = 0.54
-BM25_NO_MATCH_THRESHOLD = 0.34
+BM25_NO_MATCH_THRESHOLD = 0.34  # the baseline's own, tuned the same way
 
 # The title says what the KR is; linked work is strong evidence of what serves
 # it; the objective is shared by several KRs, so it only breaks ties.
@@ -62,6 +72,9 @@ class Match:
     reason: str  # plain English: which words or which linked work matched
     matched_terms: tuple[str, ...]
     matched_initiative: str | None
+
+
+_AddTerm = Callable[[str, float, str, Sequence[int]], None]
 
 
 @dataclass
@@ -126,7 +139,9 @@ class Matcher:
         scores = self._index.scores(weights)
         # Re-rank the strongest few by confidence: a KR that explains the
         # whole request beats one that shares a single rare word.
-        shortlist = heapq.nlargest(SHORTLIST, scores.items(), key=lambda item: (item[1], -item[0]))
+        shortlist = heapq.nlargest(
+            max(SHORTLIST, limit), scores.items(), key=lambda item: (item[1], -item[0])
+        )
         ranked = sorted(
             (
                 (round(self._confidence(raw, self._coverage(position, query, mass)), 3), -position)
@@ -154,8 +169,7 @@ class Matcher:
         for term in terms:
             weight = 1.0 if term.kind is TermKind.WORD else CONCEPT_WEIGHT
             add(term.key, weight, term.shown, term.positions)
-        raw = self._analyzer.raw_words(text)
-        self._add_compounds(raw, add)
+        self._add_compounds(words(text)[:MAX_WORDS], add)
         for term in terms:
             if term.kind is TermKind.WORD and term.key not in self._index.idf:
                 self._add_fuzzy(term, add)
@@ -173,7 +187,8 @@ class Matcher:
                         mass[position] = self._index.idf.get(term.key, 0.0) / len(term.positions)
         return query, mass
 
-    def _add_compounds(self, raw: list[str], add) -> None:
+    def _add_compounds(self, raw: list[str], add: _AddTerm) -> None:
+        """Also read "sign up" as "signup" when the KRs or the lexicon know that word."""
         for i in range(len(raw) - 1):
             joined = stem(raw[i] + raw[i + 1])
             if len(joined) <= 4:
@@ -184,7 +199,8 @@ class Matcher:
             for concept in self._analyzer.concepts_of(joined):
                 add(CONCEPT_PREFIX + concept, COMPOUND_WEIGHT, shown, positions)
 
-    def _add_fuzzy(self, term: Term, add) -> None:
+    def _add_fuzzy(self, term: Term, add: _AddTerm) -> None:
+        """A word no KR uses may be a misspelling of one that a KR or the lexicon uses."""
         found = self._fuzzy.closest(term.key)
         if found is None:
             return
@@ -193,7 +209,9 @@ class Matcher:
         for concept in self._analyzer.concepts_of(key):
             add(CONCEPT_PREFIX + concept, CONCEPT_WEIGHT * similarity, term.shown, term.positions)
 
-    def _coverage(self, position: int, query: dict[str, _QueryTerm], mass: dict[int, float]) -> float:
+    def _coverage(
+        self, position: int, query: dict[str, _QueryTerm], mass: dict[int, float]
+    ) -> float:
         """Share of the request's information that this KR accounts for."""
         total = sum(mass.values())
         if total <= 0:
@@ -324,4 +342,4 @@ def _readable(text: str) -> str:
 
 
 def _plain_words(text: str) -> list[str]:
-    return [w for w in words(text)[:200] if w not in STOPWORDS and len(w) > 1]
+    return [w for w in words(text)[:MAX_WORDS] if w not in STOPWORDS and len(w) > 1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 _PERIOD = re.compile(r"^(\d{4})\s*-?\s*q([1-4])$|^q([1-4])\s*-?\s*(\d{4})$", re.IGNORECASE)
@@ -65,7 +65,3 @@ def period_of(day: date) -> Period:
 def current_period(now: datetime, tz: ZoneInfo) -> Period:
     """The quarter that contains `now` in the workspace's time zone."""
     return period_of(now.astimezone(tz).date())
-
-
-def days_between(earlier: datetime, later: datetime) -> float:
-    return (later - earlier) / timedelta(days=1)

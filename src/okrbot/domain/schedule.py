@@ -102,7 +102,8 @@ class ReviewSchedule:
     def _check_monthly_day(self) -> None:
         if self.day != LAST and self.day not in range(1, 29):
             raise ScheduleError("the day of the month must be 1–28 or the last day")
-        if self.ordinal is not None or self.weekday is not None or self.interval_weeks != 1 or self.anchor is not None:
+        not_for_days = (self.ordinal, self.weekday, self.anchor)
+        if not_for_days != (None, None, None) or self.interval_weeks != 1:
             raise ScheduleError("a day-of-month schedule has no weekday or week interval")
 
     def _check_weekly(self) -> None:
@@ -126,7 +127,8 @@ class ReviewSchedule:
             return f"monthly on the {_day_words(self.day)} {clock}"
         if self.interval_weeks == 1:
             return f"weekly {WEEKDAY_NAMES[self.weekday]} {clock}"
-        return f"every {self.interval_weeks} weeks {WEEKDAY_NAMES[self.weekday]} {clock}{self._anchor_words()}"
+        weekday = WEEKDAY_NAMES[self.weekday]
+        return f"every {self.interval_weeks} weeks {weekday} {clock}{self._anchor_words()}"
 
     def describe(self) -> str:
         """A sentence for people: "monthly on the first Monday at 10:00"."""
@@ -256,7 +258,8 @@ def _take_cadence(tokens: list[str]) -> tuple[str, int, list[str]]:
             return "weekly", 1, rest
         if rest[1:2] in (["week"], ["weeks"]):  # "every 2 weeks", "every other week"
             return "weekly", _interval(rest[0]), rest[2:]
-    raise ScheduleError(f"`{' '.join(tokens)}` does not say how often: start with monthly, weekly or every N weeks")
+    said = " ".join(tokens)
+    raise ScheduleError(f"`{said}` does not say how often: start with monthly, weekly or every N weeks")
 
 
 def _interval(token: str) -> int:
@@ -267,7 +270,7 @@ def _interval(token: str) -> int:
     if count == 0:
         raise ScheduleError("`every 0 weeks` would never run; use every 1 week or more")
     if count > _MAX_INTERVAL_WEEKS:
-        raise ScheduleError(f"`every {count} weeks` is too far apart; use at most {_MAX_INTERVAL_WEEKS} weeks")
+        raise ScheduleError(f"`every {count} weeks` is too long; use at most {_MAX_INTERVAL_WEEKS} weeks")
     return count
 
 
@@ -309,7 +312,9 @@ def _monthly_weekday(ordinal: int, rest: list[str], clock: time) -> ReviewSchedu
         name = WEEKDAY_NAMES[weekday]
         raise ScheduleError(f"not every month has a fifth {name}; use `last {name}`")
     _no_leftovers(rest[1:])
-    return ReviewSchedule(kind="monthly_weekday", ordinal=ordinal, weekday=weekday, hour=clock.hour, minute=clock.minute)
+    return ReviewSchedule(
+        kind="monthly_weekday", ordinal=ordinal, weekday=weekday, hour=clock.hour, minute=clock.minute
+    )
 
 
 def _monthly_day(day: int, rest: list[str], clock: time) -> ReviewSchedule:
@@ -340,13 +345,18 @@ def _weekly(body: list[str], clock: time, interval: int, anchor: date | None) ->
     if anchor is not None:  # start on the first such weekday on or after the given date
         anchor += timedelta(days=(weekday - anchor.weekday()) % 7)
     return ReviewSchedule(
-        kind="weekly", weekday=weekday, interval_weeks=interval, anchor=anchor, hour=clock.hour, minute=clock.minute
+        kind="weekly",
+        weekday=weekday,
+        interval_weeks=interval,
+        anchor=anchor,
+        hour=clock.hour,
+        minute=clock.minute,
     )
 
 
 def _weekday(token: str) -> int:
     if token not in _WEEKDAYS:
-        raise ScheduleError(f"`{token}` is not a weekday; use monday … sunday, or mon, tue, wed, thu, fri, sat, sun")
+        raise ScheduleError(f"`{token}` is not a weekday; use monday … sunday, or mon, tue, … sun")
     return _WEEKDAYS[token]
 
 

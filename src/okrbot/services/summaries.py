@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import Direction, Keep, Metric
-from okrbot.domain.periods import Period, parse_period
+from okrbot.domain.periods import current_period, parse_period
 from okrbot.domain.progress import Health, KrState, LinkedWork, health, kr_progress, objective_progress
 from okrbot.services.context import Actor
 from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
@@ -166,7 +166,7 @@ def summarise(
 
 
 def _expected_share(period_text: str, actor: Actor) -> float:
-    period = parse_period(period_text) or Period(actor.now.year, 1)
+    period = parse_period(period_text) or current_period(actor.now, actor.tz)
     return period.elapsed_share(actor.now, actor.tz)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import Kind, Metric, WorkRef
@@ -75,10 +76,6 @@ def _lookup(session: Session, team_id: str, work: WorkRef) -> Initiative | None:
     else:
         query = query.where(Initiative.url_key == url_key(work.url or "")).order_by(Initiative.number)
     return session.exec(query).first()
-
-
-def initiative_by_url(session: Session, team_id: str, url: str) -> Initiative | None:
-    return _lookup(session, team_id, WorkRef(url=url))
 
 
 def create_initiative(
@@ -215,9 +212,9 @@ def set_status(session: Session, actor: Actor, initiative: Initiative, status: s
     """Move an initiative to done or back; its milestone KRs move with it, all in one transaction.
 
     Marking done what is already done changes nothing, so a command, a ✅ and a
-    webhook for the same work move its KRs once.
+    webhook for the same work move its KRs once, even when they arrive together.
     """
-    if (initiative.status == DONE) == (status == DONE):
+    if (_locked_status(session, initiative) == DONE) == (status == DONE):
         return WorkOutcome(initiative=initiative, changed=False)
     krs = linked_krs(session, initiative.id)
     before = progress_map(session, krs)
@@ -237,6 +234,19 @@ def set_status(session: Session, actor: Actor, initiative: Initiative, status: s
     summary = f"{initiative_id(initiative.number)} “{initiative.title}” {verb}"
     change, moves = record_change(session, actor, action, initiative, krs, before, summary, snapshot=snapshot)
     return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves)
+
+
+def _locked_status(session: Session, initiative: Initiative) -> str:
+    """The initiative's committed status, read under a row lock held to the end of the unit of work.
+
+    Two changes to the same work at the same moment (a ✅ and a webhook) then
+    run one after the other, and the second sees what the first did. On
+    PostgreSQL this is SELECT … FOR UPDATE; SQLite's BEGIN IMMEDIATE already
+    lets one writer in at a time.
+    """
+    status = session.exec(select(Initiative.status).where(Initiative.id == initiative.id).with_for_update()).one()
+    set_committed_value(initiative, "status", status)
+    return status
 
 
 def linked_krs(session: Session, initiative_pk: int) -> list[KeyResult]:
@@ -296,7 +306,7 @@ def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change,
     if initiative is None:
         raise NotFound("The initiative of that change no longer exists.")
     changed_to = DONE if change.action == "done" else TODO
-    if (initiative.status == DONE) != (changed_to == DONE):
+    if (_locked_status(session, initiative) == DONE) != (changed_to == DONE):
         raise Invalid(
             f"{initiative_id(initiative.number)} changed again since; nothing was undone.",
             hint=f"Use `/okr {'reopen' if initiative.status == DONE else 'done'} {initiative_id(initiative.number)}`.",

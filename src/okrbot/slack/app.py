@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from okrbot.config import Settings
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.errors import reference_id
-from okrbot.slack.listeners import actions, commands, events, views
+from okrbot.slack.listeners import actions, commands, events, reviews, serves, views
 from okrbot.store.db import Database
 
 log = logging.getLogger("okrbot")
@@ -28,7 +28,7 @@ def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
         logger=logging.getLogger("okrbot.bolt"),
     )
     bot = SlackBot(settings, db, client)
-    for listeners in (commands, events, actions, views):
+    for listeners in (commands, events, actions, views, reviews, serves):
         listeners.register(app, bot)
 
     @app.error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -29,7 +30,7 @@ class SlackBot:
         self.db = db
         self.client = client
         self.runner = CommandRunner(db, settings)
-        self.deliverer = Deliverer(db, client)
+        self.deliverer = Deliverer(db, client, lease=timedelta(seconds=settings.outbox_lease_seconds))
         self.directory = Directory(client, settings)
         self.thread_reply_handlers: list[ThreadReplyHandler] = []
 
@@ -66,11 +67,12 @@ class SlackBot:
             log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
 
     def confirm(self, actor: Actor, reply: Reply) -> None:
-        """Tell the person what a form or button did: privately where they were, else in a DM."""
-        if actor.channel_id:
+        """Tell the person what a form or button did: privately where they were, else in a DM.
+        A public reply (e.g. a new objective made in its team channel) is for the channel."""
+        if actor.channel_id and not reply.public:
             self.post_ephemeral(actor.channel_id, actor.user_id, reply)
             return
         try:
-            self.client.chat_postMessage(channel=actor.user_id, text=reply.text, blocks=reply.block_dicts())
+            self.client.chat_postMessage(channel=actor.channel_id or actor.user_id, text=reply.text, blocks=reply.block_dicts())
         except SlackApiError as error:
             log.warning("confirmation DM failed: %s", error.response.get("error"))

@@ -1,17 +1,32 @@
 """Deliver the outbox to Slack: after each change, and by a sweeper for retries.
 
-Slack's 429 answers carry Retry-After; the message waits that long and is
-tried again. Other failures back off and retry; nothing is dropped silently.
+Slack's 429 answers carry Retry-After: this process holds its sending for that
+long and the message is tried again then; a 429 is not counted as a failed
+attempt. Other failures back off and retry; nothing is dropped silently.
+
+Exactly once, as far as Slack allows. chat.postMessage has no idempotency
+key, so the only danger is a call whose outcome we never learned: the process
+died between Slack accepting the message and our "sent" commit, or the
+answer was lost (timeout, 5xx). Such a row stays `posting` (store/outbox.py).
+Before it is sent again, a message that carries Slack `metadata` and goes to a
+DM is looked for in that DM's history (conversations.open + .history, or
+.replies in a thread); if Slack already has it, it is marked sent with the ts
+found, and not posted twice. Messages without metadata keep the old
+at-least-once behaviour, which only matters in that narrow window.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import timedelta
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from okrbot.store import outbox
 from okrbot.store.db import Database
@@ -22,54 +37,232 @@ log = logging.getLogger("okrbot.delivery")
 MAX_ATTEMPTS = 8
 # Errors that will not heal by waiting: the channel is gone or the bot is not in it.
 PERMANENT = {"channel_not_found", "is_archived", "not_in_channel", "invalid_blocks", "msg_too_long", "user_not_found"}
+# A pass waits this long at most for Slack's Retry-After; past that it leaves the rest to a later pass.
+MAX_INLINE_WAIT = 30.0
+# How far back (and how many messages) to look for a message whose send we are unsure of.
+HISTORY_LIMIT = 200
+HISTORY_PAGES = 5
+CLOCK_SKEW = timedelta(hours=1)
 
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """What a sender needs of a claimed row, copied out of the session that claimed it."""
+
+    id: int
+    kind: str
+    team_id: str
+    dedupe_key: str | None
+    method: str
+    payload: dict
+    attempts: int
+    created_at: datetime
+    unsure: bool  # an earlier attempt may have reached Slack
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message Slack has: where it landed (a DM's D… id for a message sent to a user) and its ts."""
+
+    id: int
+    kind: str
+    team_id: str
+    dedupe_key: str | None
+    channel: str | None
+    ts: str | None
+
+
+# Runs in the transaction that marks a message sent (e.g. a review nudge keeps its DM's ts).
+SentHook = Callable[[Session, Sent], None]
+
+
 class Deliverer:
-    def __init__(self, db: Database, client: WebClient):
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        *,
+        lease: timedelta = outbox.LEASE,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.db = db
         self.client = client
+        self.lease = lease
+        self.on_sent: list[SentHook] = []
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._resume_at = 0.0  # time.monotonic() before which Slack asked this process to wait
 
     def deliver(self, ids: Sequence[int] | None = None, *, limit: int = 50) -> int:
-        """Send due messages (only `ids` when given); returns how many were sent."""
+        """Send due messages (only `ids` when given); returns how many were sent.
+
+        Each message is claimed on its own just before it is sent, so a crash
+        leaves at most the one message in flight unsure, and other processes
+        can share the work message by message.
+        """
         if ids is not None and not ids:
             return 0
         with self.db.session_scope() as session:
-            claimed = outbox.claim_due(session, utcnow(), limit=limit, ids=ids)
-            messages = [(message.id, message.method, dict(message.payload), message.attempts) for message in claimed]
+            candidates = outbox.due(session, utcnow(), limit=limit, ids=ids)
         sent = 0
-        for message_id, method, payload, attempts in messages:
-            sent += self._send(message_id, method, payload, attempts)
+        for message_id, status in candidates:
+            if not self._wait_for_slack():
+                break
+            with self.db.session_scope() as session:
+                row = outbox.claim(session, message_id, status, utcnow(), lease=self.lease)
+                outgoing = None if row is None else _outgoing(row, unsure=status == outbox.POSTING)
+            if outgoing is not None:
+                sent += self._send(outgoing)
         return sent
 
-    def _send(self, message_id: int, method: str, payload: dict, attempts: int) -> int:
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, message: Outgoing) -> int:
+        if message.unsure:
+            try:
+                found = self._find_posted(message)
+            except Exception as error:  # noqa: BLE001 - can't tell yet: don't risk a double, ask again later
+                self._unsure(message, error)
+                return 0
+            if found is not None:
+                log.info("outbound message %s was already in Slack; not posting it again", message.id)
+                self._sent(message, *found)
+                return 1
         try:
-            response = self.client.api_call(method, json=payload)
+            response = self.client.api_call(message.method, json=message.payload)
         except SlackApiError as error:
-            self._failed(message_id, error, attempts)
+            self._failed(message, error)
             return 0
-        except Exception as error:  # noqa: BLE001 - network trouble: keep the message, retry later
-            self._retry(message_id, f"{error.__class__.__name__}", attempts, backoff(attempts))
+        except Exception as error:  # noqa: BLE001 - no answer: it may have been posted; checked before the retry
+            self._unsure(message, error)
             return 0
-        with self.db.session_scope() as session:
-            outbox.mark_sent(session, message_id, ts=response.get("ts"), now=utcnow())
+        self._sent(message, response.get("channel") or message.payload.get("channel"), response.get("ts"))
         return 1
 
-    def _failed(self, message_id: int, error: SlackApiError, attempts: int) -> None:
+    def _sent(self, message: Outgoing, channel: str | None, ts: str | None) -> None:
+        with self.db.session_scope() as session:
+            outbox.mark_sent(session, message.id, ts=ts, now=utcnow())
+            sent = Sent(message.id, message.kind, message.team_id, message.dedupe_key, channel, ts)
+            for hook in self.on_sent:
+                hook(session, sent)
+
+    def _failed(self, message: Outgoing, error: SlackApiError) -> None:
         response = error.response
         code = response.get("error", "") if hasattr(response, "get") else ""
         if response.status_code == 429:
-            wait = int(response.headers.get("Retry-After", response.headers.get("retry-after", "1")) or 1)
-            self._retry(message_id, "ratelimited", attempts, timedelta(seconds=wait), count=False)
+            wait = _retry_after(response)
+            self._hold(wait)
+            self._retry(message, "ratelimited", timedelta(seconds=wait), count=False)
             return
-        give_up = code in PERMANENT or attempts >= MAX_ATTEMPTS
+        if response.status_code >= 500:
+            self._unsure(message, error)  # Slack may have posted it before failing
+            return
+        give_up = code in PERMANENT or message.attempts >= MAX_ATTEMPTS
         if give_up:
-            log.warning("giving up on outbound message %s: %s", message_id, code or response.status_code)
-        self._retry(message_id, code or str(response.status_code), attempts, backoff(attempts), give_up=give_up)
+            log.warning("giving up on outbound message %s: %s", message.id, code or response.status_code)
+        self._retry(message, code or str(response.status_code), backoff(message.attempts), give_up=give_up)
 
-    def _retry(self, message_id: int, error: str, attempts: int, wait: timedelta, *, give_up: bool = False, count: bool = True) -> None:
+    def _retry(self, message: Outgoing, error: str, wait: timedelta, *, give_up: bool = False, count: bool = True) -> None:
         with self.db.session_scope() as session:
-            outbox.mark_retry(session, message_id, error=error, retry_at=utcnow() + wait, give_up=give_up, refund=not count)
+            outbox.mark_retry(session, message.id, error=error, retry_at=utcnow() + wait, give_up=give_up, refund=not count)
+
+    def _unsure(self, message: Outgoing, error: Exception) -> None:
+        if isinstance(error, SlackApiError) and error.response.status_code == 429:
+            wait = _retry_after(error.response)
+            self._hold(wait)
+            delay, give_up = timedelta(seconds=wait), False
+        else:
+            delay, give_up = backoff(message.attempts), message.attempts >= MAX_ATTEMPTS
+        if give_up:
+            log.warning("giving up on outbound message %s: %s", message.id, error.__class__.__name__)
+        with self.db.session_scope() as session:
+            outbox.mark_unsure(session, message.id, error=_describe(error), retry_at=utcnow() + delay, give_up=give_up)
+
+    # ------------------------------------------------------------------ rate limits
+
+    def _hold(self, seconds: float) -> None:
+        with self._lock:
+            self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+
+    def _wait_for_slack(self) -> bool:
+        """Honour the last Retry-After before the next call; False when it is too long to wait here."""
+        with self._lock:
+            wait = self._resume_at - time.monotonic()
+        if wait <= 0:
+            return True
+        if wait > MAX_INLINE_WAIT:
+            return False
+        self._sleep(wait)
+        return True
+
+    # ------------------------------------------------------------------ was it posted?
+
+    def _find_posted(self, message: Outgoing) -> tuple[str, str] | None:
+        """(channel, ts) of this message if Slack already has it; None if not, or if it can't be told."""
+        metadata = message.payload.get("metadata")
+        channel = str(message.payload.get("channel") or "")
+        if message.method != "chat.postMessage" or not isinstance(metadata, dict) or not channel:
+            return None
+        if channel[:1] in ("U", "W"):
+            # A message to a user id lands in the app's DM with them; history needs that DM's id.
+            channel = self.client.conversations_open(users=channel)["channel"]["id"]
+        elif not channel.startswith("D"):
+            return None  # only DMs are checked: channels would need more read scopes
+        # Slack's ts is its clock; allow for ours being ahead of it.
+        oldest = f"{(message.created_at - CLOCK_SKEW).timestamp():.6f}"
+        thread_ts = message.payload.get("thread_ts")
+        cursor = None
+        for _page in range(HISTORY_PAGES):
+            query = {"channel": channel, "oldest": oldest, "limit": HISTORY_LIMIT, "include_all_metadata": True, "cursor": cursor}
+            if thread_ts:
+                answer = self.client.conversations_replies(ts=thread_ts, **query)
+            else:
+                answer = self.client.conversations_history(**query)
+            for posted in answer.get("messages") or []:
+                if _same_metadata(posted.get("metadata"), metadata):
+                    return channel, posted.get("ts")
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not answer.get("has_more") or not cursor:
+                return None
+        raise RuntimeError("too much history to tell whether the message was posted")  # retried later, never doubled
+
+
+def _outgoing(row, *, unsure: bool) -> Outgoing:
+    return Outgoing(
+        id=row.id,
+        kind=row.kind,
+        team_id=row.team_id,
+        dedupe_key=row.dedupe_key,
+        method=row.method,
+        payload=dict(row.payload),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        unsure=unsure,
+    )
+
+
+def _same_metadata(found: object, ours: dict) -> bool:
+    return (
+        isinstance(found, dict)
+        and found.get("event_type") == ours.get("event_type")
+        and found.get("event_payload") == ours.get("event_payload")
+    )
+
+
+def _retry_after(response) -> int:
+    headers = response.headers or {}
+    value = headers.get("Retry-After", headers.get("retry-after", "1"))
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error.response.status_code)
+    return error.__class__.__name__

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
+from okrbot.slack.mrkdwn import truncate
+
+SECTION_LIMIT = 3000
+
 
 @dataclass
 class Reply:
@@ -18,7 +22,8 @@ class Reply:
 
     @classmethod
     def say(cls, text: str, *, public: bool = False) -> Reply:
-        return cls(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))], public=public)
+        shown = truncate(text, SECTION_LIMIT)  # Slack refuses longer section texts
+        return cls(text=shown, blocks=[SectionBlock(text=MarkdownTextObject(text=shown))], public=public)
 
     @classmethod
     def problem(cls, text: str) -> Reply:

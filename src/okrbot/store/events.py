@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from okrbot.store.models import ProcessedEvent
+from okrbot.store.workspaces import ensure_workspace
 
 
 def claim_event(session: Session, key: str, team_id: str, now: datetime) -> bool:
@@ -18,6 +19,9 @@ def claim_event(session: Session, key: str, team_id: str, now: datetime) -> bool
     """
     if session.get(ProcessedEvent, key) is not None:
         return False
+    # The first event from a workspace (a bare "@okrbot help") may be answered before
+    # any command created it; its outbox rows need the workspace row.
+    ensure_workspace(session, team_id)
     try:
         with session.begin_nested():
             session.add(ProcessedEvent(key=key, team_id=team_id, at=now))

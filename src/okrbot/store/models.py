@@ -45,6 +45,9 @@ class Workspace(SQLModel, table=True):
     next_initiative: int = 0
     review_schedule: str | None = Field(default=None, max_length=200)
     review_enabled: bool = True
+    # Scheduled review runs before this instant are not caught up: set when the
+    # schedule changes or reviews are turned on, so that never nudges at once.
+    review_since: datetime | None = _when(default=None)
     created_at: datetime = _when(default_factory=utcnow)
 
 

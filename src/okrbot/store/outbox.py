@@ -3,6 +3,12 @@
 A row is claimed with a lease before sending, so several processes can drain
 the same outbox without sending a message twice, and a process that dies
 mid-send leaves the row to be retried when the lease runs out.
+
+States: pending (due at next_attempt_at) → posting (claimed by one process, the
+Slack call may be under way) → sent | pending (Slack said no: not posted) |
+failed (given up). A row found in `posting` after its lease ran out belongs to
+a process that died or lost its answer: Slack may or may not have the message,
+so the next sender checks before posting again (slack/delivery.py).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from sqlmodel import Session, col, select
 from okrbot.store.models import OutboundMessage
 
 LEASE = timedelta(minutes=2)
+PENDING, POSTING, SENT, FAILED = "pending", "posting", "sent", "failed"
 
 
 def enqueue(
@@ -72,6 +79,50 @@ def claim_due(session: Session, now: datetime, *, limit: int = 50, ids: Sequence
     if not claimed:
         return []
     return list(session.exec(select(OutboundMessage).where(col(OutboundMessage.id).in_(claimed)).order_by(OutboundMessage.id)).all())
+
+
+def due(session: Session, now: datetime, *, limit: int = 50, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
+    """(id, status) of up to `limit` messages that may be sent now, oldest first."""
+    query = select(OutboundMessage.id, OutboundMessage.status).where(
+        col(OutboundMessage.status).in_((PENDING, "sending", POSTING)), OutboundMessage.next_attempt_at <= now
+    )
+    if ids is not None:
+        query = query.where(col(OutboundMessage.id).in_(list(ids)))
+    return [(message_id, status) for message_id, status in session.exec(query.order_by(OutboundMessage.id).limit(limit)).all()]
+
+
+def claim(session: Session, message_id: int, seen_status: str, now: datetime, *, lease: timedelta = LEASE) -> OutboundMessage | None:
+    """Take one message for sending right now, or None if another process took it first.
+
+    Compare-and-set on the status and due time that were seen, so exactly one
+    process wins; the row goes to `posting` for `lease` before Slack is called.
+    The caller learns from `seen_status` whether an earlier attempt may have
+    reached Slack (`posting`), which the bulk `claim_due` cannot tell.
+    """
+    won = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == message_id,
+            OutboundMessage.status == seen_status,
+            OutboundMessage.next_attempt_at <= now,
+        )
+        .values(status=POSTING, next_attempt_at=now + lease, attempts=OutboundMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        return None
+    return session.exec(select(OutboundMessage).where(OutboundMessage.id == message_id)).one()
+
+
+def mark_unsure(session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False) -> None:
+    """The Slack call's outcome is unknown (no answer, or a 5xx): stay `posting`, so the
+    next attempt checks whether Slack has the message before sending it again."""
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == POSTING)
+        .values(status=FAILED if give_up else POSTING, next_attempt_at=retry_at, last_error=error[:500])
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_sent(session: Session, message_id: int, *, ts: str | None, now: datetime) -> None:

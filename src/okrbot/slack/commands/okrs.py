@@ -29,7 +29,7 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
         summaries = summarise(session, [objective], actor)
         return Reply(text=f"{objective_id(objective.number)} {objective.title}", blocks=status_blocks(summaries, f"{objective_id(objective.number)} · {objective.period}", ""))
     if scope is StatusScope.DEFAULT:
-        in_team_channel = actor.channel_id and okrs.team_channels_with_objectives(session, actor.team_id, actor.channel_id)
+        in_team_channel = actor.channel_id and okrs.is_team_channel(session, actor.team_id, actor.channel_id)
         scope = StatusScope.CHANNEL if in_team_channel else StatusScope.ME
         channel = actor.channel_id if in_team_channel else None
     else:

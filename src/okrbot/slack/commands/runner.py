@@ -16,6 +16,7 @@ from okrbot.services.context import Actor
 from okrbot.slack.commands import gaps, misc, okrs, review, serves, work
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
 from okrbot.slack.errors import reply_for_error
+from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply
 from okrbot.store.db import Database
 from okrbot.store.events import claim_event
@@ -60,7 +61,7 @@ class CommandRunner:
         try:
             command = parse(text)
         except CommandError as error:
-            return Outcome(Reply.problem(str(error)), [])
+            return Outcome(Reply.problem(escape(str(error))), [])
         return self.execute(command, actor)
 
     def execute(self, command: cmd.Command, actor: Actor) -> Outcome:
@@ -72,7 +73,7 @@ class CommandRunner:
             command: cmd.Command | None = parse(text)
             problem = None
         except CommandError as error:
-            command, problem = None, Reply.problem(str(error))
+            command, problem = None, Reply.problem(escape(str(error)))
 
         def body(ctx: CommandContext) -> Reply:
             reply = problem or HANDLERS[type(command)](ctx, command)

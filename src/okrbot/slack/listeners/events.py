@@ -32,12 +32,17 @@ def message_text(text: str) -> str:
     return f"serves {request}" if request else (words or "help")
 
 
+def is_direct_message(event: dict) -> bool:
+    return event.get("channel_type") == "im"
+
+
 def register(app: App, bot: SlackBot) -> None:
     @app.event("app_mention")
     def on_mention(body: dict, event: dict) -> None:
         _answer_message(bot, body, event, thread_ts=event.get("thread_ts") or event["ts"])
 
-    @app.event({"type": "message", "channel_type": "im"})
+    # Bolt's event constraints only look at type and subtype, so the DM check is a matcher.
+    @app.event("message", matchers=[is_direct_message])
     def on_direct_message(body: dict, event: dict) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins and our own messages are not commands

@@ -40,7 +40,8 @@ def gaps_blocks(report: GapReport) -> list[Block]:
     full = header + [block for flag, gaps in groups for block in _full(flag, gaps)]
     if len(full) <= MAX_BLOCKS:
         return full
-    return header + [_compact(flag, gaps) for flag, gaps in groups]
+    note = ContextBlock(elements=[MarkdownTextObject(text="Too many to explain each one here: the ids, and what to do for the first.")])
+    return header + [_compact(flag, gaps) for flag, gaps in groups] + [note]
 
 
 def _by_flag(gaps: Sequence[Gap]) -> list[tuple[GapFlag, list[Gap]]]:
@@ -54,7 +55,8 @@ def _full(flag: GapFlag, gaps: Sequence[Gap]) -> list[Block]:
     """The flag's heading, then each gap: ids, problem, advice; split to fit 3000 characters."""
     sections, text = [], _heading(flag, gaps)
     for gap in gaps:
-        line = truncate(f"\n• {_ids(gap)}{' ' + URGENT if gap.urgent else ''} — {escape(gap.problem)}\n    ↳ {escape(gap.advice)}", SECTION_LIMIT - 1)
+        urgent = f" {URGENT}" if gap.urgent else ""
+        line = truncate(f"\n• {_ids(gap)}{urgent} — {_problem(gap)}\n    ↳ {escape(gap.advice)}", SECTION_LIMIT - 1)
         if len(text) + len(line) > SECTION_LIMIT:
             sections.append(text)
             text = line.lstrip("\n")
@@ -65,9 +67,20 @@ def _full(flag: GapFlag, gaps: Sequence[Gap]) -> list[Block]:
 
 
 def _compact(flag: GapFlag, gaps: Sequence[Gap]) -> Block:
-    ids = ", ".join(_ids(gap) + (" :warning:" if gap.urgent else "") for gap in gaps)
-    advice = f"\nFor {_ids(gaps[0])}: {escape(gaps[0].advice)}"
-    return _section(_heading(flag, gaps) + "\n" + truncate(ids, SECTION_LIMIT - 300) + truncate(advice, 250))
+    """The flag's ids (as many as fit, then how many more) and one example of the advice."""
+    every_urgent = all(gap.urgent for gap in gaps)
+    shown: list[str] = []
+    room = SECTION_LIMIT - 400  # the heading, "…and N more" and the advice take the rest
+    for gap in gaps:
+        ident = truncate(_ids(gap), 500) + (" :warning:" if gap.urgent and not every_urgent else "")
+        room -= len(ident) + 2
+        if room < 0:
+            break
+        shown.append(ident)
+    more = f" …and {len(gaps) - len(shown)} more" if len(shown) < len(gaps) else ""
+    heading = _heading(flag, gaps) + (f" {URGENT}" if every_urgent else "")
+    advice = truncate(f"For {_ids(gaps[0])}: {escape(gaps[0].advice)}", 300)
+    return _section(f"{heading}\n{', '.join(shown)}{more}\n{advice}")
 
 
 def _heading(flag: GapFlag, gaps: Sequence[Gap]) -> str:
@@ -77,6 +90,15 @@ def _heading(flag: GapFlag, gaps: Sequence[Gap]) -> str:
 def _ids(gap: Gap) -> str:
     """KR-3 and O-2 in bold; owners ("@U123") as mentions."""
     return " ".join(user(ident[1:]) if ident.startswith("@") else f"*{ident}*" for ident in gap.ids)
+
+
+def _problem(gap: Gap) -> str:
+    """The problem, with the owner it names ("@U123 owns 6 objectives") as a mention."""
+    problem = escape(gap.problem)
+    for ident in gap.ids:
+        if ident.startswith("@"):
+            problem = problem.replace(ident, user(ident[1:]), 1)
+    return problem
 
 
 def _section(text: str) -> SectionBlock:

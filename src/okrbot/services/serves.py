@@ -1,0 +1,309 @@
+""""Does this serve a KR?" (SPEC §6): rank the current period's KRs for a request,
+and link a request to the KR someone picked.
+
+Evidence is every active KR of the period: its title, its objective's title and
+the titles and URLs of the work linked to it, loaded in two queries. Building
+the matcher over 5,000 KRs takes over a second, so it is cached per database
+engine and (workspace, period), and checked on every question with one
+aggregate query (counts, newest ids and edit times). When that fingerprint
+moves, the evidence is reloaded; the matcher is rebuilt only when the evidence
+itself changed (a check-in moves the fingerprint but not a word of evidence).
+
+The index holds private objectives' KRs too; each answer drops the KRs whose
+objective the asker may not see (`okrs.visible`, one query per question), and
+asks the matcher for more when hidden KRs took the top places.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine, func, not_
+from sqlmodel import Session, col, select
+
+from okrbot.domain.commands import WorkRef
+from okrbot.domain.ids import kr_id
+from okrbot.domain.matching import KrEvidence, Matcher
+from okrbot.domain.urls import is_url, title_from_url, url_key
+from okrbot.services import okrs, work
+from okrbot.services.context import Actor
+from okrbot.services.work import WorkOutcome
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
+
+MAX_MATCHES = 3
+CACHED_INDEXES = 16  # (workspace, period) pairs kept per database; the least recently asked goes first
+URL_LIMIT = 2000  # Initiative.url
+
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class KrFit:
+    """A KR that may serve the request, and why."""
+
+    kr_number: int
+    kr_title: str
+    objective_number: int
+    objective_title: str
+    reason: str  # plain English: the words or the linked work that matched
+    score: float  # the matcher's confidence, 0..1
+
+
+@dataclass(frozen=True)
+class ServesAnswer:
+    request: str
+    period: str
+    krs_considered: int  # active KRs of the period the asker may see
+    fits: list[KrFit]  # best first; empty means "no KR"
+
+
+@dataclass(frozen=True)
+class _KrInfo:
+    number: int
+    title: str
+    objective_pk: int
+    objective_number: int
+    objective_title: str
+
+
+@dataclass
+class _Index:
+    fingerprint: tuple[Any, ...]
+    evidence: tuple[KrEvidence, ...]
+    krs: dict[str, _KrInfo]  # "KR-n" -> what the answer shows
+    matcher: Matcher
+
+
+@dataclass
+class _IndexCache:
+    indexes: OrderedDict[tuple[str, str], _Index] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    builds: int = 0  # matchers built so far (tests and the benchmark read it)
+
+
+# One cache per database engine: each process has one engine per database, and
+# a test's fresh database never sees another test's index.
+_caches: WeakKeyDictionary[Engine, _IndexCache] = WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def serves(session: Session, actor: Actor, text: str) -> ServesAnswer:
+    """Up to three KRs of the current period that the request may serve, best first."""
+    period = okrs.period_or_current(None, actor)
+    index = _index(session, actor.team_id, period)
+    hidden = _hidden_objectives(session, actor, period)
+    hidden_krs = sum(info.objective_pk in hidden for info in index.krs.values())
+    fits = _visible_matches(index, text, hidden, hidden_krs)
+    return ServesAnswer(request=text, period=period, krs_considered=len(index.krs) - hidden_krs, fits=fits)
+
+
+def matcher_builds(session: Session) -> int:
+    """How many matchers this database's cache has built (for tests and the benchmark)."""
+    return _cache_for(session).builds
+
+
+def _visible_matches(index: _Index, text: str, hidden: set[int], hidden_krs: int) -> list[KrFit]:
+    limit = MAX_MATCHES
+    while True:
+        found = index.matcher.match(text, limit=limit)
+        shown = [match for match in found if index.krs[match.kr_id].objective_pk not in hidden]
+        if len(shown) >= MAX_MATCHES or len(found) < limit or limit >= MAX_MATCHES + hidden_krs:
+            break
+        # Hidden KRs took some of the top places: ask once more with room for all of them.
+        limit = MAX_MATCHES + hidden_krs
+    fits = []
+    for match in shown[:MAX_MATCHES]:
+        info = index.krs[match.kr_id]
+        fits.append(
+            KrFit(info.number, info.title, info.objective_number, info.objective_title, match.reason, match.score)
+        )
+    return fits
+
+
+# --- the cached index ---------------------------------------------------------------------
+
+
+def _cache_for(session: Session) -> _IndexCache:
+    engine = session.get_bind()
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = _IndexCache()
+        return cache
+
+
+def _index(session: Session, team_id: str, period: str) -> _Index:
+    cache = _cache_for(session)
+    key = (team_id, period)
+    fingerprint = _fingerprint(session, team_id, period)
+    # One lock per database: a question waits while another builds, rather than building twice.
+    with cache.lock:
+        index = cache.indexes.get(key)
+        if index is None or index.fingerprint != fingerprint:
+            evidence, krs = _load_evidence(session, team_id, period)
+            if index is not None and index.evidence == evidence and index.krs == krs:
+                index.fingerprint = fingerprint  # e.g. a check-in: same words, same matcher
+            else:
+                index = _Index(fingerprint, evidence, krs, Matcher(evidence))
+                cache.builds += 1
+            cache.indexes[key] = index
+        cache.indexes.move_to_end(key)
+        while len(cache.indexes) > CACHED_INDEXES:
+            cache.indexes.popitem(last=False)
+        return index
+
+
+def _in_period(query, team_id: str, period: str):
+    """Active KRs of active objectives of `period`, in one workspace."""
+    return query.where(
+        Objective.team_id == team_id,
+        Objective.period == period,
+        Objective.status == ACTIVE,
+        KeyResult.status == ACTIVE,
+    )
+
+
+def _fingerprint(session: Session, team_id: str, period: str) -> tuple[Any, ...]:
+    """Moves whenever the period's evidence may have changed: one aggregate query.
+
+    Counts and newest ids catch KRs and links added or removed; the newest edit
+    times catch changed titles and URLs (and, harmlessly, check-ins).
+    """
+
+    def scalar(column, *, links: bool = False, initiatives: bool = False):
+        query = select(column).select_from(KeyResult).join(Objective, Objective.id == KeyResult.objective_id)
+        if links or initiatives:
+            query = query.join(KrLink, KrLink.kr_id == KeyResult.id)
+        if initiatives:
+            query = query.join(Initiative, Initiative.id == KrLink.initiative_id)
+        return _in_period(query, team_id, period).scalar_subquery()
+
+    row = session.exec(
+        select(
+            scalar(func.count(KeyResult.id)),
+            scalar(func.max(KeyResult.id)),
+            scalar(func.max(KeyResult.updated_at)),
+            scalar(func.max(Objective.updated_at)),
+            scalar(func.count(KrLink.id), links=True),
+            scalar(func.max(KrLink.id), links=True),
+            scalar(func.max(Initiative.updated_at), initiatives=True),
+        )
+    ).one()
+    return tuple(row)
+
+
+def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:
+    """Every active KR of the period with its objective and linked work: two queries."""
+    rows = session.exec(
+        _in_period(
+            select(
+                KeyResult.id, KeyResult.number, KeyResult.title, Objective.id, Objective.number, Objective.title
+            ).join(Objective, Objective.id == KeyResult.objective_id),
+            team_id,
+            period,
+        ).order_by(KeyResult.number)
+    ).all()
+    linked = session.exec(
+        _in_period(
+            select(KrLink.kr_id, Initiative.title, Initiative.url)
+            .join(Initiative, Initiative.id == KrLink.initiative_id)
+            .join(KeyResult, KeyResult.id == KrLink.kr_id)
+            .join(Objective, Objective.id == KeyResult.objective_id),
+            team_id,
+            period,
+        ).order_by(KrLink.kr_id, Initiative.number)
+    ).all()
+    work_of: dict[int, list[str]] = {}
+    for kr_pk, title, url in linked:
+        texts = work_of.setdefault(kr_pk, [])
+        texts.append(title)
+        if url:
+            texts.append(url)  # the matcher reads a link by the words in its path
+    evidence = []
+    krs: dict[str, _KrInfo] = {}
+    for kr_pk, number, title, objective_pk, objective_number, objective_title in rows:
+        ident = kr_id(number)
+        evidence.append(KrEvidence(ident, title, objective_title, tuple(work_of.get(kr_pk, ()))))
+        krs[ident] = _KrInfo(number, title, objective_pk, objective_number, objective_title)
+    return tuple(evidence), krs
+
+
+def _hidden_objectives(session: Session, actor: Actor, period: str) -> set[int]:
+    """The period's private objectives this actor may not see; read fresh on every question."""
+    if actor.is_admin:
+        return set()
+    return set(
+        session.exec(
+            select(Objective.id).where(
+                Objective.team_id == actor.team_id,
+                Objective.period == period,
+                Objective.status == ACTIVE,
+                col(Objective.private).is_(True),
+                not_(okrs.visible(actor)),
+            )
+        ).all()
+    )
+
+
+# --- linking a request to the KR it serves --------------------------------------------------
+
+_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\"’”"
+_EDGE_PUNCTUATION = " \t-–—:;,|·"
+
+
+def request_work(text: str) -> tuple[str, str | None]:
+    """The initiative a request becomes: its title and, when it holds a link, its URL.
+
+    "Fix the signup emails https://github.com/acme/app/issues/12" becomes
+    "Fix the signup emails" with that URL; a bare link gets a title made from it.
+    """
+    text = " ".join(text.split())
+    url = None
+    found = _URL.search(text)
+    if found:
+        candidate = found.group().rstrip(_TRAILING)
+        if is_url(candidate) and len(candidate) <= URL_LIMIT:
+            url = candidate
+            text = (text[: found.start()] + " " + text[found.start() + len(candidate) :]).strip()
+            text = " ".join(text.split()).strip(_EDGE_PUNCTUATION)
+    title = text or (title_from_url(url) if url else "")
+    if len(title) > okrs.TITLE_LIMIT:
+        title = title[: okrs.TITLE_LIMIT - 1].rstrip() + "…"
+    return title, url
+
+
+def link_request(session: Session, actor: Actor, kr_number: int, text: str) -> WorkOutcome:
+    """Make the request an initiative linked to the KR (the answer's Link button).
+
+    Work already known by its URL is linked rather than created twice; a second
+    click on the same button changes nothing.
+    """
+    title, url = request_work(text)
+    if url is not None and _initiative_with_url(session, actor.team_id, url) is not None:
+        return work.link(session, actor, WorkRef(url=url), kr_number)
+    kr = okrs.get_kr(session, actor, kr_number)
+    existing = _linked_with_title(session, kr.id, title, url)
+    if existing is not None:
+        return WorkOutcome(initiative=existing, changed=False, kr=kr)
+    return work.create_initiative(session, actor, kr_number=kr_number, title=title, owner=actor.user_id, url=url)
+
+
+def _initiative_with_url(session: Session, team_id: str, url: str) -> Initiative | None:
+    return session.exec(
+        select(Initiative).where(Initiative.team_id == team_id, Initiative.url_key == url_key(url)).limit(1)
+    ).first()
+
+
+def _linked_with_title(session: Session, kr_pk: int, title: str, url: str | None) -> Initiative | None:
+    return session.exec(
+        select(Initiative)
+        .join(KrLink, KrLink.initiative_id == Initiative.id)
+        .where(KrLink.kr_id == kr_pk, Initiative.title == title, Initiative.url == url)
+        .limit(1)
+    ).first()

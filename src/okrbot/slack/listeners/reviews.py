@@ -1,0 +1,104 @@
+"""Review nudges in Slack: the No change button, replies in a nudge's DM thread,
+and noting where each nudge DM landed so those replies find their nudge.
+
+(The Update button is the Check in button, `Action.CHECKIN_OPEN`, handled in
+actions.py: it opens the check-in modal. A check-in made there, or with
+`/okr checkin`, counts as an answer to the review; see reviews.follow_up.)
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from sqlmodel import Session
+
+from okrbot.services import reviews
+from okrbot.services.errors import Invalid
+from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands.context import CommandContext
+from okrbot.slack.delivery import Sent
+from okrbot.slack.ids import Action
+from okrbot.slack.listeners.events import event_key
+from okrbot.slack.reply import Reply
+from okrbot.slack.views import reviews as views
+from okrbot.store.models import Nudge
+from okrbot.store.types import utcnow
+
+
+def register(app: App, bot: SlackBot) -> None:
+    attach(bot)
+
+    @app.action(Action.NO_CHANGE.value)
+    def on_no_change(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        _no_change(bot, body, action)
+
+
+def attach(bot: SlackBot) -> None:
+    """What a bot needs to run reviews, also without the bolt app (`okrbot review run`)."""
+    if _nudge_sent not in bot.deliverer.on_sent:
+        bot.deliverer.on_sent.append(_nudge_sent)
+    if on_thread_reply not in bot.thread_reply_handlers:
+        bot.thread_reply_handlers.append(on_thread_reply)
+
+
+def _nudge_sent(session: Session, sent: Sent) -> None:
+    if sent.kind == reviews.NUDGE_KIND:
+        reviews.nudge_delivered(session, sent.team_id, sent.dedupe_key, sent.channel, sent.ts, utcnow())
+
+
+def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
+    """A reply in a DM thread: ours when the thread is a nudge's DM. Answers go in the same thread."""
+    team_id = body.get("team_id") or event.get("team")
+    channel, thread_ts = event.get("channel"), event.get("thread_ts")
+    if not (team_id and channel and thread_ts):
+        return False
+    with bot.db.session_scope() as session:
+        nudge = reviews.find_nudge(session, team_id, channel, thread_ts)
+        found = (nudge.id, nudge.owner) if nudge is not None else None
+    if found is None:
+        return False
+    nudge_id, owner = found
+    if event.get("user") != owner:
+        return True  # someone else in the thread: not an answer to this review
+    actor = bot.actor(team_id, owner, channel, source="nudge")
+
+    def answer(ctx: CommandContext) -> Reply:
+        reply = views.answer_reply(reviews.answer_in_thread(ctx.session, ctx.actor, ctx.session.get(Nudge, nudge_id), event.get("text", "")))
+        ctx.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)
+        return reply
+
+    key = event_key(body)
+    outcome = bot.runner.in_unit_of_work(actor, answer, event_key=key)
+    if outcome.reply.error and not outcome.queued and not outcome.duplicate:
+        # It failed and rolled back: say so once, in the thread.
+        failed = outcome.reply
+
+        def tell(ctx: CommandContext) -> Reply:
+            ctx.post(channel, failed.blocks, failed.text, kind="reply", thread_ts=thread_ts)
+            return failed
+
+        outcome = bot.runner.in_unit_of_work(actor, tell, event_key=key)
+    bot.deliver(outcome.queued)
+    return True
+
+
+def _no_change(bot: SlackBot, body: dict, action: dict) -> None:
+    team_id = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id")
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    message_ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+    thread_ts = (body.get("message") or {}).get("thread_ts") or message_ts
+    actor = bot.actor(team_id, body["user"]["id"], channel, source="button")
+    value = action.get("value") or ""
+
+    def record(ctx: CommandContext) -> Reply:
+        if not value.isdigit():
+            raise Invalid("This button is out of date.", hint="Use `/okr status me` to see your KRs.")
+        reply = views.no_change_reply(reviews.no_change(ctx.session, ctx.actor, int(value)))
+        if channel and thread_ts:
+            ctx.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)
+        return reply
+
+    outcome = bot.runner.in_unit_of_work(actor, record)
+    if outcome.reply.error or not (channel and thread_ts):
+        bot.confirm(actor, outcome.reply)
+    bot.deliver(outcome.queued)

@@ -1,0 +1,34 @@
+"""The Link button on a "does this serve a KR?" answer: the request becomes an
+initiative linked to the chosen KR, announced like any new work."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+
+from okrbot.domain.ids import initiative_id, kr_id
+from okrbot.services import serves
+from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands.context import CommandContext
+from okrbot.slack.commands.work import linked_reply
+from okrbot.slack.ids import Action
+from okrbot.slack.listeners.actions import _run as run_button
+from okrbot.slack.mrkdwn import escape
+from okrbot.slack.reply import Reply
+from okrbot.slack.views.serves import read_link_value
+
+
+def register(app: App, bot: SlackBot) -> None:
+    @app.action(Action.SERVES_LINK.value)
+    def on_serves_link(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        # One unit of work, then a private confirmation, like every other button.
+        run_button(bot, body, lambda ctx: link_request(ctx, action.get("value")))
+
+
+def link_request(ctx: CommandContext, value: str | None) -> Reply:
+    request = read_link_value(value)
+    outcome = serves.link_request(ctx.session, ctx.actor, request.kr, request.text)
+    if not outcome.changed:
+        ident = initiative_id(outcome.initiative.number)
+        return Reply.say(f"*{ident}* {escape(outcome.initiative.title)} is already linked to *{kr_id(request.kr)}*; nothing changed.")
+    return linked_reply(ctx, outcome)

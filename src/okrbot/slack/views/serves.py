@@ -1,0 +1,96 @@
+"""The answer to "does this serve a KR?": the request, up to three KRs with why, and a
+Link button on each; or a plain "no KR" with what to do instead."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, ValidationError
+from slack_sdk.models.blocks import Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
+from okrbot.domain.ids import kr_id, objective_id
+from okrbot.services.errors import Invalid
+from okrbot.services.serves import ServesAnswer
+from okrbot.slack.ids import Action
+from okrbot.slack.mrkdwn import escape, truncate
+from okrbot.slack.reply import SECTION_LIMIT
+
+BUTTON_VALUE_LIMIT = 2000  # Slack's limit on a button's value
+QUOTED_LIMIT = 500  # the request as shown; the button keeps (nearly) all of it
+TITLE_SHOWN = 300
+REASON_SHOWN = 600
+
+
+class LinkRequest(BaseModel):
+    """What the Link button carries back: the KR and the request to make into work."""
+
+    kr: int
+    text: str
+
+
+def link_value(kr: int, text: str) -> str:
+    """The button value, JSON within Slack's 2,000 characters (a long request is cut)."""
+    while True:
+        value = json.dumps({"kr": kr, "text": text}, ensure_ascii=False, separators=(",", ":"))
+        excess = len(value) - BUTTON_VALUE_LIMIT
+        if excess <= 0:
+            return value
+        text = text[: len(text) - excess]  # escapes may take more than one character each: loop
+
+
+def read_link_value(value: str | None) -> LinkRequest:
+    try:
+        return LinkRequest.model_validate_json(value or "")
+    except ValidationError:
+        raise Invalid("This Link button is out of date.", hint="Ask again: `/okr serves <what the work is>`.") from None
+
+
+def serves_text(answer: ServesAnswer) -> str:
+    """The notification line (and screen-reader fallback)."""
+    if not answer.fits:
+        return f"No KR in {answer.period} fits this request"
+    best = answer.fits[0]
+    more = f" (and {len(answer.fits) - 1} more)" if len(answer.fits) > 1 else ""
+    return f"It may serve {kr_id(best.kr_number)} {truncate(best.kr_title, 150)}{more}"
+
+
+def serves_blocks(answer: ServesAnswer) -> list[Block]:
+    quoted = "\n".join(f"> {line}" for line in escape(truncate(answer.request, QUOTED_LIMIT)).splitlines() or [""])
+    if not answer.fits:
+        return [_section(f"*Does this serve a KR?*\n{quoted}\n\n{_no_kr(answer)}")]
+    blocks: list[Block] = [_section(f":dart: *Does this serve a KR?*\n{quoted}")]
+    for rank, fit in enumerate(answer.fits, start=1):
+        ident = kr_id(fit.kr_number)
+        text = (
+            f"*{rank}. {ident}* {escape(truncate(fit.kr_title, TITLE_SHOWN))}\n"
+            f"Objective *{objective_id(fit.objective_number)}* {escape(truncate(fit.objective_title, TITLE_SHOWN))}\n"
+            f"Why: {escape(truncate(fit.reason, REASON_SHOWN))}"
+        )
+        button = ButtonElement(
+            text=f"Link to {ident}", action_id=Action.SERVES_LINK.value, value=link_value(fit.kr_number, answer.request)
+        )
+        blocks.append(_section(text, block_id=f"serves_{fit.kr_number}", accessory=button))
+    blocks.append(
+        ContextBlock(
+            elements=[MarkdownTextObject(text="Best fit first. *Link* adds this request as an initiative on that KR.")]
+        )
+    )
+    return blocks
+
+
+def _no_kr(answer: ServesAnswer) -> str:
+    if answer.krs_considered == 0:
+        return (
+            f"*No KR* — there are no KRs in {answer.period} yet. "
+            "Create one: `/okr kr add O-n \"Title\" from 45 to 25`."
+        )
+    checked = f"{answer.krs_considered} KR" + ("s" if answer.krs_considered != 1 else "")
+    return (
+        f"*No KR* in {answer.period} fits this ({checked} checked).\n"
+        "See them all with `/okr status all`; if this work matters, it may deserve a KR of its own: "
+        "`/okr kr add O-n \"Title\" from 45 to 25`."
+    )
+
+
+def _section(text: str, **kwargs) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)), **kwargs)

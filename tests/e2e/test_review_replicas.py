@@ -1,0 +1,222 @@
+"""Exactly one nudge per owner per cycle with real `okrbot serve` processes (issue 5).
+
+- Three processes on one PostgreSQL database, all finding the same cycle due at
+  start (a run that fell while "the bot was down"), 200 owners: exactly 200 DMs
+  reach the Slack double; the same with the double answering 429 to one
+  chat.postMessage in five.
+- One process killed with SIGKILL half-way through a 200-owner cycle while Slack
+  is slow (so the kill lands mid-call), then started again: every owner has
+  exactly one DM. This one also runs on SQLite.
+
+The processes are the console script `okrbot serve` next to this Python, with a
+fast review tick, outbox sweep and lease (OKRBOT_REVIEW_TICK_SECONDS,
+OKRBOT_OUTBOX_SWEEP_SECONDS, OKRBOT_OUTBOX_LEASE_SECONDS).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from okrbot.domain.periods import current_period
+from okrbot.store.db import Database
+from okrbot.store.models import KeyResult, Nudge, Objective, OutboundMessage, ReviewCycle, Workspace
+from tests.conftest import ON_POSTGRES
+from tests.e2e.harness import BOT_TOKEN, SIGNING_SECRET
+from tests.fakes.slack_api import SlackDouble
+
+OWNERS = 200
+LEASE_SECONDS = 4
+WAIT_SECONDS = 150  # bound on every wait; a healthy run needs a fraction of it
+
+needs_postgres = pytest.mark.skipif(
+    not ON_POSTGRES, reason="several okrbot serve processes on one database needs PostgreSQL: set OKRBOT_TEST_DATABASE_URL"
+)
+
+
+def seed(database_url: str, owners: int = OWNERS) -> None:
+    """One workspace whose weekly review ran two minutes ago (UTC), and `owners` KR owners."""
+    now = datetime.now(UTC)
+    run = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    schedule = f"weekly {run:%A} {run:%H:%M}".lower()
+    period = str(current_period(now, UTC))
+    db = Database(database_url)
+    with db.session_scope() as session:
+        session.add(
+            Workspace(team_id="T1", review_schedule=schedule, review_since=now - timedelta(days=30), created_at=now - timedelta(days=30), next_objective=1, next_kr=owners)
+        )
+        session.flush()
+        objective = Objective(team_id="T1", number=1, title="Grow activation", owner="UBOSS", team_channel="C1", period=period)
+        session.add(objective)
+        session.flush()
+        session.add_all(
+            KeyResult(
+                team_id="T1", number=n, objective_id=objective.id, title=f"Signups {n}", owner=f"U{n:03d}",
+                metric="numeric", direction="increase", start=0, target=100, current=0,
+            )
+            for n in range(1, owners + 1)
+        )
+    db.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _okrbot() -> list[str]:
+    script = Path(sys.executable).with_name("okrbot")
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from okrbot.cli import app; app()"]
+
+
+class Replicas:
+    """`okrbot serve` processes this test started, and their logs."""
+
+    def __init__(self, slack: SlackDouble, database_url: str, logs: Path):
+        self.env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            "OKRBOT_SCHEDULER": "true",
+            "OKRBOT_REVIEW_TICK_SECONDS": "1",
+            "OKRBOT_OUTBOX_SWEEP_SECONDS": "1",
+            "OKRBOT_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.logs = logs
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> subprocess.Popen:
+        log = (self.logs / f"okrbot-{len(self.processes) + 1}.log").open("w")
+        process = subprocess.Popen(
+            [*_okrbot(), "serve", "--host", "127.0.0.1", "--port", str(_free_port())],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.logs,
+        )
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+    def log_text(self) -> str:
+        return "\n".join(f"--- {path.name}\n{path.read_text()[-3000:]}" for path in sorted(self.logs.glob("okrbot-*.log")))
+
+
+@contextmanager
+def replicas(slack: SlackDouble, database_url: str, tmp_path: Path) -> Iterator[Replicas]:
+    group = Replicas(slack, database_url, tmp_path)
+    try:
+        yield group
+    finally:
+        group.stop()
+
+
+def nudge_dms(slack: SlackDouble) -> Counter:
+    """Delivered review DMs per owner."""
+    return Counter(
+        call.args["channel"]
+        for call in slack.delivered("chat.postMessage")
+        if (call.args.get("metadata") or {}).get("event_type") == "okrbot_review"
+    )
+
+
+def wait_for_dms(slack: SlackDouble, group: Replicas, count: int, timeout: float = WAIT_SECONDS) -> float:
+    started = time.monotonic()
+    while len(nudge_dms(slack)) < count:
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{len(nudge_dms(slack))} of {count} owners got a DM in {timeout} s\n{group.log_text()}")
+        if any(p.poll() not in (None, -signal.SIGKILL) for p in group.processes):
+            raise AssertionError(f"an okrbot process exited\n{group.log_text()}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def assert_each_owner_nudged_once(slack: SlackDouble, database_url: str, group: Replicas) -> None:
+    dms = nudge_dms(slack)
+    doubled = {owner: n for owner, n in dms.items() if n > 1}
+    assert not doubled, f"owners with more than one DM: {doubled}\n{group.log_text()}"
+    assert sorted(dms) == [f"U{n:03d}" for n in range(1, OWNERS + 1)]
+    assert sum(dms.values()) == OWNERS
+    db = Database(database_url)
+    with db.session_scope() as session:
+        cycles = session.exec(select(ReviewCycle)).all()
+        nudges = session.exec(select(Nudge)).all()
+        unsent = session.exec(select(OutboundMessage.id).where(OutboundMessage.status != "sent")).all()
+    db.dispose()
+    assert len(cycles) == 1 and len(nudges) == OWNERS and unsent == []
+    # Every nudge knows its DM, so replies in its thread find it.
+    posted = {call.response["channel"]: call.response["ts"] for call in slack.delivered("chat.postMessage")}
+    assert {(n.channel, n.ts) for n in nudges} == set(posted.items())
+
+
+def settle(seconds: float) -> None:
+    """Give every process time for more ticks and sweeps: nothing more may arrive."""
+    time.sleep(seconds)
+
+
+@needs_postgres
+@pytest.mark.parametrize("rate_limited", [False, True], ids=["plain", "429-one-in-five"])
+def test_three_processes_on_one_database_send_each_owner_exactly_one_nudge(database_url, tmp_path, rate_limited):
+    seed(database_url)
+    with SlackDouble() as slack, replicas(slack, database_url, tmp_path) as group:
+        if rate_limited:
+            slack.rate_limit_every(5, method="chat.postMessage")
+        for _ in range(3):
+            group.start()
+        took = wait_for_dms(slack, group, OWNERS)
+        settle(LEASE_SECONDS + 3)
+        refused = len(slack.refused("chat.postMessage"))
+        print(f"\n3 processes, {OWNERS} owners{' (429 on 1 in 5)' if rate_limited else ''}: "
+              f"{sum(nudge_dms(slack).values())} DMs delivered, {refused} answered 429, {took:.1f} s to the last DM")
+        assert_each_owner_nudged_once(slack, database_url, group)
+        starters = [p for p in sorted(tmp_path.glob("okrbot-*.log")) if "started in T1" in p.read_text()]
+        assert len(starters) == 1, "exactly one process should have started the cycle"
+        if rate_limited:
+            assert refused >= OWNERS // 5 - 1
+
+
+def test_a_process_killed_half_way_through_a_cycle_leaves_every_owner_one_nudge(database_url, tmp_path):
+    seed(database_url)
+    with SlackDouble() as slack, replicas(slack, database_url, tmp_path) as group:
+        slack.delay("chat.postMessage", 0.05)  # slow Slack: the kill lands during a call
+        first = group.start()
+        wait_for_dms(slack, group, OWNERS // 2 - 5)
+        slack.wait_for("chat.postMessage", OWNERS // 2, timeout=WAIT_SECONDS, delivered=True)
+        time.sleep(0.02)  # into the next 50 ms call
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        at_kill = len(nudge_dms(slack))
+        time.sleep(0.2)  # the call the process was in still reaches "Slack"
+        in_flight = len(nudge_dms(slack)) - at_kill
+        group.start()
+        took = wait_for_dms(slack, group, OWNERS)
+        settle(LEASE_SECONDS + 3)
+        checks = len(slack.calls("conversations.history"))
+        print(f"\nkilled at {at_kill}/{OWNERS} DMs ({in_flight} landed after the kill); restarted; "
+              f"{sum(nudge_dms(slack).values())} DMs in all, {checks} history checks, {took:.1f} s after restart")
+        assert_each_owner_nudged_once(slack, database_url, group)
+        assert OWNERS // 2 <= at_kill < OWNERS
+        assert checks >= 1, "the message the killed process was sending should have been looked for before a resend"

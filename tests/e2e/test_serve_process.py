@@ -1,0 +1,239 @@
+"""`okrbot serve` as an operator runs it: a real process, a real port, an empty database.
+
+Each test starts the console script as a subprocess on a free loopback port with its
+Slack Web API pointed at the Slack double, and always stops it (bounded waits).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from okrbot.store.db import make_engine
+from okrbot.store.migrate import alembic_config
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+from tests.fakes.slack_api import SlackDouble
+from tests.fakes.slack_client import SignedSlackClient
+
+SECRET = "serve-process-signing-secret"
+TOKEN = "xoxb-serve-process"
+START_TIMEOUT = 60.0
+
+
+def okrbot_command() -> list[str]:
+    """The installed console script next to this interpreter (the venv's bin/), else the module."""
+    script = Path(sys.executable).with_name("okrbot")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("okrbot")
+    return [found] if found else [sys.executable, "-c", "from okrbot.cli import app; app()"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all: `okrbot serve` must migrate it before serving."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    schema = f"okrbot_serve_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    try:
+        yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def base_env(**values: str) -> dict[str, str]:
+    """The parent's environment without any Slack or okrbot settings, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OKRBOT_", "DATABASE_URL"))}
+    env.update({"OKRBOT_SCHEDULER": "false", "PYTHONUNBUFFERED": "1"})
+    env.update(values)
+    return env
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen, port: int, log: Path):
+        self.process, self.port, self.log = process, port, log
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_healthy(self) -> httpx.Response:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"okrbot serve exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                response = httpx.get(f"{self.url}/healthz", timeout=2)
+                if response.status_code == 200:
+                    return response
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"okrbot serve did not answer /healthz within {START_TIMEOUT} s:\n{self.output()}")
+
+    def stop(self) -> int:
+        """SIGTERM, as a process manager stops it; kill if it does not go within 15 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        return self.process.returncode
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator:
+    started: list[Served] = []
+
+    def start(env: dict[str, str]) -> Served:
+        port = free_port()
+        log = tmp_path / f"serve-{port}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [*okrbot_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                cwd=tmp_path,  # no stray .env from the repository
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        served = Served(process, port, log)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+def test_serve_migrates_an_empty_database_and_answers_signed_commands(serve, empty_database_url):
+    with SlackDouble() as slack:
+        served = serve(
+            base_env(
+                DATABASE_URL=empty_database_url,
+                SLACK_API_URL=slack.api_url,
+                SLACK_BOT_TOKEN=TOKEN,
+                SLACK_SIGNING_SECRET=SECRET,
+            )
+        )
+        health = served.wait_healthy()
+        assert health.json()["ok"] is True
+
+        # The schema is at head: serve ran the migrations on the empty database.
+        engine = make_engine(empty_database_url)
+        try:
+            with engine.connect() as connection:
+                revision = MigrationContext.configure(connection).get_current_revision()
+            assert "objective" in inspect(engine).get_table_names()
+        finally:
+            engine.dispose()
+        assert revision == ScriptDirectory.from_config(alembic_config(empty_database_url)).get_current_head()
+
+        # Bolt checked the bot token against SLACK_API_URL, not slack.com.
+        assert [call.token for call in slack.calls("auth.test")] == [TOKEN]
+
+        with SignedSlackClient(served.url, SECRET, response_url_factory=slack.response_url) as client:
+            response = client.command('objective add "Served for real"')
+            assert response.status_code == 200
+            answer = slack.wait_for("response_url", timeout=15)[-1]
+            assert "Served for real" in str(answer.args)
+            assert client.command("status all", bad_signature=True).status_code == 401
+
+            # Stopped (SIGTERM, as in a deploy) right after an ack: the work after the ack
+            # is finished before the process exits, and the exit is a clean one.
+            slack.delay("response_url", 2)
+            assert client.command('objective add "Finished on the way out"').status_code == 200
+            assert served.stop() == 0, served.output()
+        assert any("Finished on the way out" in str(call.args) for call in slack.calls("response_url")), slack.describe()
+
+
+def test_serve_with_an_app_token_runs_socket_mode(serve, empty_database_url):
+    with SlackDouble(socket_mode=True) as slack:
+        assert slack.socket_mode is not None
+        served = serve(
+            base_env(
+                DATABASE_URL=empty_database_url,
+                SLACK_API_URL=slack.api_url,
+                SLACK_BOT_TOKEN=TOKEN,
+                SLACK_APP_TOKEN="xapp-1-A1-serve",
+            )
+        )
+        served.wait_healthy()
+        slack.socket_mode.wait_connected(1, timeout=START_TIMEOUT)
+        payload = {
+            "team_id": "T1",
+            "channel_id": "C1",
+            "user_id": "U1",
+            "command": "/okr",
+            "text": 'objective add "Over the socket"',
+            "api_app_id": "A1",
+            "response_url": slack.response_url("socket"),
+            "trigger_id": "1.2.3",
+        }
+        envelope_id = slack.socket_mode.send_envelope("slash_commands", payload, accepts_response_payload=True)
+        assert slack.socket_mode.wait_for_ack(envelope_id, timeout=15)["envelope_id"] == envelope_id
+        assert "Over the socket" in str(slack.wait_for("response_url", timeout=15)[-1].args)
+        # No HTTP door for Slack requests in Socket Mode: signatures are not checked there.
+        assert httpx.post(f"{served.url}/slack/events", data={"command": "/okr"}, timeout=5).status_code in (404, 405)
+        assert served.stop() == 0, served.output()
+
+
+PLACEHOLDERS = {
+    "no bot token": ({"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN"),
+    "example bot token": ({"SLACK_BOT_TOKEN": "xoxb-your-token", "SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN"),
+    "empty signing secret": ({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+    "example signing secret": ({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "your-signing-secret"}, "SLACK_SIGNING_SECRET"),
+    "socket mode without a bot token": ({"SLACK_APP_TOKEN": "xapp-1-A1-x", "SLACK_BOT_TOKEN": "changeme"}, "SLACK_BOT_TOKEN"),
+}
+
+
+@pytest.mark.parametrize(("values", "variable"), PLACEHOLDERS.values(), ids=PLACEHOLDERS.keys())
+def test_serve_refuses_missing_or_placeholder_credentials(tmp_path, values, variable):
+    env = base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'never.db'}", SLACK_API_URL="http://127.0.0.1:9/api/", **values)
+    result = subprocess.run(
+        [*okrbot_command(), "serve", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert variable in message
+    assert "manifest.yml" in message
+    assert "Traceback" not in message
