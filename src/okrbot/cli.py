@@ -189,7 +189,7 @@ def eval_serves(
     data_dir: Annotated[Path, typer.Argument(help="krs.json and requests.jsonl.", file_okay=False)] = Path("eval/serves"),
     scale: Annotated[int | None, typer.Option(help="Also time an index of N KRs (e.g. 5000).", min=1)] = None,
 ) -> None:
-    """"Does this serve a KR?": hit@1, hit@3 and "no KR" share against plain BM25 (SPEC §6)."""
+    """Evaluate "does this serve a KR?": hit@1, hit@3 and "no KR" share, against plain BM25."""
     from okrbot import serves_eval
 
     if not (data_dir / "krs.json").is_file() or not (data_dir / "requests.jsonl").is_file():

@@ -9,6 +9,7 @@ view through slack_sdk's block and view models and Slack's documented limits.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,6 +41,11 @@ MAX_OPTIONS = 100
 MAX_INPUT_LABEL = 2000
 MAX_ID = 255  # block_id, action_id, callback_id
 MAX_MESSAGE_TEXT = 40000
+
+# In mrkdwn, <…> is a control sequence: a mention, a channel, a special mention or a link.
+# Anything else in angle brackets (`<value>`) is shown broken or not at all: escape it as &lt;.
+_CONTROL = re.compile(r"<([^<>]*)>")
+_ENTITY = re.compile(r"^(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|![a-z]+(\^[^|]*)?|(https?|mailto|slack):[^|\s]+)(\|[^<>]*)?$")
 
 
 class BlockKitError(AssertionError):
@@ -78,6 +84,7 @@ def message_problems(args: dict[str, Any]) -> list[str]:
         problems.append("blocks without a `text` fallback (notifications and screen readers need it)")
     if len(str(args.get("text") or "")) > MAX_MESSAGE_TEXT:
         problems.append(f"text is {len(args['text'])} characters (max {MAX_MESSAGE_TEXT})")
+    problems += [f"fallback text: {p}" for p in mrkdwn_problems(str(args.get("text") or ""))]
     for index, block in enumerate(blocks):
         problems += [f"block {index}: {p}" for p in block_problems(block, in_view=False)]
     return problems
@@ -184,7 +191,29 @@ def block_problems(block: Any, *, in_view: bool) -> list[str]:
             problems.append("input label over 2000 characters")
     for element in _elements(block):
         problems += _element_problems(element)
+    for text in _mrkdwn_texts(block):
+        problems += mrkdwn_problems(text)
     return problems
+
+
+def mrkdwn_problems(text: str) -> list[str]:
+    """Angle brackets that Slack would take for a broken link or mention."""
+    return [
+        f"mrkdwn has <{inner}>, which is not a mention or link; escape it as &lt;{inner}&gt;"
+        for inner in _CONTROL.findall(text)
+        if not _ENTITY.match(inner)
+    ]
+
+
+def _mrkdwn_texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+            yield node["text"]
+        for value in node.values():
+            yield from _mrkdwn_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _mrkdwn_texts(item)
 
 
 def _element_problems(element: dict[str, Any]) -> list[str]:

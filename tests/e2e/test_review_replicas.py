@@ -172,6 +172,12 @@ def assert_each_owner_nudged_once(slack: SlackDouble, database_url: str, group: 
     assert {(n.channel, n.ts) for n in nudges} == set(posted.items())
 
 
+def sending_time(slack: SlackDouble) -> float:
+    """Seconds from the first review DM Slack received to the last."""
+    times = [c.at for c in slack.calls("chat.postMessage") if (c.args.get("metadata") or {}).get("event_type") == "okrbot_review"]
+    return max(times) - min(times) if times else 0.0
+
+
 def settle(seconds: float) -> None:
     """Give every process time for more ticks and sweeps: nothing more may arrive."""
     time.sleep(seconds)
@@ -190,7 +196,8 @@ def test_three_processes_on_one_database_send_each_owner_exactly_one_nudge(datab
         settle(LEASE_SECONDS + 3)
         refused = len(slack.refused("chat.postMessage"))
         print(f"\n3 processes, {OWNERS} owners{' (429 on 1 in 5)' if rate_limited else ''}: "
-              f"{sum(nudge_dms(slack).values())} DMs delivered, {refused} answered 429, {took:.1f} s to the last DM")
+              f"{sum(nudge_dms(slack).values())} DMs delivered, {refused} answered 429, {took:.1f} s from start to the last DM, "
+              f"{sending_time(slack):.1f} s from the first DM to the last")
         assert_each_owner_nudged_once(slack, database_url, group)
         starters = [p for p in sorted(tmp_path.glob("okrbot-*.log")) if "started in T1" in p.read_text()]
         assert len(starters) == 1, "exactly one process should have started the cycle"
@@ -201,16 +208,19 @@ def test_three_processes_on_one_database_send_each_owner_exactly_one_nudge(datab
 def test_a_process_killed_half_way_through_a_cycle_leaves_every_owner_one_nudge(database_url, tmp_path):
     seed(database_url)
     with SlackDouble() as slack, replicas(slack, database_url, tmp_path) as group:
-        slack.delay("chat.postMessage", 0.05)  # slow Slack: the kill lands during a call
+        slack.delay("chat.postMessage", 0.02)
         first = group.start()
-        wait_for_dms(slack, group, OWNERS // 2 - 5)
-        slack.wait_for("chat.postMessage", OWNERS // 2, timeout=WAIT_SECONDS, delivered=True)
-        time.sleep(0.02)  # into the next 50 ms call
+        wait_for_dms(slack, group, OWNERS // 2)
+        # The hard case: Slack has the DM but the process dies before it hears so.
+        slack.delay("chat.postMessage", 1.0)
+        time.sleep(0.2)  # a call that started before this change is answered by now
+        slack.wait_in_progress("chat.postMessage", timeout=10)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         at_kill = len(nudge_dms(slack))
-        time.sleep(0.2)  # the call the process was in still reaches "Slack"
+        time.sleep(1.5)  # the call the process was in still reaches "Slack"
         in_flight = len(nudge_dms(slack)) - at_kill
+        slack.delay("chat.postMessage", 0.02)
         group.start()
         took = wait_for_dms(slack, group, OWNERS)
         settle(LEASE_SECONDS + 3)
@@ -219,4 +229,5 @@ def test_a_process_killed_half_way_through_a_cycle_leaves_every_owner_one_nudge(
               f"{sum(nudge_dms(slack).values())} DMs in all, {checks} history checks, {took:.1f} s after restart")
         assert_each_owner_nudged_once(slack, database_url, group)
         assert OWNERS // 2 <= at_kill < OWNERS
+        assert in_flight == 1, "the kill should have landed during a call that Slack then completed"
         assert checks >= 1, "the message the killed process was sending should have been looked for before a resend"

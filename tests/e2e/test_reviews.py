@@ -181,3 +181,24 @@ def test_the_scheduler_tick_starts_a_due_cycle_once(team, bot, slack):
     with bot.db.session_scope() as session:
         sent = session.exec(select(Nudge.owner, Nudge.status, Nudge.channel)).all()
     assert sorted(sent) == [(o, "sent", f"D{o}") for o in OWNERS]
+
+
+def test_okrbot_review_run_sends_the_current_cycle_once(team, bot, slack, monkeypatch):
+    from typer.testing import CliRunner
+
+    from okrbot.cli import app
+
+    for name, value in bot.settings.model_dump(by_alias=True).items():
+        if name.isupper() and value not in (None, ""):
+            monkeypatch.setenv(name, str(value))
+    runner = CliRunner()
+    first = runner.invoke(app, ["review", "run"])
+    assert first.exit_code == 0, first.output
+    assert "3 owners get a DM" in first.output and "Sent 3 DMs." in first.output
+    again = runner.invoke(app, ["review", "run"])
+    assert again.exit_code == 0 and "Nobody is nudged twice" in again.output
+    status = runner.invoke(app, ["review", "status"])
+    assert "3 owners nudged, 3 DMs delivered, 0 answered" in status.output
+    assert sorted(nudges(slack)) == list(OWNERS)
+    with bot.db.session_scope() as session:
+        assert sorted(session.exec(select(Nudge.channel)).all()) == [f"D{o}" for o in OWNERS]

@@ -192,3 +192,19 @@ def test_gaps_lists_the_kr_without_work_until_work_is_linked(okr):
 
     okr.ok('initiative add KR-1 "Build the pipeline"')
     assert "KRs with no work behind them" not in okr.ok("gaps").text
+
+
+@pytest.mark.usefixtures("two_pieces_of_work")
+def test_new_work_that_moves_a_kr_is_announced_and_undo_takes_the_link_back(bot, client, slack, okr):
+    okr.ok("done I-1")
+    okr.ok('initiative add KR-1 "Train the squads"')  # one more piece of work: 50% → 33%
+
+    announced = announcements(slack)[-1]
+    text = block_text(announced.args["blocks"])
+    assert "*I-3* Train the squads was linked to *KR-1*" in text and "50% → *33%*" in text
+    client.block_action(Action.UNDO.value, undo_value(announced), user_id="U1", channel_id=TEAM, message=message_of(announced))
+    bot.settle()
+
+    assert kr_progress(bot) == 0.5
+    assert "I-3" not in okr.ok("status KR-1").text
+    assert "Undid: I-3 linked to KR-1 (33% → 50%)" in okr.ok("history KR-1").text

@@ -15,7 +15,7 @@ import json
 import math
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable
@@ -264,6 +264,16 @@ class SlackDouble:
                 self._changed.wait(remaining)
             return found
 
+    def wait_in_progress(self, method: str, timeout: float = 5.0) -> None:
+        """Block until a call of ``method`` has arrived and is not answered yet (see ``delay``)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._in_progress[method] < 1:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no {method} call in progress within {timeout}s")
+                self._changed.wait(remaining)
+
     def describe(self) -> str:
         """A one-line-per-call summary, used in assertion messages."""
         with self._lock:
@@ -282,6 +292,7 @@ class SlackDouble:
         self._every: tuple[int, str | None, int] | None = None
         self._every_count = 0
         self._delays: dict[str, float] = {}
+        self._in_progress: Counter[str] = Counter()  # calls received, not answered yet
         self._channel_rate: float | None = None
         self._workspace_rate: int | None = None
         self._posted_at: dict[str, float] = {}  # channel -> last delivered chat.postMessage
@@ -309,13 +320,19 @@ class SlackDouble:
         call = Call(method=method, args=args, headers=headers, at=time.monotonic(), token=token, path=path)
         with self._lock:
             pause = self._delays.get(method, 0.0)
-        if pause:
-            self._stop.wait(pause)
-        with self._lock:
-            answer = self._refusal(call) or self._answer(call)
-            call.status, call.response = answer.status, answer.body
-            self._calls.append(call)
+            self._in_progress[method] += 1
             self._changed.notify_all()
+        try:
+            if pause:
+                self._stop.wait(pause)
+            with self._lock:
+                answer = self._refusal(call) or self._answer(call)
+                call.status, call.response = answer.status, answer.body
+                self._calls.append(call)
+        finally:
+            with self._lock:
+                self._in_progress[method] -= 1
+                self._changed.notify_all()
         return answer
 
     def _refusal(self, call: Call) -> _Answer | None:
@@ -714,8 +731,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in answer.headers.items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller went away (a test killed it mid-call); the call is recorded all the same
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep pytest output clean; calls are inspectable via SlackDouble.calls()

@@ -25,7 +25,7 @@ from okrbot.services.history import kr_history
 from okrbot.services.undo import undo
 from okrbot.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database
-from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, OutboundMessage
+from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, OutboundMessage
 from tests.conftest import NOW
 
 TEAMS = ["C10", "C20", "C30", "C40", "C50"]
@@ -321,3 +321,52 @@ def test_two_dones_at_the_same_moment_move_the_krs_once(db, five_objectives):
     with db.session_scope() as session:
         assert session.exec(select(func.count(Change.id)).where(Change.action == "done")).one() == 1
     assert set(progress(db).values()) == {0.5}
+
+
+def test_undo_puts_links_back_exactly(db, actor):
+    clock = iter(range(1, 100))
+
+    def step() -> Actor:  # each change a minute after the last, so history reads in order
+        return later(actor, next(clock))
+
+    run(db, 'objective add "Delivery"', step())
+    run(db, 'kr add O-1 "Roadmap delivered" by initiatives', step())
+    run(db, 'initiative add KR-1 "A"', step())
+    run(db, 'initiative add KR-1 "B"', step())
+    run(db, "done I-1", step())
+    assert progress(db) == {1: 0.5}
+
+    def undo_last(action: str) -> None:
+        with db.session_scope() as session:
+            change = session.exec(select(Change).where(Change.action == action).order_by(Change.id.desc())).first()
+            undo(session, step(), change.id)
+
+    def links() -> dict[int, float]:
+        with db.session_scope() as session:
+            rows = session.exec(select(Initiative.number, KrLink.weight).join(KrLink, KrLink.initiative_id == Initiative.id)).all()
+            return dict(rows)
+
+    run(db, 'initiative add KR-1 "C"', step())  # 50% → 33%
+    undo_last("link")
+    assert progress(db) == {1: 0.5} and links() == {1: 1.0, 2: 1.0}
+
+    run(db, "link I-2 KR-1 weight 3", step())  # a new weight: 50% → 25%
+    assert progress(db) == {1: 0.25}
+    undo_last("link")
+    assert progress(db) == {1: 0.5} and links() == {1: 1.0, 2: 1.0}
+
+    run(db, "link I-2 KR-1 weight 2", step())
+    run(db, "unlink I-2 KR-1", step())  # 33% → 100%
+    assert progress(db) == {1: 1.0}
+    undo_last("unlink")
+    assert progress(db) == {1: 1 / 3} and links() == {1: 1.0, 2: 2.0}
+
+    run(db, "unlink I-2 KR-1", step())
+    run(db, "link I-2 KR-1", step())
+    with db.session_scope() as session, pytest.raises(Exception, match="changed again since"):
+        change = session.exec(select(Change).where(Change.action == "unlink").order_by(Change.id.desc())).first()
+        undo(session, step(), change.id)
+    with db.session_scope() as session:
+        kr = session.exec(select(KeyResult)).one()
+        history = [(entry.action, entry.undone) for entry in kr_history(session, kr)]
+    assert history[:4] == [("link", False), ("unlink", False), ("undo", False), ("unlink", True)]

@@ -204,8 +204,10 @@ def review_status(session: Session, team_id: str, now: datetime, policy: ReviewP
         ).all()
         by_status = dict(counts)
         nudged = sum(by_status.values())
-        answered = by_status.get(ANSWERED, 0)
         delivered = nudged - by_status.get(CLAIMED, 0)
+        # Answered in the thread or with the buttons, or checked in another way since the nudge.
+        waiting = dict(session.exec(select(Nudge.owner, Nudge.claimed_at).where(Nudge.cycle_id == cycle.id, col(Nudge.answered_at).is_(None))).all())
+        answered = by_status.get(ANSWERED, 0) + len(_checked_in_since(session, team_id, cycle.period, waiting))
     due = due_run(workspace, now, policy) if workspace is not None else None
     catching_up = bool(due and (cycle is None or cycle.key != due[1]))
     return ReviewStatus(

@@ -3,15 +3,18 @@ and link a request to the KR someone picked.
 
 Evidence is every active KR of the period: its title, its objective's title and
 the titles and URLs of the work linked to it, loaded in two queries. Building
-the matcher over 5,000 KRs takes over a second, so it is cached per database
-engine and (workspace, period), and checked on every question with one
+a matcher over 5,000 KRs takes over a second, so matchers are cached per
+database engine and (workspace, period), and checked on every question with one
 aggregate query (counts, newest ids and edit times). When that fingerprint
-moves, the evidence is reloaded; the matcher is rebuilt only when the evidence
-itself changed (a check-in moves the fingerprint but not a word of evidence).
+moves, the evidence is read again; a matcher is rebuilt only when its evidence
+itself changed (done work moves the fingerprint but not a word of evidence).
 
-The index holds private objectives' KRs too; each answer drops the KRs whose
-objective the asker may not see (`okrs.visible`, one query per question), and
-asks the matcher for more when hidden KRs took the top places.
+Private objectives: a matcher's word statistics come from the KRs it holds, so
+people who may see no private objective of the period (nearly everyone) ask a
+matcher built without any, as if those KRs did not exist. People who may see
+some ask the matcher over all KRs. Either way each answer drops the KRs whose
+objective the asker may not see, read fresh on every question (`okrs.visible`),
+and asks the matcher for more when hidden KRs took the top places.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, func, not_
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import WorkRef
@@ -69,14 +72,20 @@ class _KrInfo:
     objective_pk: int
     objective_number: int
     objective_title: str
+    private: bool
 
 
 @dataclass
 class _Index:
+    """The period's evidence, and a matcher per scope built when first asked."""
+
     fingerprint: tuple[Any, ...]
-    evidence: tuple[KrEvidence, ...]
+    evidence: tuple[KrEvidence, ...]  # every active KR of the period
     krs: dict[str, _KrInfo]  # "KR-n" -> what the answer shows
-    matcher: Matcher
+    matchers: dict[bool, Matcher] = field(default_factory=dict)  # with private KRs? -> matcher
+
+    def scope(self, with_private: bool) -> tuple[KrEvidence, ...]:
+        return tuple(kr for kr in self.evidence if with_private or not self.krs[kr.kr_id].private)
 
 
 @dataclass
@@ -95,11 +104,13 @@ _caches_lock = threading.Lock()
 def serves(session: Session, actor: Actor, text: str) -> ServesAnswer:
     """Up to three KRs of the current period that the request may serve, best first."""
     period = okrs.period_or_current(None, actor)
-    index = _index(session, actor.team_id, period)
-    hidden = _hidden_objectives(session, actor, period)
-    hidden_krs = sum(info.objective_pk in hidden for info in index.krs.values())
-    fits = _visible_matches(index, text, hidden, hidden_krs)
-    return ServesAnswer(request=text, period=period, krs_considered=len(index.krs) - hidden_krs, fits=fits)
+    fingerprint = _fingerprint(session, actor.team_id, period)
+    hidden, sees_private = _private_objectives(session, actor, period)
+    index, matcher = _matcher(session, actor.team_id, period, fingerprint, with_private=sees_private)
+    in_scope = [info for info in index.krs.values() if sees_private or not info.private]
+    hidden_krs = sum(info.objective_pk in hidden for info in in_scope)
+    fits = _visible_matches(index, matcher, text, hidden, hidden_krs)
+    return ServesAnswer(request=text, period=period, krs_considered=len(in_scope) - hidden_krs, fits=fits)
 
 
 def matcher_builds(session: Session) -> int:
@@ -107,10 +118,10 @@ def matcher_builds(session: Session) -> int:
     return _cache_for(session).builds
 
 
-def _visible_matches(index: _Index, text: str, hidden: set[int], hidden_krs: int) -> list[KrFit]:
+def _visible_matches(index: _Index, matcher: Matcher, text: str, hidden: set[int], hidden_krs: int) -> list[KrFit]:
     limit = MAX_MATCHES
     while True:
-        found = index.matcher.match(text, limit=limit)
+        found = matcher.match(text, limit=limit)
         shown = [match for match in found if index.krs[match.kr_id].objective_pk not in hidden]
         if len(shown) >= MAX_MATCHES or len(found) < limit or limit >= MAX_MATCHES + hidden_krs:
             break
@@ -137,25 +148,29 @@ def _cache_for(session: Session) -> _IndexCache:
         return cache
 
 
-def _index(session: Session, team_id: str, period: str) -> _Index:
+def _matcher(
+    session: Session, team_id: str, period: str, fingerprint: tuple[Any, ...], *, with_private: bool
+) -> tuple[_Index, Matcher]:
     cache = _cache_for(session)
     key = (team_id, period)
-    fingerprint = _fingerprint(session, team_id, period)
     # One lock per database: a question waits while another builds, rather than building twice.
     with cache.lock:
         index = cache.indexes.get(key)
         if index is None or index.fingerprint != fingerprint:
             evidence, krs = _load_evidence(session, team_id, period)
-            if index is not None and index.evidence == evidence and index.krs == krs:
-                index.fingerprint = fingerprint  # e.g. a check-in: same words, same matcher
-            else:
-                index = _Index(fingerprint, evidence, krs, Matcher(evidence))
-                cache.builds += 1
-            cache.indexes[key] = index
+            fresh = _Index(fingerprint, evidence, krs)
+            if index is not None:
+                # Keep each matcher whose evidence is word for word the same.
+                fresh.matchers = {scope: m for scope, m in index.matchers.items() if index.scope(scope) == fresh.scope(scope)}
+            index = cache.indexes[key] = fresh
+        matcher = index.matchers.get(with_private)
+        if matcher is None:
+            matcher = index.matchers[with_private] = Matcher(index.scope(with_private))
+            cache.builds += 1
         cache.indexes.move_to_end(key)
         while len(cache.indexes) > CACHED_INDEXES:
             cache.indexes.popitem(last=False)
-        return index
+        return index, matcher
 
 
 def _in_period(query, team_id: str, period: str):
@@ -172,15 +187,18 @@ def _fingerprint(session: Session, team_id: str, period: str) -> tuple[Any, ...]
     """Moves whenever the period's evidence may have changed: one aggregate query.
 
     Counts and newest ids catch KRs and links added or removed; the newest edit
-    times catch changed titles and URLs (and, harmlessly, check-ins).
+    times catch changed titles and URLs (and, harmlessly, done work and check-ins);
+    the count of private KRs catches an objective made private or public.
     """
 
-    def scalar(column, *, links: bool = False, initiatives: bool = False):
+    def scalar(column, *, links: bool = False, initiatives: bool = False, private: bool = False):
         query = select(column).select_from(KeyResult).join(Objective, Objective.id == KeyResult.objective_id)
         if links or initiatives:
             query = query.join(KrLink, KrLink.kr_id == KeyResult.id)
         if initiatives:
             query = query.join(Initiative, Initiative.id == KrLink.initiative_id)
+        if private:
+            query = query.where(col(Objective.private).is_(True))
         return _in_period(query, team_id, period).scalar_subquery()
 
     row = session.exec(
@@ -189,6 +207,7 @@ def _fingerprint(session: Session, team_id: str, period: str) -> tuple[Any, ...]
             scalar(func.max(KeyResult.id)),
             scalar(func.max(KeyResult.updated_at)),
             scalar(func.max(Objective.updated_at)),
+            scalar(func.count(KeyResult.id), private=True),
             scalar(func.count(KrLink.id), links=True),
             scalar(func.max(KrLink.id), links=True),
             scalar(func.max(Initiative.updated_at), initiatives=True),
@@ -202,7 +221,13 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
     rows = session.exec(
         _in_period(
             select(
-                KeyResult.id, KeyResult.number, KeyResult.title, Objective.id, Objective.number, Objective.title
+                KeyResult.id,
+                KeyResult.number,
+                KeyResult.title,
+                Objective.id,
+                Objective.number,
+                Objective.title,
+                Objective.private,
             ).join(Objective, Objective.id == KeyResult.objective_id),
             team_id,
             period,
@@ -226,28 +251,24 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
             texts.append(url)  # the matcher reads a link by the words in its path
     evidence = []
     krs: dict[str, _KrInfo] = {}
-    for kr_pk, number, title, objective_pk, objective_number, objective_title in rows:
+    for kr_pk, number, title, objective_pk, objective_number, objective_title, private in rows:
         ident = kr_id(number)
         evidence.append(KrEvidence(ident, title, objective_title, tuple(work_of.get(kr_pk, ()))))
-        krs[ident] = _KrInfo(number, title, objective_pk, objective_number, objective_title)
+        krs[ident] = _KrInfo(number, title, objective_pk, objective_number, objective_title, bool(private))
     return tuple(evidence), krs
 
 
-def _hidden_objectives(session: Session, actor: Actor, period: str) -> set[int]:
-    """The period's private objectives this actor may not see; read fresh on every question."""
-    if actor.is_admin:
-        return set()
-    return set(
-        session.exec(
-            select(Objective.id).where(
-                Objective.team_id == actor.team_id,
-                Objective.period == period,
-                Objective.status == ACTIVE,
-                col(Objective.private).is_(True),
-                not_(okrs.visible(actor)),
-            )
-        ).all()
-    )
+def _private_objectives(session: Session, actor: Actor, period: str) -> tuple[set[int], bool]:
+    """The period's private objectives this actor may not see, and whether they may see any."""
+    rows = session.exec(
+        select(Objective.id, okrs.visible(actor)).where(
+            Objective.team_id == actor.team_id,
+            Objective.period == period,
+            Objective.status == ACTIVE,
+            col(Objective.private).is_(True),
+        )
+    ).all()
+    return {pk for pk, may_see in rows if not may_see}, any(may_see for _, may_see in rows)
 
 
 # --- linking a request to the KR it serves --------------------------------------------------
@@ -270,8 +291,7 @@ def request_work(text: str) -> tuple[str, str | None]:
         candidate = found.group().rstrip(_TRAILING)
         if is_url(candidate) and len(candidate) <= URL_LIMIT:
             url = candidate
-            text = (text[: found.start()] + " " + text[found.start() + len(candidate) :]).strip()
-            text = " ".join(text.split()).strip(_EDGE_PUNCTUATION)
+            text = " ".join((text[: found.start()] + " " + text[found.end() :]).split()).strip(_EDGE_PUNCTUATION)
     title = text or (title_from_url(url) if url else "")
     if len(title) > okrs.TITLE_LIMIT:
         title = title[: okrs.TITLE_LIMIT - 1].rstrip() + "…"

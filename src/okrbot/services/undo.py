@@ -1,4 +1,4 @@
-"""Undo: restore the exact state before a done, reopen or check-in."""
+"""Undo: restore the exact state before a done, reopen, check-in, link or unlink."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from okrbot.services.checkins import undo_checkin
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound
-from okrbot.services.work import KrMove, undo_status
+from okrbot.services.work import KrMove, undo_link, undo_status
 from okrbot.store.models import Change
 
 
@@ -21,4 +21,6 @@ def undo(session: Session, actor: Actor, change_pk: int) -> tuple[Change, list[K
         return undo_status(session, actor, change)
     if change.action == "checkin":
         return undo_checkin(session, actor, change)
-    raise Invalid(f"A {change.action} can't be undone with this button.", hint="Use `/okr link` or `/okr unlink`.")
+    if change.action in ("link", "unlink"):
+        return undo_link(session, actor, change)
+    raise Invalid(f"A {change.action} can't be undone with this button.", hint="See what happened with `/okr history KR-n`.")

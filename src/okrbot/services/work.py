@@ -64,7 +64,7 @@ def find_initiative(session: Session, actor: Actor, work: WorkRef) -> Initiative
         what = initiative_id(work.initiative) if work.initiative is not None else work.url
         raise NotFound(
             f"There is no initiative {what}.",
-            hint="Link it first with `/okr link <url> KR-n` or `/okr initiative add KR-n \"Title\"`.",
+            hint="Link it first with `/okr link https://… KR-n` or `/okr initiative add KR-n \"Title\"`.",
         )
     return initiative
 
@@ -327,6 +327,35 @@ def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change,
     session.flush()
     summary = f"Undid: {change.summary}"
     return record_change(session, actor, "undo", initiative, krs, before, summary, snapshot=snapshot, reverts=change)
+
+
+def undo_link(session: Session, actor: Actor, change: Change) -> tuple[Change, list[KrMove]]:
+    """Put a link back as it was: drop a new link, restore a weight, or re-create a removed link."""
+    initiative = session.get(Initiative, change.initiative_id) if change.initiative_id else None
+    previous = change.snapshot
+    kr = session.get(KeyResult, (previous.get("link") or previous.get("weight") or previous.get("unlink") or {}).get("kr"))
+    if initiative is None or kr is None:
+        raise NotFound("The work or KR of that change no longer exists.")
+    row = _link_row(session, initiative.id, kr.id)
+    if (row is None) != ("unlink" in previous):
+        raise Invalid(
+            f"The link of {initiative_id(initiative.number)} to {kr_id(kr.number)} changed again since; nothing was undone.",
+            hint=f"Use `/okr link` or `/okr unlink`; see `/okr history {kr_id(kr.number)}`.",
+        )
+    before = progress_map(session, [kr])
+    if "link" in previous:
+        snapshot = {"unlink": {"kr": kr.id, "weight": row.weight}}
+        session.delete(row)
+    elif "weight" in previous:
+        snapshot = {"weight": {"kr": kr.id, "was": row.weight}}
+        row.weight = previous["weight"]["was"]
+    else:
+        snapshot = {"link": {"kr": kr.id}}
+        weight = previous["unlink"]["weight"]
+        session.add(KrLink(team_id=actor.team_id, initiative_id=initiative.id, kr_id=kr.id, weight=weight, created_at=actor.now))
+    change.undone_at = actor.now
+    session.flush()
+    return record_change(session, actor, "undo", initiative, [kr], before, f"Undid: {change.summary}", snapshot=snapshot, reverts=change)
 
 
 def objective_of(session: Session, kr: KeyResult) -> Objective:

@@ -27,7 +27,7 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
     if scope is StatusScope.OBJECTIVE:
         objective = okrs.get_objective(session, actor, command.ref.number)
         summaries = summarise(session, [objective], actor)
-        return Reply(text=f"{objective_id(objective.number)} {objective.title}", blocks=status_blocks(summaries, f"{objective_id(objective.number)} · {objective.period}", ""))
+        return Reply(text=f"{objective_id(objective.number)} {escape(objective.title)}", blocks=status_blocks(summaries, f"{objective_id(objective.number)} · {objective.period}", ""))
     if scope is StatusScope.DEFAULT:
         in_team_channel = actor.channel_id and okrs.is_team_channel(session, actor.team_id, actor.channel_id)
         scope = StatusScope.CHANNEL if in_team_channel else StatusScope.ME
@@ -62,7 +62,7 @@ def _kr_status(ctx: CommandContext, number: int) -> Reply:
     kr_summary = next(item for item in summary.krs if item.id == kr.id)
     linked = initiatives_of_krs(ctx.session, [kr.id]).get(kr.id, [])
     rows = [(initiative_id(work.number), work.title, work.status) for work, _weight in linked]
-    return Reply(text=f"{kr_id(kr.number)} {kr.title}", blocks=kr_detail_blocks(summary, kr_summary, rows))
+    return Reply(text=f"{kr_id(kr.number)} {escape(kr.title)}", blocks=kr_detail_blocks(summary, kr_summary, rows))
 
 
 def objective_add(ctx: CommandContext, command: cmd.ObjectiveAdd) -> Reply:
@@ -123,7 +123,7 @@ def _kr_next_step(kr) -> str:
         return f"When it's true: `/okr checkin {ident} yes`"
     if kr.direction == Direction.MAINTAIN:
         return f"Record the level: `/okr checkin {ident} {format_value(kr.target, None, kr.metric)}`"
-    return f"Record progress: `/okr checkin {ident} <value>` (now {format_value(kr.current, kr.unit, kr.metric)})"
+    return f"Record progress: `/okr checkin {ident} &lt;value&gt;` (now {format_value(kr.current, kr.unit, kr.metric)})"
 
 
 def archive(ctx: CommandContext, command: cmd.Archive) -> Reply:

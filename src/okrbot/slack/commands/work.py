@@ -55,6 +55,7 @@ def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     verb = "Created and linked" if outcome.created else "Linked"
     moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
     where = f" Posted it in <#{channel}> with a Mark done button." if channel and channel != ctx.actor.channel_id else ""
+    _announce_link(ctx, outcome, "linked to")
     return Reply.say(
         f"{verb} *{initiative_id(initiative.number)}* {escape(initiative.title)} to *{kr_id(kr.number)}*.{where}{moved}"
     )
@@ -77,8 +78,17 @@ def _kr_titles(ctx: CommandContext, initiative: Initiative) -> list[tuple[int, s
 
 def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
     outcome = work.unlink(ctx.session, ctx.actor, command.work, command.kr)
+    _announce_link(ctx, outcome, "unlinked from")
     moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
     return Reply.say(f"Unlinked *{initiative_id(outcome.initiative.number)}* from *{kr_id(command.kr)}*.{moved}")
+
+
+def _announce_link(ctx: CommandContext, outcome: WorkOutcome, verb: str) -> None:
+    """A link or unlink that moved a milestone KR is announced like done work, with Undo."""
+    if outcome.moves:
+        initiative = outcome.initiative
+        because = f"*{initiative_id(initiative.number)}* {escape(initiative.title)} was {verb} *{kr_id(outcome.kr.number)}*"
+        announce_moves(ctx, outcome.moves, because, outcome.change.id)
 
 
 def done(ctx: CommandContext, command: cmd.Done) -> Reply:

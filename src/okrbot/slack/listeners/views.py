@@ -16,9 +16,10 @@ from okrbot.services.errors import OkrbotError
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.commands.okrs import objective_created
-from okrbot.slack.commands.work import checkin_reply, linked_reply, work_status_reply
+from okrbot.slack.commands.work import checkin_reply, linked_reply, refresh_cards, work_status_reply
 from okrbot.slack.forms import Form, FormErrors, errors_for
 from okrbot.slack.ids import Callback, Field
+from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply
 from okrbot.slack.views.modals import ModalMeta
 
@@ -103,7 +104,7 @@ def submit_objective(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
     if meta.number is None:
         return objective_created(ctx, okrs.create_objective(ctx.session, ctx.actor, new))
     objective = okrs.update_objective(ctx.session, ctx.actor, meta.number, new)
-    return Reply.say(f"Saved *O-{objective.number}* {objective.title}.")
+    return Reply.say(f"Saved *O-{objective.number}* {escape(objective.title)}.")
 
 
 def submit_kr(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
@@ -138,9 +139,9 @@ def submit_kr(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
         objective = okrs.get_objective(ctx.session, ctx.actor, meta.objective)
         okrs.require_can_edit(ctx.actor, objective)
         kr = okrs.create_kr(ctx.session, ctx.actor, new)
-        return Reply.say(f"Created *KR-{kr.number}* {kr.title} on O-{meta.objective}.")
+        return Reply.say(f"Created *KR-{kr.number}* {escape(kr.title)} on O-{meta.objective}.")
     kr = okrs.update_kr(ctx.session, ctx.actor, meta.number, new)
-    return Reply.say(f"Saved *KR-{kr.number}* {kr.title}.")
+    return Reply.say(f"Saved *KR-{kr.number}* {escape(kr.title)}.")
 
 
 def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
@@ -155,7 +156,8 @@ def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply
         outcome = work.update_initiative(ctx.session, ctx.actor, meta.number, title=title, owner=owner, url=url, status=status)
         if outcome.changed:
             return work_status_reply(ctx, outcome)
-        return Reply.say(f"Saved *I-{outcome.initiative.number}* {outcome.initiative.title}.")
+        refresh_cards(ctx, outcome.initiative)  # the cards show its title, link and owner
+        return Reply.say(f"Saved *I-{outcome.initiative.number}* {escape(outcome.initiative.title)}.")
     weight = form.number(Field.WEIGHT)
     form.raise_if_errors()
     outcome = work.create_initiative(ctx.session, ctx.actor, kr_number=meta.kr, title=title, owner=owner, url=url, weight=weight)

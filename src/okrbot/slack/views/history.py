@@ -38,7 +38,7 @@ def entry_line(kr: KeyResult, entry: HistoryEntry) -> str:
 def history_blocks(kr: KeyResult, entries: Sequence[HistoryEntry]) -> list[Block]:
     blocks: list[Block] = [HeaderBlock(text=truncate(f"History of {kr_id(kr.number)} · {kr.title}", 150))]
     if not entries:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"Nothing yet. Record a value: `/okr checkin {kr_id(kr.number)} <value>`")))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"Nothing yet. Record a value: `/okr checkin {kr_id(kr.number)} &lt;value&gt;`")))
         return blocks
     lines = [entry_line(kr, entry) for entry in entries]
     for start in range(0, len(lines), LINES_PER_SECTION):

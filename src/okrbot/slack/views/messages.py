@@ -44,7 +44,7 @@ def initiative_card(
 
 
 def initiative_card_text(number: int, title: str) -> str:
-    return f"{initiative_id(number)} {title}"
+    return f"{initiative_id(number)} {escape(title)}"  # the fallback text is mrkdwn too
 
 
 def moves_text(moves: Sequence[KrMove]) -> str:

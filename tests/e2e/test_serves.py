@@ -1,0 +1,142 @@
+""""Does this serve a KR?" end to end (SPEC §6): `/okr serves`, the mention question
+answered in its thread, the same in a DM, and the Link button, over real HTTP
+against the Slack double. What reached the double is the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from okrbot.slack.ids import Action
+from okrbot.store.models import Initiative
+from tests.e2e.conftest import Answer, block_text, channel_of, message_of
+from tests.fakes.slack_api import Call, SlackDouble
+from tests.fakes.slack_client import app_mention, dm_message
+
+pytestmark = pytest.mark.usefixtures("valid_blockkit")
+
+TEAM = "CGROWTH"  # O-1's team channel; people ask in C1
+
+
+@pytest.fixture
+def quarter(okr):
+    okr.ok(f'objective add "New users reach value in their first week" team <#{TEAM}|growth>')
+    okr.ok('kr add O-1 "Raise 7-day activation rate of new signups from 34% to 50%" from 34 to 50 %')
+    okr.ok('kr add O-1 "Increase trial-to-paid conversion from 8% to 12%" from 8 to 12 %')
+    okr.ok('objective add "Run a reliable platform"')
+    okr.ok('kr add O-2 "Cut p95 API latency from 800 ms to 300 ms" from 800 to 300 ms')
+    okr.ok('initiative add KR-1 "Guided setup checklist on first login"')
+
+
+def said(call: Call) -> str:
+    return f"{call.args.get('text', '')}\n{block_text(call.args.get('blocks'))}"
+
+
+def thread_replies(slack: SlackDouble, channel: str, ts: str) -> list[Call]:
+    return [c for c in slack.calls("chat.postMessage") if c.args.get("channel") == channel and c.args.get("thread_ts") == ts]
+
+
+def link_buttons(blocks: list[dict]) -> dict[str, dict]:
+    """The answer's Link buttons by the KR they link to."""
+    buttons = [block["accessory"] for block in blocks if block.get("accessory", {}).get("action_id") == Action.SERVES_LINK.value]
+    return {f"KR-{json.loads(button['value'])['kr']}": button for button in buttons}
+
+
+def ask_in_channel(client, bot, slack, question: str, channel: str = "C1", user: str = "U1") -> Call:
+    mention = app_mention(question, user=user, channel=channel)
+    assert client.event(mention).status_code == 200
+    bot.settle()
+    (reply,) = thread_replies(slack, channel, mention["ts"])
+    return reply
+
+
+@pytest.mark.usefixtures("quarter")
+def test_slash_serves_answers_privately_with_the_kr_its_objective_and_why(okr):
+    answer: Answer = okr.ok("serves speed up the slow API endpoints")
+
+    assert answer.ephemeral and not answer.posts()
+    text = answer.text
+    assert "KR-3" in text and "Cut p95 API latency from 800 ms to 300 ms" in text
+    assert "O-2" in text and "Run a reliable platform" in text
+    assert 'Why: matches "api"' in text
+    assert "KR-1" not in text and "KR-2" not in text
+    assert list(link_buttons(answer.body["blocks"])) == ["KR-3"]
+
+
+@pytest.mark.usefixtures("quarter")
+def test_a_mention_in_a_channel_is_answered_in_its_thread_with_the_right_kr(client, bot, slack):
+    reply = ask_in_channel(client, bot, slack, "<@UBOT> does “a checklist shown on first login” serve a KR?")
+
+    text = said(reply)
+    assert "KR-1" in text and "Raise 7-day activation rate of new signups" in text
+    assert "New users reach value in their first week" in text
+    assert 'linked work "Guided setup checklist on first login"' in text
+    assert "KR-3" not in text
+    assert list(link_buttons(reply.args["blocks"]))[0] == "KR-1"
+
+
+@pytest.mark.usefixtures("quarter")
+def test_the_same_question_in_a_dm_is_answered_in_the_dm(client, bot, slack):
+    message = dm_message("does speeding up the slow API endpoints serve a KR?", user="U2")
+    assert client.event(message).status_code == 200
+    bot.settle()
+
+    (reply,) = [c for c in slack.calls("chat.postMessage") if c.args.get("channel") == message["channel"]]
+    assert "KR-3" in said(reply) and "Cut p95 API latency" in said(reply)
+    assert "thread_ts" not in reply.args
+
+
+@pytest.mark.usefixtures("quarter")
+def test_the_link_button_makes_the_request_an_initiative_on_that_kr(client, bot, slack, okr):
+    question = "does https://github.com/acme/app/issues/42 a checklist shown on first login serve a KR?"
+    reply = ask_in_channel(client, bot, slack, question)
+    button = link_buttons(reply.args["blocks"])["KR-1"]
+    before = len(slack.calls())
+
+    response = client.block_action(
+        button["action_id"], button["value"], user_id="U2", channel_id="C1", message=message_of(reply)
+    )
+    assert response.status_code == 200
+    bot.settle()
+
+    with bot.db.session_scope() as session:
+        (made,) = session.exec(select(Initiative).where(Initiative.number == 2)).all()
+        assert (made.title, made.url, made.owner) == (
+            "a checklist shown on first login",
+            "https://github.com/acme/app/issues/42",
+            "U2",
+        )
+    status = okr.ok("status KR-1").text
+    assert "I-2" in status and "a checklist shown on first login" in status
+    # The team hears about the new work, with its Mark done button; the clicker is told privately.
+    (card,) = [c for c in slack.calls()[before:] if c.method == "chat.postMessage" and said(c).startswith("I-2 ")]
+    assert channel_of(card) == TEAM and "Serves *KR-1*" in said(card)
+    assert any(e.get("action_id") == Action.MARK_DONE.value for b in card.args["blocks"] for e in b.get("elements", []))
+    (confirmation,) = slack.calls("chat.postEphemeral")[-1:]
+    assert confirmation.args["user"] == "U2" and "Created and linked *I-2*" in confirmation.args["text"]
+
+    # A second click (or a colleague's) changes nothing.
+    client.block_action(button["action_id"], button["value"], user_id="U3", channel_id="C1", message=message_of(reply))
+    bot.settle()
+    with bot.db.session_scope() as session:
+        assert len(session.exec(select(Initiative)).all()) == 2
+    assert "already linked to *KR-1*" in slack.calls("chat.postEphemeral")[-1].args["text"]
+
+
+@pytest.mark.usefixtures("quarter")
+def test_an_off_topic_request_gets_a_clear_no_kr(client, bot, slack, okr):
+    reply = ask_in_channel(client, bot, slack, "does ordering new chairs for the kitchen serve a KR?")
+    text = said(reply)
+    assert "No KR" in text and "3 KRs checked" in text and "/okr status all" in text
+    assert not link_buttons(reply.args["blocks"])
+
+    answer = okr.ok("serves order new chairs for the kitchen")
+    assert answer.ephemeral and "No KR" in answer.text and "KR-" not in answer.text.replace("`/okr kr add", "")
+
+
+def test_with_no_krs_yet_the_answer_says_how_to_make_one(okr):
+    answer = okr.ok("serves speed up the slow API endpoints")
+    assert "no KRs in" in answer.text and "/okr kr add" in answer.text
