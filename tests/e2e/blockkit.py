@@ -191,7 +191,7 @@ def block_problems(block: Any, *, in_view: bool) -> list[str]:
             problems.append("input label over 2000 characters")
     for element in _elements(block):
         problems += _element_problems(element)
-    for text in _mrkdwn_texts(block):
+    for text in mrkdwn_texts(block):
         problems += mrkdwn_problems(text)
     return problems
 
@@ -205,15 +205,33 @@ def mrkdwn_problems(text: str) -> list[str]:
     ]
 
 
-def _mrkdwn_texts(node: Any) -> Iterator[str]:
+def mrkdwn_texts(node: Any) -> Iterator[str]:
+    """Every mrkdwn text in these blocks: what Slack parses for mentions and links."""
     if isinstance(node, dict):
         if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
             yield node["text"]
         for value in node.values():
-            yield from _mrkdwn_texts(value)
+            yield from mrkdwn_texts(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _mrkdwn_texts(item)
+            yield from mrkdwn_texts(item)
+
+
+def buttons(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Every button in these blocks (accessories and actions elements), in order."""
+    return [e for block in blocks or [] for e in _elements(block) if e.get("type") == "button"]
+
+
+def button(blocks: list[dict[str, Any]] | None, action_id: str) -> dict[str, Any]:
+    """The first button with this action_id; fails the test when there is none."""
+    for element in buttons(blocks):
+        if element.get("action_id") == action_id:
+            return element
+    raise AssertionError(f"no {action_id} button; the buttons are {[e.get('action_id') for e in buttons(blocks)]}")
+
+
+def has_button(blocks: list[dict[str, Any]] | None, action_id: str) -> bool:
+    return any(element.get("action_id") == action_id for element in buttons(blocks))
 
 
 def _element_problems(element: dict[str, Any]) -> list[str]:
@@ -273,7 +291,9 @@ def _lost_keys(sent: Any, rendered: Any, path: str = "") -> set[str]:
             else:
                 lost |= _lost_keys(value, rendered[key], where)
     elif isinstance(sent, list) and isinstance(rendered, list):
-        for index, (a, b) in enumerate(zip(sent, rendered)):
+        if len(sent) != len(rendered):
+            lost.add(f"{path}[{len(rendered)}:]")  # items slack_sdk could not read
+        for index, (a, b) in enumerate(zip(sent, rendered, strict=False)):
             lost |= _lost_keys(a, b, f"{path}[{index}]")
     return lost
 

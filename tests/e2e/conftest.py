@@ -76,6 +76,17 @@ def message_of(call: Call) -> dict:
     return message
 
 
+def told(calls: list[Call], user: str) -> str:
+    """What the bot told `user` privately in these calls (ephemeral notes and DMs), in order."""
+    private = [
+        c
+        for c in calls
+        if (c.method == "chat.postEphemeral" and c.args.get("user") == user)
+        or (c.method == "chat.postMessage" and c.args.get("channel") == user)
+    ]
+    return "\n".join(f"{c.args.get('text', '')}\n{block_text(c.args.get('blocks'))}" for c in private)
+
+
 def channel_of(call: Call) -> str:
     return str((call.response or {}).get("channel") or call.args.get("channel"))
 
@@ -143,10 +154,6 @@ class Okr:
         assert answer.body is not None or answer.view is not None, f"/okr {text}: no answer; {self.slack.describe()}"
         assert not answer.problem, f"/okr {text} failed: {answer.text}"
         return answer
-
-    def settle_calls(self, before: int) -> list[Call]:
-        self.bot.settle()
-        return [c for c in self.slack.calls()[before:] if c.method != "users.info"]
 
 
 @pytest.fixture

@@ -10,27 +10,12 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import block_text, channel_of, message_of
+from tests.e2e.blockkit import button, has_button
+from tests.e2e.conftest import block_text, channel_of, message_of, told
 
 pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
 TEAM = "C9"
-
-
-def button_in(blocks, action_id: str) -> dict:
-    for block in blocks or []:
-        for element in [block.get("accessory") or {}, *(block.get("elements") or [])]:
-            if element.get("type") == "button" and element.get("action_id") == action_id:
-                return element
-    raise AssertionError(f"no {action_id} button in {json.dumps(blocks)[:500]}")
-
-
-def has_button(blocks, action_id: str) -> bool:
-    try:
-        button_in(blocks, action_id)
-    except AssertionError:
-        return False
-    return True
 
 
 class Press:
@@ -41,10 +26,10 @@ class Press:
 
     def on_message(self, call, action_id: str, *, user: str = "U1", value: str | None = None):
         message = message_of(call)
-        button = button_in(message["blocks"], action_id)
+        shown = button(message["blocks"], action_id)
         return self._press(
             action_id,
-            button.get("value") if value is None else value,
+            shown.get("value") if value is None else value,
             user=user,
             channel_id=channel_of(call),
             message=message,
@@ -53,13 +38,13 @@ class Press:
 
     def on_ephemeral(self, blocks, action_id: str, *, channel: str, user: str = "U1"):
         """A button on an ephemeral reply (a /okr status card): Slack sends no message body."""
-        button = button_in(blocks, action_id)
+        shown = button(blocks, action_id)
         container = {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel, "is_ephemeral": True}
-        return self._press(action_id, button.get("value"), user=user, channel_id=channel, container=container)
+        return self._press(action_id, shown.get("value"), user=user, channel_id=channel, container=container)
 
     def on_view(self, view: dict, action_id: str, *, user: str = "U1", value: str | None = None):
-        button = button_in(view["blocks"], action_id)
-        return self._press(action_id, button.get("value") if value is None else value, user=user, view=view)
+        shown = button(view["blocks"], action_id)
+        return self._press(action_id, shown.get("value") if value is None else value, user=user, view=view)
 
     def raw(self, action_id: str, value: str, *, user: str = "U1", channel: str = TEAM):
         return self._press(action_id, value, user=user, channel_id=channel)
@@ -82,8 +67,7 @@ class Pressed:
 
     def told(self, user: str = "U1") -> str:
         """What the presser was told privately (ephemeral, or a DM from the App Home)."""
-        calls = [c for c in self.of("chat.postEphemeral") if c.args.get("user") == user] + self.of("chat.postMessage", user)
-        return "\n".join(f"{c.args.get('text', '')}\n{block_text(c.args.get('blocks'))}" for c in calls)
+        return told(self.calls, user)
 
     @property
     def changed_channels(self) -> bool:
@@ -123,7 +107,7 @@ def test_mark_done_on_the_card_marks_it_done_and_updates_the_card(okr, press):
     [update] = pressed.of("chat.update", TEAM)
     assert update.args["ts"] == card.response["ts"]
     assert "done" in block_text(update.args["blocks"])
-    assert button_in(update.args["blocks"], "initiative_reopen")["value"] == "I-1"
+    assert button(update.args["blocks"], "initiative_reopen")["value"] == "I-1"
     assert not has_button(update.args["blocks"], "initiative_mark_done")
     [announcement] = pressed.of("chat.postMessage", TEAM)
     assert "0% → *50%*" in block_text(announcement.args["blocks"])
@@ -138,7 +122,7 @@ def test_reopen_on_the_updated_card_reopens_it(okr, press, slack):
     pressed = press.on_message(done, "initiative_reopen")
     [update] = pressed.of("chat.update", TEAM)
     assert update.args["ts"] == card.response["ts"]
-    assert button_in(update.args["blocks"], "initiative_mark_done")["value"] == "I-1"
+    assert button(update.args["blocks"], "initiative_mark_done")["value"] == "I-1"
     assert "to do" in block_text(update.args["blocks"])
     assert "reopened" in pressed.told()
     assert "0 of 2 initiatives done" in okr.ok("status KR-2").text
@@ -218,7 +202,7 @@ def test_check_in_button_on_a_status_card_opens_the_check_in_modal(okr, press):
 def test_link_work_button_on_a_milestone_kr_opens_the_link_modal(okr, press):
     seed(okr)
     status = okr.ok("status O-1", channel=TEAM)
-    assert button_in(status.body["blocks"], "initiative_link_open")["value"] == "KR-2"
+    assert button(status.body["blocks"], "initiative_link_open")["value"] == "KR-2"
     pressed = press.on_ephemeral(status.body["blocks"], "initiative_link_open", channel=TEAM)
     [opened] = pressed.of("views.open")
     assert opened.args["view"]["callback_id"] == "link_modal"

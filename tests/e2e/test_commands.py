@@ -16,7 +16,7 @@ import pytest
 
 from okrbot.domain.periods import current_period
 from okrbot.store.types import utcnow
-from tests.e2e.blockkit import BlockKitError, assert_valid_payloads
+from tests.e2e.blockkit import BlockKitError, assert_valid_payloads, button, mrkdwn_texts
 from tests.e2e.conftest import block_text
 from tests.fakes.slack_api import SlackDouble
 
@@ -29,22 +29,6 @@ OTHER_PERIOD = "2030-Q2"
 
 def this_quarter() -> str:
     return str(current_period(utcnow(), ZoneInfo("UTC")))
-
-
-def buttons(blocks) -> list[dict]:
-    """Every button in these blocks: accessories and actions elements."""
-    found = []
-    for block in blocks or []:
-        if (block.get("accessory") or {}).get("type") == "button":
-            found.append(block["accessory"])
-        found += [e for e in block.get("elements") or [] if e.get("type") == "button"]
-    return found
-
-
-def button(blocks, action_id: str) -> dict:
-    matching = [b for b in buttons(blocks) if b["action_id"] == action_id]
-    assert matching, f"no {action_id} button in {[b['action_id'] for b in buttons(blocks)]}"
-    return matching[0]
 
 
 def seed(okr) -> None:
@@ -138,8 +122,22 @@ def test_status_cards_carry_check_in_link_work_and_add_kr_buttons(okr):
 
 def test_help_lists_every_command_and_help_for_one_shows_its_usage(okr):
     everything = okr.ok("help")
-    for row in ("objective add", "kr add", "initiative add", "link", "unlink", "done", "reopen", "checkin",
-                "serves", "gaps", "review", "edit", "archive", "history"):
+    for row in (
+        "objective add",
+        "kr add",
+        "initiative add",
+        "link",
+        "unlink",
+        "done",
+        "reopen",
+        "checkin",
+        "serves",
+        "gaps",
+        "review",
+        "edit",
+        "archive",
+        "history",
+    ):
         assert f"/okr {row}" in everything.text, row
     one = okr.ok("help kr")
     assert "by initiatives" in one.text and "keep above" in one.text and "/okr checkin" not in one.text
@@ -166,7 +164,9 @@ def test_objective_add_for_a_team_is_announced_in_its_channel(okr):
     assert answer.ephemeral and "Created *O-1 Grow activation*" in answer.text
     assert "/okr kr add O-1" in answer.text  # the next step
     [post] = answer.posts(TEAM)
-    assert "New objective" in block_text(post.args["blocks"]) and "O-1 Grow activation" in block_text(post.args["blocks"])
+    assert "New objective" in block_text(post.args["blocks"]) and "O-1 Grow activation" in block_text(
+        post.args["blocks"]
+    )
 
 
 def test_objective_add_in_its_own_team_channel_answers_in_channel(okr):
@@ -200,7 +200,11 @@ KR_FORMS = [
 ]
 
 
-@pytest.mark.parametrize("words, shown, progress", KR_FORMS, ids=["numeric", "percentage", "boolean", "milestone", "keep-above", "keep-below"])
+@pytest.mark.parametrize(
+    "words, shown, progress",
+    KR_FORMS,
+    ids=["numeric", "percentage", "boolean", "milestone", "keep-above", "keep-below"],
+)
 def test_kr_add_in_every_form(okr, words, shown, progress):
     okr.ok('objective add "Grow activation"')
     answer = okr.ok(f"kr add O-1 {words}")
@@ -221,7 +225,9 @@ def test_kr_add_with_an_owner_makes_them_the_owner(okr):
 
 def test_initiative_add_creates_links_and_posts_a_card_with_mark_done(okr):
     seed(okr)
-    answer = okr.ok('initiative add KR-2 "Redesign signup" owner <@U2|bob> url https://github.com/acme/app/issues/12 weight 2')
+    answer = okr.ok(
+        'initiative add KR-2 "Redesign signup" owner <@U2|bob> url https://github.com/acme/app/issues/12 weight 2'
+    )
     assert answer.ephemeral and "Created and linked *I-1*" in answer.text and "*KR-2*" in answer.text
     assert f"<#{TEAM}>" in answer.text  # says where the card went
     [card] = answer.posts(TEAM)
@@ -378,7 +384,7 @@ def test_archive_hides_the_objective_and_keeps_history(okr):
     assert "Archived *O-1*" in answer.text
     assert "Grow activation" not in okr.ok("status all").text
     assert "40 days" in okr.ok("history KR-1").text
-    refused = okr("kr add O-1 \"More\" yes/no")
+    refused = okr('kr add O-1 "More" yes/no')
     assert refused.problem and "archived" in refused.text
 
 
@@ -467,29 +473,17 @@ def test_text_people_type_never_pings_a_channel(okr, slack):
     okr.ok("done I-1")
     for text in ("status all", "status KR-1", "status KR-2", "history KR-1"):
         okr.ok(text)
-    sent = [c for c in slack.calls() if c.method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")]
+    sent = [
+        c
+        for c in slack.calls()
+        if c.method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
+    ]
     # mrkdwn is parsed for mentions; plain_text (headers, buttons) is shown as typed.
-    leaked = [text for c in sent for text in mrkdwn_of(c.args) if ping in text]
+    leaked = [
+        text for c in sent for text in [c.args.get("text", ""), *mrkdwn_texts(c.args.get("blocks"))] if ping in text
+    ]
     assert not leaked, f"{ping} reached Slack unescaped in {leaked}"
     assert sum("&lt;!channel&gt;" in json.dumps(c.args) for c in sent) >= 8
-
-
-def mrkdwn_of(args: dict) -> list[str]:
-    """The texts Slack parses as mrkdwn: the fallback text and every mrkdwn object."""
-    found = [str(args.get("text") or "")]
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node.get("text", ""))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(args.get("blocks") or [])
-    return found
 
 
 # --------------------------------------------------------------------------- the Block Kit checker itself
@@ -505,18 +499,103 @@ def _recorded(double: SlackDouble, method: str, **args) -> None:
     "method, args, complaint",
     [
         ("chat.postMessage", {"channel": "C1", "text": "x", "blocks": [{"type": "divider"}] * 51}, "51 blocks"),
-        ("chat.postMessage", {"channel": "C1", "text": "x", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "a" * 3001}}]}, "section"),
+        (
+            "chat.postMessage",
+            {
+                "channel": "C1",
+                "text": "x",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "a" * 3001}}],
+            },
+            "section",
+        ),
         ("chat.postMessage", {"channel": "C1", "blocks": [{"type": "divider"}]}, "fallback"),
-        ("chat.update", {"channel": "C1", "ts": "1.1", "text": "x", "blocks": [{"type": "actions", "elements": [{"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "b" * 76}}]}]}, "button text"),
-        ("chat.postEphemeral", {"channel": "C1", "user": "U1", "text": "x", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]}, "header"),
-        ("response_url", {"text": "x", "blocks": [{"type": "sektion", "text": {"type": "mrkdwn", "text": "hi"}}]}, "unknown block type"),
-        ("response_url", {"text": "x", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}, "txt": "hi"}]}, "fields Block Kit does not know: txt"),
-        ("views.open", {"view": {"type": "modal", "title": {"type": "plain_text", "text": "t" * 25}, "blocks": [{"type": "divider"}]}}, "title"),
-        ("views.open", {"view": {"type": "modal", "title": {"type": "plain_text", "text": "t"}, "private_metadata": "m" * 3001, "blocks": [{"type": "divider"}]}}, "private_metadata"),
-        ("views.publish", {"user_id": "U1", "view": {"type": "home", "blocks": [{"type": "divider"}] * 101}}, "101 blocks"),
-        ("response_url", {"text": "x", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "`/okr checkin KR-1 <value>`"}}]}, "<value>"),
+        (
+            "chat.update",
+            {
+                "channel": "C1",
+                "ts": "1.1",
+                "text": "x",
+                "blocks": [
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "b" * 76}}
+                        ],
+                    }
+                ],
+            },
+            "button text",
+        ),
+        (
+            "chat.postEphemeral",
+            {
+                "channel": "C1",
+                "user": "U1",
+                "text": "x",
+                "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}],
+            },
+            "header",
+        ),
+        (
+            "response_url",
+            {"text": "x", "blocks": [{"type": "sektion", "text": {"type": "mrkdwn", "text": "hi"}}]},
+            "unknown block type",
+        ),
+        (
+            "response_url",
+            {"text": "x", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}, "txt": "hi"}]},
+            "fields Block Kit does not know: txt",
+        ),
+        (
+            "views.open",
+            {
+                "view": {
+                    "type": "modal",
+                    "title": {"type": "plain_text", "text": "t" * 25},
+                    "blocks": [{"type": "divider"}],
+                }
+            },
+            "title",
+        ),
+        (
+            "views.open",
+            {
+                "view": {
+                    "type": "modal",
+                    "title": {"type": "plain_text", "text": "t"},
+                    "private_metadata": "m" * 3001,
+                    "blocks": [{"type": "divider"}],
+                }
+            },
+            "private_metadata",
+        ),
+        (
+            "views.publish",
+            {"user_id": "U1", "view": {"type": "home", "blocks": [{"type": "divider"}] * 101}},
+            "101 blocks",
+        ),
+        (
+            "response_url",
+            {
+                "text": "x",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "`/okr checkin KR-1 <value>`"}}],
+            },
+            "<value>",
+        ),
     ],
-    ids=["50-blocks", "section-3000", "no-fallback", "button-75", "header-150", "unknown-block", "unknown-field", "modal-title-24", "metadata-3000", "view-100-blocks", "raw-angle-brackets"],
+    ids=[
+        "50-blocks",
+        "section-3000",
+        "no-fallback",
+        "button-75",
+        "header-150",
+        "unknown-block",
+        "unknown-field",
+        "modal-title-24",
+        "metadata-3000",
+        "view-100-blocks",
+        "raw-angle-brackets",
+    ],
 )
 def test_the_block_kit_checker_refuses_what_slack_refuses(method, args, complaint):
     with SlackDouble() as double:

@@ -117,7 +117,7 @@ def test_a_mention_that_changes_state_applies_it_and_answers_in_the_thread(bot, 
     assert len(replies) == 1 and "Recorded *KR-1*" in said(replies[0])
 
 
-def test_a_mention_in_a_thread_is_answered_in_that_thread(bot, client, slack, okr):
+def test_a_mention_in_a_thread_is_answered_in_that_thread(bot, client, slack):
     mention = app_mention('objective add "From a thread"', channel="C1", thread_ts="1700000000.000100")
     client.event(mention)
     bot.settle()

@@ -90,6 +90,24 @@ def test_the_same_question_in_a_dm_is_answered_in_the_dm(client, bot, slack):
 
 
 @pytest.mark.usefixtures("quarter")
+def test_a_private_objective_is_answered_in_its_owners_dm_never_in_a_channel_thread(client, bot, slack, okr):
+    okr.ok('objective add "Acquire Initech" private', user="U5")
+    okr.ok('kr add O-3 "Finish the Initech due diligence" by initiatives', user="U5")
+    question = "does the Initech data room for due diligence serve a KR?"
+
+    in_channel = said(ask_in_channel(client, bot, slack, question, user="U5"))
+    assert "No KR" in in_channel and "KR-4" not in in_channel and "Initech due diligence" not in in_channel
+
+    for user, expected in (("U5", True), ("U1", False)):
+        message = dm_message(question, user=user)
+        client.event(message)
+        bot.settle()
+        (reply,) = [c for c in slack.calls("chat.postMessage") if c.args.get("channel") == message["channel"]]
+        assert ("KR-4" in said(reply) and "Acquire Initech" in said(reply)) is expected, said(reply)
+        assert ("No KR" in said(reply)) is not expected
+
+
+@pytest.mark.usefixtures("quarter")
 def test_the_link_button_makes_the_request_an_initiative_on_that_kr(client, bot, slack, okr):
     question = "does https://github.com/acme/app/issues/42 a checklist shown on first login serve a KR?"
     reply = ask_in_channel(client, bot, slack, question)

@@ -151,7 +151,7 @@ def test_after_a_refresh_disconnect_it_reconnects_and_keeps_answering(socket_bot
 
     socket_bot.socket.disconnect("refresh_requested", close_after=1.0)
     socket_bot.socket.wait_connected(2, timeout=15)  # a new link, through apps.connections.open again
-    assert len(socket_bot.slack.calls("apps.connections.open")) == 2
+    assert len(socket_bot.slack.calls("apps.connections.open")) >= 2
 
     envelope_id, name = socket_bot.command('objective add "After the refresh"')
     assert socket_bot.socket.wait_for_ack(envelope_id, timeout=10)["envelope_id"] == envelope_id

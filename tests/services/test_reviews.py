@@ -254,7 +254,7 @@ def answer(db: Database, owner: str, text: str, now: datetime = RUN + timedelta(
         nudge = session.exec(select(Nudge).where(Nudge.owner == owner)).one()
         found = reviews.find_nudge(session, "T1", nudge.channel, nudge.ts)
         assert found is not None and found.id == nudge.id
-        return reviews.answer_in_thread(session, actor, found, text)
+        return reviews.answer_in_thread(session, actor, found.id, text)
 
 
 def krs(db: Database) -> dict[int, KeyResult]:
@@ -453,3 +453,20 @@ def test_no_answer_from_slack_leaves_the_message_to_be_checked_not_resent_blindl
         session.execute(update(OutboundMessage).values(next_attempt_at=RUN))
     assert sender.deliver(result.queued) == 1
     assert len(slack.calls("conversations.history")) == 1 and len(slack.delivered("chat.postMessage")) == 1
+
+
+def test_a_short_window_still_tells_the_objective_owner_when_it_closes(db):
+    seed(db, owners=1)
+    policy = ReviewPolicy(window=timedelta(days=4))  # room for one reminder of two
+    with db.session_scope() as session:
+        started = reviews.start_due_cycle(session, "T1", RUN + timedelta(minutes=1), policy, MESSAGES)
+    sent = RUN + timedelta(minutes=2)
+    deliver_fake(db, started.queued, sent)
+    with db.session_scope() as session:
+        reminder = reviews.follow_up(session, "T1", sent + timedelta(days=3), policy, MESSAGES)
+    with db.session_scope() as session:
+        assert reviews.follow_up(session, "T1", RUN + timedelta(days=3, hours=23), policy, MESSAGES) == []
+        escalated = reviews.follow_up(session, "T1", RUN + policy.window, policy, MESSAGES)
+    with db.session_scope() as session:
+        kinds = [session.get(OutboundMessage, i).kind for i in reminder + escalated]
+    assert kinds == ["nudge_reminder", "nudge_escalation"]

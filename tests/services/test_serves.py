@@ -27,7 +27,7 @@ from okrbot.config import Settings
 from okrbot.domain.commands import Direction, Metric
 from okrbot.services import okrs, serves, work
 from okrbot.services.context import Actor
-from okrbot.services.serves import ServesAnswer, KrFit, link_request, matcher_builds, request_work
+from okrbot.services.serves import KrFit, ServesAnswer, link_request, matcher_builds, request_work
 from okrbot.slack.commands.runner import CommandRunner
 from okrbot.slack.text_render import blocks_to_text
 from okrbot.slack.views.serves import read_link_value, serves_blocks
@@ -91,9 +91,9 @@ def organisation(db: Database, actor: Actor) -> Database:
     return db
 
 
-def ask(db: Database, actor: Actor, text: str) -> ServesAnswer:
+def ask(db: Database, actor: Actor, text: str, *, shown_to_channel: bool = False) -> ServesAnswer:
     with db.session_scope() as session:
-        return serves.serves(session, actor, text)
+        return serves.serves(session, actor, text, shown_to_channel=shown_to_channel)
 
 
 def kr_ids(answer: ServesAnswer) -> list[str]:
@@ -161,6 +161,12 @@ def test_a_private_objectives_krs_answer_its_owner_its_kr_owners_and_admins(orga
     assert kr_ids(answer) == ["KR-5"]
     assert answer.fits[0].objective_title == "Acquire Initech"
     assert set(kr_ids(ask(organisation, who, "stop Initech customers from churning"))) == {"KR-6", "KR-7", "KR-8"}
+
+
+def test_an_answer_shown_to_a_channel_holds_no_private_kr_whoever_asks(organisation, actor):
+    for who in (replace(actor, user_id="U5"), admin(actor)):
+        answer = ask(organisation, who, "Initech data room for the due diligence", shown_to_channel=True)
+        assert kr_ids(answer) == [] and answer.krs_considered == 4
 
 
 def test_someone_who_sees_one_private_objective_never_gets_another(organisation, actor):
@@ -314,6 +320,11 @@ def test_linking_a_request_creates_the_initiative_once(organisation, actor):
     with organisation.session_scope() as session:
         link_request(session, actor, 3, text)
     assert initiatives_of(organisation, 3) == [(2, "Speed up search", "https://github.com/acme/app/issues/12", "U1")]
+    # Without a link, the title tells a second click from new work.
+    for _ in range(2):
+        with organisation.session_scope() as session:
+            link_request(session, replace(actor, user_id="U3"), 4, "Cache the slowest endpoints")
+    assert initiatives_of(organisation, 4)[1:] == [(3, "Cache the slowest endpoints", None, "U3")]
 
 
 def test_a_request_cannot_be_linked_to_a_kr_its_clicker_cannot_see(organisation, actor):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, true
+from sqlalchemy import exists, func, or_, true
 from sqlmodel import Session, select
 
 from okrbot.domain.commands import Direction, Keep, Kind, Metric
@@ -177,14 +177,22 @@ def visible(actor: Actor):
 
 
 def objectives_in_period(session: Session, actor: Actor, period: str, *condition) -> list[Objective]:
-    query = (
-        select(Objective)
-        .where(Objective.team_id == actor.team_id, Objective.period == period, Objective.status == "active")
-        .where(visible(actor))
-    )
+    return list(session.exec(_in_period(select(Objective), actor, period, condition).order_by(Objective.number)).all())
+
+
+def first_objectives_in_period(session: Session, actor: Actor, period: str, *condition, limit: int) -> tuple[list[Objective], int]:
+    """The first `limit` of those objectives and how many there are in all, in one query
+    (a list longer than a message can show is not loaded, whatever the workspace's size)."""
+    total = func.count().over().label("total")
+    rows = session.exec(_in_period(select(Objective, total), actor, period, condition).order_by(Objective.number).limit(limit)).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+def _in_period(query, actor: Actor, period: str, condition):
+    query = query.where(Objective.team_id == actor.team_id, Objective.period == period, Objective.status == "active").where(visible(actor))
     for clause in condition:
         query = query.where(clause)
-    return list(session.exec(query.order_by(Objective.number)).all())
+    return query
 
 
 def owned_by(user_id: str):

@@ -420,8 +420,11 @@ def find_nudge(session: Session, team_id: str, channel: str, ts: str) -> Nudge |
     return session.exec(select(Nudge).where(Nudge.team_id == team_id, Nudge.ts == ts, Nudge.channel == channel)).first()
 
 
-def answer_in_thread(session: Session, actor: Actor, nudge: Nudge, text: str) -> Answer:
+def answer_in_thread(session: Session, actor: Actor, nudge_id: int, text: str) -> Answer:
     """An owner's reply in the nudge's thread: check-ins for what is clear, a question for the rest."""
+    nudge = session.get(Nudge, nudge_id)
+    if nudge is None or nudge.team_id != actor.team_id or nudge.owner != actor.user_id:
+        raise NotFound("This review is not yours to answer.")
     cycle = session.get(ReviewCycle, nudge.cycle_id)
     krs = session.exec(_owner_krs_query(nudge.team_id, nudge.owner, cycle.period)).all()
     owned = [OwnedKr(kr.number, kr.metric, kr.title, kr.direction) for kr in krs]
@@ -566,8 +569,8 @@ def _next_step(
     messages: Messages,
 ) -> list[dict]:
     last = nudge.last_reminded_at or nudge.sent_at or nudge.claimed_at
-    if nudge.reminders_sent < policy.max_reminders:
-        if now < last + policy.remind_after or now >= cycle.closes_at or not krs or not nudge.ts:
+    if nudge.reminders_sent < policy.max_reminders and now < cycle.closes_at:
+        if now < last + policy.remind_after or not krs or not nudge.ts:
             return []
         number = nudge.reminders_sent + 1
         won = _compare_and_set(session, nudge, {"reminders_sent": number, "last_reminded_at": now}, reminders_sent=nudge.reminders_sent)
@@ -576,7 +579,7 @@ def _next_step(
         payload = messages.reminder(nudge.owner, krs, view, nudge.id, number)
         payload.update(thread_ts=nudge.ts, reply_broadcast=True)
         return [_message(nudge.team_id, REMINDER_KIND, nudge.channel, payload, f"nudge-reminder:{nudge.id}:{number}", now)]
-    # Reminders are used up: tell the objective owners, at the latest when the window closes.
+    # Reminders used up, or the window closed: tell the objective owners (at the latest at the close).
     if now < min(last + policy.remind_after, cycle.closes_at) or not krs:
         return []
     if not _compare_and_set(session, nudge, {"escalated_at": now}, escalated_at=None):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, case, func
 from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import WorkRef
@@ -101,11 +101,15 @@ _caches: WeakKeyDictionary[Engine, _IndexCache] = WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
-def serves(session: Session, actor: Actor, text: str) -> ServesAnswer:
-    """Up to three KRs of the current period that the request may serve, best first."""
+def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool = False) -> ServesAnswer:
+    """Up to three KRs of the current period that the request may serve, best first.
+
+    `shown_to_channel`: the answer is posted where others read it, so no private
+    objective's KR is in it, whoever asked.
+    """
     period = okrs.period_or_current(None, actor)
     fingerprint = _fingerprint(session, actor.team_id, period)
-    hidden, sees_private = _private_objectives(session, actor, period)
+    hidden, sees_private = _private_objectives(session, actor, period, everyone=shown_to_channel)
     index, matcher = _matcher(session, actor.team_id, period, fingerprint, with_private=sees_private)
     in_scope = [info for info in index.krs.values() if sees_private or not info.private]
     hidden_krs = sum(info.objective_pk in hidden for info in in_scope)
@@ -186,34 +190,27 @@ def _in_period(query, team_id: str, period: str):
 def _fingerprint(session: Session, team_id: str, period: str) -> tuple[Any, ...]:
     """Moves whenever the period's evidence may have changed: one aggregate query.
 
-    Counts and newest ids catch KRs and links added or removed; the newest edit
-    times catch changed titles and URLs (and, harmlessly, done work and check-ins);
-    the count of private KRs catches an objective made private or public.
+    Over the period's KRs: how many, the newest id, the newest KR and objective
+    edits, and how many are private (an objective made private or public). Over
+    the workspace, cheaper than joining: how many links, the newest link, the
+    newest initiative edit. Done work and check-ins move it too; the evidence is
+    then read again and found unchanged.
     """
-
-    def scalar(column, *, links: bool = False, initiatives: bool = False, private: bool = False):
-        query = select(column).select_from(KeyResult).join(Objective, Objective.id == KeyResult.objective_id)
-        if links or initiatives:
-            query = query.join(KrLink, KrLink.kr_id == KeyResult.id)
-        if initiatives:
-            query = query.join(Initiative, Initiative.id == KrLink.initiative_id)
-        if private:
-            query = query.where(col(Objective.private).is_(True))
-        return _in_period(query, team_id, period).scalar_subquery()
-
-    row = session.exec(
-        select(
-            scalar(func.count(KeyResult.id)),
-            scalar(func.max(KeyResult.id)),
-            scalar(func.max(KeyResult.updated_at)),
-            scalar(func.max(Objective.updated_at)),
-            scalar(func.count(KeyResult.id), private=True),
-            scalar(func.count(KrLink.id), links=True),
-            scalar(func.max(KrLink.id), links=True),
-            scalar(func.max(Initiative.updated_at), initiatives=True),
-        )
-    ).one()
-    return tuple(row)
+    links = select(func.count(KrLink.id)).where(KrLink.team_id == team_id).scalar_subquery()
+    newest_link = select(func.max(KrLink.id)).where(KrLink.team_id == team_id).scalar_subquery()
+    work_edited = select(func.max(Initiative.updated_at)).where(Initiative.team_id == team_id).scalar_subquery()
+    private = func.sum(case((col(Objective.private).is_(True), 1), else_=0))
+    query = select(
+        func.count(KeyResult.id),
+        func.max(KeyResult.id),
+        func.max(KeyResult.updated_at),
+        func.max(Objective.updated_at),
+        private,
+        links,
+        newest_link,
+        work_edited,
+    ).select_from(KeyResult).join(Objective, Objective.id == KeyResult.objective_id)
+    return tuple(session.exec(_in_period(query, team_id, period)).one())
 
 
 def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:
@@ -258,8 +255,9 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
     return tuple(evidence), krs
 
 
-def _private_objectives(session: Session, actor: Actor, period: str) -> tuple[set[int], bool]:
-    """The period's private objectives this actor may not see, and whether they may see any."""
+def _private_objectives(session: Session, actor: Actor, period: str, *, everyone: bool) -> tuple[set[int], bool]:
+    """The period's private objectives this actor (or, with `everyone`, anyone) may not
+    see, and whether they may see any."""
     rows = session.exec(
         select(Objective.id, okrs.visible(actor)).where(
             Objective.team_id == actor.team_id,
@@ -268,6 +266,8 @@ def _private_objectives(session: Session, actor: Actor, period: str) -> tuple[se
             col(Objective.private).is_(True),
         )
     ).all()
+    if everyone:
+        return {pk for pk, _ in rows}, False
     return {pk for pk, may_see in rows if not may_see}, any(may_see for _, may_see in rows)
 
 

@@ -108,10 +108,11 @@ def summarise(
     linked = linked_work(session, [kr.id for kr in krs])
     parents = _parent_numbers(session, objectives)
 
+    expected_by_period = {period: _expected_share(period, actor) for period in {objective.period for objective in objectives}}
     krs_by_objective: dict[int, list[KrSummary]] = defaultdict(list)
     for kr in krs:
         objective = by_id[kr.objective_id]
-        expected = _expected_share(objective.period, actor)
+        expected = expected_by_period[objective.period]
         work = linked.get(kr.id, [])
         progress = kr_progress(kr_state(kr, work))
         has_data = kr.last_progress_at is not None
@@ -158,7 +159,7 @@ def summarise(
                 parent_number=parents.get(objective.parent_id),
                 description=objective.description,
                 progress=progress,
-                health=health(progress, _expected_share(objective.period, actor), has_data),
+                health=health(progress, expected_by_period[objective.period], has_data),
                 krs=kr_summaries,
             )
         )

@@ -106,6 +106,8 @@ class Deliverer:
         """
         if ids is not None and not ids:
             return 0
+        if ids is not None:
+            limit = max(limit, len(ids))  # what a change queued goes out together (e.g. a cycle's nudges)
         with self.db.session_scope() as session:
             candidates = outbox.due(session, utcnow(), limit=limit, ids=ids)
         sent = 0

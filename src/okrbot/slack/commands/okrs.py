@@ -15,7 +15,7 @@ from okrbot.slack.mrkdwn import escape, user
 from okrbot.slack.reply import Reply
 from okrbot.slack.views import modals
 from okrbot.slack.views.history import history_blocks
-from okrbot.slack.views.status import kr_detail_blocks, objective_text, status_blocks
+from okrbot.slack.views.status import MOST_OBJECTIVES, kr_detail_blocks, objective_text, status_blocks
 
 
 def status(ctx: CommandContext, command: cmd.Status) -> Reply:
@@ -36,14 +36,14 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
         channel = ctx.channel_id(command.channel)
 
     if scope is StatusScope.ALL:
-        objectives = okrs.objectives_in_period(session, actor, period)
+        condition = ()
         heading, empty = f"All OKRs · {period}", f"No objectives in {period} yet. Start one: `/okr objective add \"Title\"`"
     elif scope is StatusScope.CHANNEL:
-        objectives = okrs.objectives_in_period(session, actor, period, okrs.in_channel(channel))
+        condition = (okrs.in_channel(channel),)
         heading, empty = f"Team OKRs · {period}", f"No objectives for <#{channel}> in {period}. Add one: `/okr objective add \"Title\" team <#{channel}>`"
     else:
         owner = actor.user_id if scope is StatusScope.ME else ctx.user_id(command.user)
-        objectives = okrs.objectives_in_period(session, actor, period, okrs.owned_by(owner))
+        condition = (okrs.owned_by(owner),)
         mine = owner == actor.user_id
         heading = f"{'Your' if mine else 'Their'} OKRs · {period}"
         empty = (
@@ -51,8 +51,10 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
             if mine
             else f"<@{owner}> owns no objective or KR in {period}."
         )
+    # Only what one message can show is loaded; the rest is counted.
+    objectives, total = okrs.first_objectives_in_period(session, actor, period, *condition, limit=MOST_OBJECTIVES)
     summaries = summarise(session, objectives, actor)
-    return Reply(text=heading, blocks=status_blocks(summaries, heading, empty))
+    return Reply(text=heading, blocks=status_blocks(summaries, heading, empty, total=total))
 
 
 def _kr_status(ctx: CommandContext, number: int) -> Reply:

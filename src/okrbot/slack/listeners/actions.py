@@ -21,6 +21,7 @@ from okrbot.slack.commands.okrs import edit
 from okrbot.slack.commands.work import announce_moves, refresh_cards, set_work_status
 from okrbot.slack.ids import Action
 from okrbot.slack.listeners.surfaces import open_modal
+from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply
 from okrbot.slack.views import modals
 from okrbot.store.models import Initiative
@@ -158,8 +159,10 @@ def _undo(ctx: CommandContext, body: dict, action: dict) -> Reply:
     if change.initiative_id:
         refresh_cards(ctx, ctx.session.get(Initiative, change.initiative_id))
     _mark_announcement_undone(ctx, body)
-    announce_moves(ctx, moves, change.summary.replace("Undid:", "Undone:"), None)
-    return Reply.say(f"Undone. {change.summary.removeprefix('Undid: ')} is reverted.")
+    # Summaries quote people's titles: escaped so they can't mention @channel or fake a link.
+    summary = escape(change.summary.removeprefix("Undid: "))
+    announce_moves(ctx, moves, f"Undone: {summary}", None)
+    return Reply.say(f"Undone. {summary} is reverted.")
 
 
 def _mark_announcement_undone(ctx: CommandContext, body: dict) -> None:

@@ -20,7 +20,6 @@ from okrbot.slack.ids import Action
 from okrbot.slack.listeners.events import event_key
 from okrbot.slack.reply import Reply
 from okrbot.slack.views import reviews as views
-from okrbot.store.models import Nudge
 from okrbot.store.types import utcnow
 
 
@@ -63,7 +62,7 @@ def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
     actor = bot.actor(team_id, owner, channel, source="nudge")
 
     def answer(ctx: CommandContext) -> Reply:
-        reply = views.answer_reply(reviews.answer_in_thread(ctx.session, ctx.actor, ctx.session.get(Nudge, nudge_id), event.get("text", "")))
+        reply = views.answer_reply(reviews.answer_in_thread(ctx.session, ctx.actor, nudge_id, event.get("text", "")))
         ctx.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)
         return reply
 

@@ -25,6 +25,7 @@ from okrbot.slack.mrkdwn import escape, truncate, user
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
+MOST_OBJECTIVES = MAX_BLOCKS - 2  # a status message shows at most this many: a header, the objectives, a note
 
 HEALTH_EMOJI = {
     Health.ON_TRACK: ":large_green_circle:",
@@ -89,15 +90,22 @@ def objective_button(objective: ObjectiveSummary) -> ButtonElement:
     return ButtonElement(text="Add KR", action_id=Action.KR_NEW_OPEN.value, value=objective_id(objective.number))
 
 
-def status_blocks(objectives: Sequence[ObjectiveSummary], heading: str, empty_hint: str) -> list[Block]:
-    """Full cards when they fit in one message, compact lines when not, never over Slack's 50 blocks."""
+def status_blocks(objectives: Sequence[ObjectiveSummary], heading: str, empty_hint: str, *, total: int | None = None) -> list[Block]:
+    """Full cards when they fit in one message, compact lines when not, never over Slack's 50 blocks.
+
+    `total`: how many objectives there are when only the first ones were loaded."""
     header: list[Block] = [HeaderBlock(text=truncate(heading, 150))]
     if not objectives:
         return header + [SectionBlock(text=MarkdownTextObject(text=empty_hint))]
-    full = header + [block for objective in objectives for block in _objective_card(objective)]
-    if len(full) <= MAX_BLOCKS:
-        return full
-    return header + _compact(objectives, room=MAX_BLOCKS - len(header))
+    total = max(total or 0, len(objectives))
+    if total == len(objectives) and len(header) + sum(_card_size(objective) for objective in objectives) <= MAX_BLOCKS:
+        return header + [block for objective in objectives for block in _objective_card(objective)]
+    return header + _compact(objectives, room=MAX_BLOCKS - len(header), total=total)
+
+
+def _card_size(objective: ObjectiveSummary) -> int:
+    """Blocks in _objective_card: the objective, a KR each (or a hint), a divider."""
+    return 2 + max(len(objective.krs), 1)
 
 
 def _objective_card(objective: ObjectiveSummary) -> list[Block]:
@@ -120,7 +128,7 @@ def _objective_card(objective: ObjectiveSummary) -> list[Block]:
     return blocks
 
 
-def _compact(objectives: Sequence[ObjectiveSummary], room: int) -> list[Block]:
+def _compact(objectives: Sequence[ObjectiveSummary], room: int, total: int) -> list[Block]:
     """One section per objective with its KRs as lines; the rest summarised."""
     shown = objectives[: room - 1]
     blocks: list[Block] = []
@@ -132,7 +140,7 @@ def _compact(objectives: Sequence[ObjectiveSummary], room: int) -> list[Block]:
                 f"{HEALTH_EMOJI[kr.health]}"
             )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_LIMIT))))
-    hidden = len(objectives) - len(shown)
+    hidden = total - len(shown)
     note = "Open one with `/okr status O-n`."
     if hidden:
         note = f"…and {hidden} more objectives. Narrow it with `/okr status #channel`, `/okr status @user` or `/okr status O-n`."
