@@ -1,49 +1,46 @@
-"""Latency of "does this serve a KR?" through the service, with 5,000 KRs in the database.
+""""Does this serve a KR?" through the service, against 5,000 KRs: index build time and
+the latency of one question with a warm cache.
 
-    python bench/serves_latency.py                       # SQLite file in a temporary directory
-    python bench/serves_latency.py --krs 5000 --database-url postgresql://postgres@127.0.0.1:5432/test
+    python -m bench.serves_latency                            # SQLite, 5,000 KRs
+    python -m bench.serves_latency --backend postgresql       # the same on PostgreSQL
+    python -m bench.serves_latency --org M                    # the shared M organisation instead
 
-Fills a fresh database with one period of KRs (the 37 of eval/serves, then
-synthetic ones from okrbot.serves_eval, each with its linked work; every tenth
-objective private), then times, per question, one unit of work around
-`services.serves.serves()`: the fingerprint query, the private-objective query,
-the match and the answer. Each of the 289 requests of eval/serves is asked
-`--rounds` times. Reported:
+By default the database holds exactly `--krs` active KRs in the current quarter: the 37
+of eval/serves, then synthetic ones (`okrbot.serves_eval.synthetic_krs`) with their linked
+work, under their objectives, one objective in ten private. With `--org` it is one of
+bench/orgs.py's organisations (M: 5,000 KRs, 20,000 initiatives; a few archived). Each
+question is one unit of work around `services.serves.serves()`: the fingerprint query,
+the private-objective query, the match, the answer. The 289 requests of eval/serves are
+each asked `--rounds` times. Reported, wall-clock and CPU:
 
-- cold: the first question (reads the evidence, builds the matcher);
-- warm p50 / p95 / max for a member (sees no private objective: the matcher
-  without private KRs) and for a private objective's owner (the matcher over all
-  KRs, hidden ones filtered out); and the same question through the whole
-  `/okr serves` command (parse, service, Block Kit);
+- cold: the first question (reads the evidence, builds the matcher), for a member and
+  then for an owner of a private objective (who gets the matcher over all KRs);
+- warm, per question: a member (sees no private objective), that owner (hidden KRs
+  filtered out), and the member through the whole `/okr serves` command (parse, service,
+  Block Kit);
 - after done work: the fingerprint moves, the evidence is read again and found
-  unchanged, so no rebuild.
+  unchanged, so nothing is rebuilt.
 
-Not a pass/fail test: the figures depend on the machine and its load.
+Writes bench/results/serves_latency_<backend>.json. A measurement, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
-import statistics
-import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlmodel import select
+from bench import orgs
+from bench.common import ROOT, TEAM, current_period, load_average, percentile, stamp, table, write_result
+
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from okrbot.config import Settings
 from okrbot.domain.commands import Kind, WorkRef
-from okrbot.domain.periods import current_period
 from okrbot.serves_eval import load, synthetic_krs
 from okrbot.services import serves, work
 from okrbot.services.context import Actor
@@ -54,152 +51,172 @@ from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
 from okrbot.store.types import utcnow
 from okrbot.store.workspaces import ensure_workspace, reserve_numbers
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "eval" / "serves"
-TEAM = "T1"
-MEMBER, OWNER = "U1", "U2"  # U2 owns the private objectives
+EVAL = ROOT / "eval" / "serves"
+MEMBER = "UMEMBER"  # owns nothing: sees no private objective
+OWNER = "UOWNER"  # owns the private objectives of the synthetic organisation
 
 
-@contextmanager
-def fresh_database(url: str | None) -> Iterator[str]:
-    """A migrated, empty database: a temporary SQLite file, or a new PostgreSQL schema."""
-    if not url or not url.startswith("postgresql"):
-        with tempfile.TemporaryDirectory() as directory:
-            path = f"sqlite:///{directory}/bench.db"
-            upgrade_to_head(path)
-            yield path
-        return
-    schema = f"okrbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
-    try:
-        upgrade_to_head(scoped)
-        yield scoped
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def fill(db: Database, size: int, period: str) -> tuple[int, int, int]:
-    """`size` KRs of `period` grouped under their objectives, with their linked work, in bulk."""
-    real, _ = load(DATA_DIR)
+def synthetic_database(backend: str, size: int, period: str) -> str:
+    """A fresh database with `size` active KRs of `period` and their linked work."""
+    if backend == "postgresql":
+        url = orgs.fresh_schema("", "serves")
+    else:
+        path = orgs.DATA / "serves.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    upgrade_to_head(url)
+    real, _ = load(EVAL)
     evidence = synthetic_krs(real, size)
     now = utcnow()
+    db = Database(url)
     with db.session_scope() as session:
         ensure_workspace(session, TEAM)
         objectives: dict[str, Objective] = {}
         for kr in evidence:
             if kr.objective not in objectives:
                 number = len(objectives) + 1
+                private = number % 10 == 0
                 objectives[kr.objective] = Objective(
-                    team_id=TEAM, number=number, title=kr.objective, owner=OWNER if number % 10 == 0 else MEMBER,
-                    period=period, private=number % 10 == 0, created_at=now, updated_at=now,
+                    team_id=TEAM, number=number, title=kr.objective, owner=OWNER if private else f"U{number}",
+                    period=period, private=private, created_at=now, updated_at=now,
                 )
         session.add_all(objectives.values())
         session.flush()
-        krs = [
-            KeyResult(team_id=TEAM, number=n, objective_id=objectives[kr.objective].id, title=kr.title,
-                      owner=objectives[kr.objective].owner,
-                      metric="milestone", direction="increase", created_at=now, updated_at=now)
-            for n, kr in enumerate(evidence, start=1)
-        ]
-        session.add_all(krs)
+        rows = []
+        for number, kr in enumerate(evidence, start=1):
+            objective = objectives[kr.objective]
+            rows.append(KeyResult(team_id=TEAM, number=number, objective_id=objective.id, title=kr.title,
+                                  owner=objective.owner, metric="milestone", direction="increase",
+                                  created_at=now, updated_at=now))
+        session.add_all(rows)
+        linked = [(row, title) for row, kr in zip(rows, evidence) for title in kr.initiatives]
         initiatives = [
-            (row, Initiative(team_id=TEAM, number=0, title=title, owner=MEMBER, created_at=now, updated_at=now))
-            for row, kr in zip(krs, evidence)
-            for title in kr.initiatives
+            Initiative(team_id=TEAM, number=number, title=title, owner=row.owner, created_at=now, updated_at=now)
+            for number, (row, title) in enumerate(linked, start=1)
         ]
-        for number, (_, initiative) in enumerate(initiatives, start=1):
-            initiative.number = number
-        session.add_all(initiative for _, initiative in initiatives)
+        session.add_all(initiatives)
         session.flush()
-        session.add_all(KrLink(team_id=TEAM, initiative_id=i.id, kr_id=row.id, created_at=now) for row, i in initiatives)
-        for kind, used in ((Kind.OBJECTIVE, len(objectives)), (Kind.KR, len(krs)), (Kind.INITIATIVE, len(initiatives))):
+        session.add_all(
+            KrLink(team_id=TEAM, initiative_id=initiative.id, kr_id=row.id, created_at=now)
+            for (row, _), initiative in zip(linked, initiatives)
+        )
+        for kind, used in ((Kind.OBJECTIVE, len(objectives)), (Kind.KR, len(rows)), (Kind.INITIATIVE, len(initiatives))):
             reserve_numbers(session, TEAM, kind, used)
-    return len(objectives), len(krs), len(initiatives)
+    db.dispose()
+    return url
 
 
-def timed(call: Callable[[], object]) -> float:
-    return timed_both(call)[0]
+def describe(db: Database, period: str) -> tuple[dict[str, int], str]:
+    """What the period holds, and the owner of its first private objective."""
+    with db.session_scope() as session:
+        in_period = (Objective.team_id == TEAM, Objective.period == period, Objective.status == "active")
+        krs = session.exec(select(func.count(KeyResult.id)).join(Objective, Objective.id == KeyResult.objective_id)
+                           .where(*in_period, KeyResult.status == "active")).one()
+        private = session.exec(select(Objective.owner).where(*in_period, col(Objective.private).is_(True))
+                               .order_by(Objective.number)).all()
+        objectives = session.exec(select(func.count(Objective.id)).where(*in_period)).one()
+        initiatives = session.exec(select(func.count(Initiative.id)).where(Initiative.team_id == TEAM)).one()
+    counts = {"active_krs": krs, "objectives": objectives, "private_objectives": len(private), "initiatives": initiatives}
+    return counts, private[0]
 
 
-def timed_both(call: Callable[[], object]) -> tuple[float, float]:
-    """Wall-clock and CPU ms; CPU time is steadier when the machine is busy (SQLite runs in-process)."""
+def timed(call: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and CPU milliseconds (CPU is steadier on a busy machine; SQLite runs in-process)."""
     wall, cpu = time.perf_counter(), time.process_time()
     call()
     return (time.perf_counter() - wall) * 1000.0, (time.process_time() - cpu) * 1000.0
 
 
-def percentile(values: list[float], percent: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
-
-
-def summary(samples: list[tuple[float, float]]) -> str:
+def figures(samples: list[tuple[float, float]]) -> dict[str, float]:
     walls, cpus = [w for w, _ in samples], [c for _, c in samples]
-    return (
-        f"p50 {percentile(walls, 50):6.2f} ms   p95 {percentile(walls, 95):6.2f} ms   max {max(walls):6.2f} ms   "
-        f"(cpu p50 {percentile(cpus, 50):5.2f}, p95 {percentile(cpus, 95):5.2f})   n={len(samples)}"
-    )
+    return {
+        "n": len(samples),
+        "p50_ms": round(percentile(walls, 50), 2),
+        "p95_ms": round(percentile(walls, 95), 2),
+        "max_ms": round(max(walls), 2),
+        "cpu_p50_ms": round(percentile(cpus, 50), 2),
+        "cpu_p95_ms": round(percentile(cpus, 95), 2),
+    }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--krs", type=int, default=5000, help="KRs in the period (default 5000)")
-    parser.add_argument("--rounds", type=int, default=3, help="times each eval request is asked (default 3)")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="postgresql://… to run on PostgreSQL (a temporary schema); default SQLite")
-    args = parser.parse_args(argv)
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--krs", type=int, default=5000, help="active KRs in the synthetic organisation (default 5000)")
+    parser.add_argument("--org", choices=sorted(orgs.OBJECTIVES), help="use a bench/orgs.py organisation instead")
+    parser.add_argument("--rounds", type=int, default=3, help="times each eval/serves request is asked (default 3)")
+    args = parser.parse_args()
 
-    _, requests = load(DATA_DIR)
+    result = stamp()
+    period = current_period()
+    if args.org:
+        url = orgs.load(args.org, args.backend).url
+    else:
+        url = synthetic_database(args.backend, args.krs, period)
+    db = Database(url)
+    counts, owner_id = describe(db, period)
+    _, requests = load(EVAL)
     questions = [request.text for request in requests] * args.rounds
-    member = Actor(team_id=TEAM, user_id=MEMBER, channel_id="C1")
-    period = str(current_period(member.now, member.tz))
+    member = Actor(team_id=TEAM, user_id=MEMBER, channel_id="DMEMBER")
+    owner = replace(member, user_id=owner_id, channel_id="DOWNER")
+    print(f"{args.backend}, {args.org or 'synthetic'} organisation, period {period}: {counts}")
 
-    with fresh_database(args.database_url) as url:
-        db = Database(url)
-        objectives, krs, initiatives = fill(db, args.krs, period)
-        print(f"{db.backend}: {krs} KRs in {objectives} objectives ({objectives // 10} private), "
-              f"{initiatives} linked initiatives; period {period}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
-
-        def ask(actor: Actor, question: str) -> serves.ServesAnswer:
-            with db.session_scope() as session:
-                return serves.serves(session, actor, question)
-
-        gc.collect()
-        cold = timed(lambda: ask(member, "speed up the slow API endpoints"))
-        owner = replace(member, user_id=OWNER)
-        cold_owner = timed(lambda: ask(owner, "speed up the slow API endpoints"))
-        print(f"cold: first question {cold / 1000:.2f} s (reads the evidence, builds the matcher); "
-              f"first from an owner of private objectives {cold_owner / 1000:.2f} s (builds the matcher over all KRs)")
-        print(f"warm: each of the {len(requests)} eval/serves requests asked {args.rounds}x, one unit of work each")
-
-        runner = CommandRunner(db, Settings(_env_file=None), offline=True)
-        rows = [
-            ("member, service", [timed_both(lambda q=q: ask(member, q)) for q in questions]),
-            ("owner, service", [timed_both(lambda q=q: ask(owner, q)) for q in questions]),
-            ("member, /okr serves", [timed_both(lambda q=q: runner.run(f"serves {q}", member)) for q in questions]),
-        ]
-        for name, values in rows:
-            print(f"warm  {name:<20} {summary(values)}")
-
-        after_done = []
+    def ask(actor: Actor, question: str) -> None:
         with db.session_scope() as session:
-            numbers = session.exec(select(Initiative.number).order_by(Initiative.number).limit(5)).all()
-        for number in numbers:
-            with db.session_scope() as session:
-                initiative = work.find_initiative(session, member, WorkRef(initiative=number))
-                work.set_status(session, member, initiative, work.DONE)
-            after_done.append(timed(lambda: ask(member, "speed up the slow API endpoints")))
+            serves.serves(session, actor, question)
+
+    gc.collect()
+    cold_member = timed(lambda: ask(member, "speed up the slow API endpoints"))
+    cold_owner = timed(lambda: ask(owner, "speed up the slow API endpoints"))
+    runner = CommandRunner(db, Settings(_env_file=None), offline=True)
+    warm = {
+        "member, service": figures([timed(lambda q=q: ask(member, q)) for q in questions]),
+        "owner of a private objective, service": figures([timed(lambda q=q: ask(owner, q)) for q in questions]),
+        "member, /okr serves command": figures([timed(lambda q=q: runner.run(f"serves {q}", member)) for q in questions]),
+    }
+
+    with db.session_scope() as session:
+        numbers = session.exec(select(Initiative.number).where(Initiative.team_id == TEAM)
+                               .order_by(Initiative.number).limit(5)).all()
+    after_done = []
+    for number in numbers:
+        actor = replace(member, now=utcnow(), is_admin=True)
         with db.session_scope() as session:
-            builds = serves.matcher_builds(session)
-        print(f"after done work (evidence re-read, unchanged): mean {statistics.mean(after_done):.1f} ms; "
-              f"matchers built in all: {builds}")
-        db.dispose()
-    return 0
+            initiative = work.find_initiative(session, actor, WorkRef(initiative=number))
+            work.set_status(session, actor, initiative, work.TODO if initiative.status == work.DONE else work.DONE)
+        after_done.append(timed(lambda: ask(member, "speed up the slow API endpoints")))
+    with db.session_scope() as session:
+        builds = serves.matcher_builds(session)
+    db.dispose()
+
+    print(f"cold: first question {cold_member[0] / 1000:.2f} s (reads the evidence, builds the matcher); "
+          f"an owner's first {cold_owner[0] / 1000:.2f} s (the matcher over all KRs)")
+    print(table(
+        [(name, f["n"], f["p50_ms"], f["p95_ms"], f["max_ms"], f["cpu_p50_ms"], f["cpu_p95_ms"]) for name, f in warm.items()],
+        ("warm cache, one question", "n", "p50 ms", "p95 ms", "max ms", "cpu p50", "cpu p95"),
+    ))
+    done = figures(after_done)
+    print(f"after done work (fingerprint moved, evidence re-read, unchanged): p50 {done['p50_ms']} ms; "
+          f"matchers built in all: {builds}")
+    result.update({
+        "backend": args.backend,
+        "organisation": args.org or f"synthetic, {args.krs} KRs",
+        "period": period,
+        "counts": counts,
+        "rounds": args.rounds,
+        "cold_first_question_s": round(cold_member[0] / 1000, 2),
+        "cold_first_question_cpu_s": round(cold_member[1] / 1000, 2),
+        "cold_owner_first_question_s": round(cold_owner[0] / 1000, 2),
+        "warm": warm,
+        "after_done_work": done,
+        "matchers_built": builds,
+        "load_average_at_end": load_average(),
+    })
+    suffix = f"_{args.org.lower()}" if args.org else ""
+    print(f"wrote {write_result(f'serves_latency_{args.backend}{suffix}', result).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -229,5 +229,6 @@ def test_a_process_killed_half_way_through_a_cycle_leaves_every_owner_one_nudge(
               f"{sum(nudge_dms(slack).values())} DMs in all, {checks} history checks, {took:.1f} s after restart")
         assert_each_owner_nudged_once(slack, database_url, group)
         assert OWNERS // 2 <= at_kill < OWNERS
-        assert in_flight == 1, "the kill should have landed during a call that Slack then completed"
+        # (More than one when the review tick and the outbox sweep were both sending.)
+        assert in_flight >= 1, "the kill should have landed during a call that Slack then completed"
         assert checks >= 1, "the message the killed process was sending should have been looked for before a resend"

@@ -26,7 +26,6 @@ from okrbot.services.undo import undo
 from okrbot.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, OutboundMessage
-from tests.conftest import NOW
 
 TEAMS = ["C10", "C20", "C30", "C40", "C50"]
 
@@ -170,7 +169,7 @@ def test_done_twice_moves_once_and_undo_restores_the_exact_previous_state(db, fi
         assert first.changed and [(m.number, m.before, m.after) for m in first.moves] == [(n, 0.0, 0.5) for n in range(1, 6)]
         change_id = first.change.id
     with db.session_scope() as session:
-        again = work.mark_done(session, later(actor, 1), WorkRef(url=None, initiative=1))
+        again = work.mark_done(session, later(actor, 1), WorkRef(initiative=1))
         assert not again.changed and again.moves == []
     assert set(progress(db).values()) == {0.5}
 

@@ -8,6 +8,7 @@ looked at, so a private objective never shows up in someone else's report.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -72,11 +73,6 @@ def period_facts(session: Session, actor: Actor, period: str) -> tuple[list[Obje
         )
         for kr, linked in rows
     ]
-    kr_counts: dict[int, int] = {}
-    for kr in krs:
-        kr_counts[kr.objective] = kr_counts.get(kr.objective, 0) + 1
-    facts = [
-        ObjectiveFacts(number=o.number, title=o.title, owner=o.owner, kr_count=kr_counts.get(o.number, 0))
-        for o in objectives
-    ]
+    kr_counts = Counter(kr.objective for kr in krs)
+    facts = [ObjectiveFacts(number=o.number, title=o.title, owner=o.owner, kr_count=kr_counts[o.number]) for o in objectives]
     return facts, krs

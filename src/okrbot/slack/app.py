@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -15,6 +16,12 @@ from okrbot.store.db import Database
 
 log = logging.getLogger("okrbot")
 
+# Bolt runs every listener, ack() included, on this pool (5 threads by default). When all
+# threads are busy with the work after earlier acks, a new request's ack waits for one and
+# Slack gives up after 3 s ("didn't call ack()" under 20 concurrent /okr status, bench/latency.py).
+# A thread per request in flight keeps acks immediate; the GIL, not the pool, bounds throughput.
+LISTENER_THREADS = 64
+
 
 def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
@@ -26,6 +33,7 @@ def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
         token_verification_enabled=True,
         process_before_response=False,
         logger=logging.getLogger("okrbot.bolt"),
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="okrbot-listener"),
     )
     bot = SlackBot(settings, db, client)
     for listeners in (commands, events, actions, views, reviews, serves):

@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+READ_ONLY = "okrbot_read_only"  # execution option of the engine a read-only unit of work uses
+
 
 def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
@@ -43,7 +45,11 @@ def _sqlite_engine(database_url: str, *, in_memory: bool) -> Engine:
     def _begin_immediate(connection) -> None:
         # Take the write lock up front: two writers that both read then write
         # would otherwise deadlock on upgrade and one would fail with "locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work that only reads does not: in WAL mode readers never wait
+        # for each other or for the writer (SQLite's busy wait is unfair, so 20
+        # concurrent `/okr status` queued on the write lock starve for seconds).
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -54,15 +60,18 @@ class Database:
     def __init__(self, database_url: str):
         self.url = database_url
         self.engine = make_engine(database_url)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})  # same pool
 
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def session_scope(self) -> Iterator[Session]:
-        """Commit when the block ends, roll back if it raises: all or nothing."""
-        session = Session(self.engine, expire_on_commit=False)
+    def session_scope(self, *, read_only: bool = False) -> Iterator[Session]:
+        """Commit when the block ends, roll back if it raises: all or nothing.
+
+        `read_only`: the block only reads (on SQLite it then takes no write lock)."""
+        session = Session(self._reader if read_only else self.engine, expire_on_commit=False)
         try:
             yield session
             session.commit()

@@ -14,7 +14,7 @@ log = logging.getLogger("okrbot")
 
 def publish_home(bot, team_id: str, user_id: str) -> None:
     actor = bot.actor(team_id, user_id)
-    with bot.db.session_scope() as session:
+    with bot.db.session_scope(read_only=True) as session:
         view = home_view(home_data(session, actor))
     try:
         bot.client.views_publish(user_id=user_id, view=view)

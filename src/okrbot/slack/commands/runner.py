@@ -43,6 +43,10 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
+# Commands that only read: their unit of work takes no write lock (store/db.py).
+READS = (cmd.Status, cmd.Help, cmd.Serves, cmd.Gaps, cmd.History)
+
+
 @dataclass
 class Outcome:
     reply: Reply
@@ -65,7 +69,8 @@ class CommandRunner:
         return self.execute(command, actor)
 
     def execute(self, command: cmd.Command, actor: Actor) -> Outcome:
-        return self.in_unit_of_work(actor, lambda ctx: HANDLERS[type(command)](ctx, command))
+        read_only = isinstance(command, READS)
+        return self.in_unit_of_work(actor, lambda ctx: HANDLERS[type(command)](ctx, command), read_only=read_only)
 
     def run_in_thread(self, text: str, actor: Actor, *, channel: str, thread_ts: str | None, event_key: str) -> Outcome:
         """A mention or DM: the answer is posted in the conversation, once per event."""
@@ -92,7 +97,7 @@ class CommandRunner:
         return outcome
 
     def in_unit_of_work(
-        self, actor: Actor, body: Callable[[CommandContext], Reply], *, event_key: str | None = None
+        self, actor: Actor, body: Callable[[CommandContext], Reply], *, event_key: str | None = None, read_only: bool = False
     ) -> Outcome:
         """Run `body` in one transaction; any error rolls everything back and becomes a reply.
 
@@ -100,7 +105,7 @@ class CommandRunner:
         retried or duplicated event does nothing the second time.
         """
         try:
-            with self.db.session_scope() as session:
+            with self.db.session_scope(read_only=read_only and not event_key) as session:
                 if event_key and not claim_event(session, event_key, actor.team_id, actor.now):
                     return Outcome(Reply.say(""), [], duplicate=True)
                 ctx = CommandContext(session, actor, self.settings, self.resolve_user, self.offline)
