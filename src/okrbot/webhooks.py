@@ -93,11 +93,14 @@ class WebhookReceiver:
             number = ref.number
         elif not isinstance(payload.get("url"), str):
             return 400, {"ok": False, "error": 'Send {"initiative": "I-3"} or {"url": "https://…"} with "status".'}
-        key = f"work:{hashlib.sha256(body).hexdigest()}"
+        # Only an explicit delivery id makes a body a one-off: the same {"status": "done"}
+        # must still work after a reopen. Without one, done-when-done is a no-op anyway.
+        delivery = payload.get("delivery") or payload.get("id")
+        key = f"work:{delivery}" if isinstance(delivery, (str, int)) and str(delivery) else None
         team = payload.get("team") if isinstance(payload.get("team"), str) else None
         return self._apply(url=payload.get("url"), number=number, status=status, actor="webhook", key=key, team=team)
 
-    def _apply(self, *, url: str | None, number: int | None, status: str, actor: str, key: str, team: str | None) -> Answer:
+    def _apply(self, *, url: str | None, number: int | None, status: str, actor: str, key: str | None, team: str | None) -> Answer:
         targets = self._targets(url, number, team)
         if not targets:
             return 202, {"ok": True, "ignored": "no initiative matches"}
@@ -108,7 +111,8 @@ class WebhookReceiver:
                 initiative = work.find_initiative(ctx.session, ctx.actor, work.WorkRef(initiative=initiative_number))
                 return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
 
-            outcome = self.bot.runner.in_unit_of_work(who, apply, event_key=f"{key}:{team_id}:{initiative_number}")
+            event_key = f"{key}:{team_id}:{initiative_number}" if key else None
+            outcome = self.bot.runner.in_unit_of_work(who, apply, event_key=event_key)
             if outcome.reply.error:
                 return 503, {"ok": False, "error": "Not saved; try again."}
             self.bot.deliver(outcome.queued)

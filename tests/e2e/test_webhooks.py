@@ -212,6 +212,18 @@ def test_work_marked_done_by_id_and_by_url(bot, slack):
     assert work_hook(bot, {"initiative": "i3", "status": "todo"}).status_code == 200
     assert statuses(bot)[3] == "todo" and round(kr_progress(bot), 4) == 0.3333
 
+    # The same body after a reopen is new news, not a replay: it marks the work done again.
+    assert work_hook(bot, {"initiative": "I-3", "status": "done"}).status_code == 200
+    assert statuses(bot)[3] == "done"
+
+
+def test_a_delivery_id_makes_a_work_event_apply_once(bot, slack, okr):
+    payload = {"initiative": "I-3", "status": "done", "delivery": "d-42"}
+    assert work_hook(bot, payload).status_code == 200
+    okr("reopen I-3")
+    assert work_hook(bot, payload).status_code == 200  # a replay of delivery d-42: ignored
+    assert statuses(bot)[3] == "todo"
+
 
 def test_unknown_work_is_accepted_and_ignored(bot, slack):
     for payload in ({"initiative": "I-99", "status": "done"}, {"url": "https://example.com/nope", "status": "done"}):

@@ -305,3 +305,29 @@ def test_connections_open_needs_an_app_token() -> None:
             web.apps_connections_open(app_token="xoxb-not-an-app-token")
         url = web.apps_connections_open(app_token="xapp-1")["url"]
         assert url.startswith(sm.url + "?ticket=") and url.endswith("&app_id=A1")
+
+
+def test_history_and_replies_return_what_was_posted_with_metadata_on_request(slack: SlackDouble, web: WebClient) -> None:
+    metadata = {"event_type": "okrbot_review", "event_payload": {"key": "nudge:1:U7"}}
+    parent = web.chat_postMessage(channel="U7", text="review", metadata=metadata)  # a DM by user id
+    reply = web.chat_postMessage(channel=parent["channel"], text="thanks", thread_ts=parent["ts"])
+    dm = web.conversations_open(users="U7")["channel"]["id"]
+    assert dm == parent["channel"] == "DU7"
+    history = web.conversations_history(channel=dm, include_all_metadata=True)["messages"]
+    assert [m["ts"] for m in history] == [parent["ts"]]  # thread replies stay in the thread
+    assert history[0]["metadata"] == metadata
+    assert "metadata" not in web.conversations_history(channel=dm)["messages"][0]
+    assert web.conversations_history(channel=dm, oldest=parent["ts"])["messages"] == []  # oldest is exclusive
+    replies = web.conversations_replies(channel=dm, ts=parent["ts"])["messages"]
+    assert [m["ts"] for m in replies] == [parent["ts"], reply["ts"]]
+    assert float(parent["ts"]) == pytest.approx(time.time(), abs=60)  # ts is wall-clock time, as in Slack
+
+
+def test_a_call_in_progress_can_be_awaited(slack: SlackDouble, web: WebClient) -> None:
+    slack.delay("chat.postMessage", 0.5)
+    sender = threading.Thread(target=web.chat_postMessage, kwargs={"channel": "C1", "text": "slow"})
+    sender.start()
+    slack.wait_in_progress("chat.postMessage", timeout=5)
+    assert slack.calls("chat.postMessage") == []  # recorded only once answered
+    sender.join(5)
+    assert len(slack.delivered("chat.postMessage")) == 1
