@@ -150,7 +150,8 @@ def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, c
         objective = objectives[move.objective_id]
         if objective.private:
             continue  # private OKRs are never shown in channels
-        channel = _team_channel(objective) or ctx.actor.channel_id
+        # With no team channel, the channel where it happened hears it; a DM already has the reply.
+        channel = _team_channel(objective) or (None if ctx.actor.in_dm else ctx.actor.channel_id)
         if channel:
             by_channel.setdefault(channel, []).append(move)
     for channel, channel_moves in by_channel.items():
