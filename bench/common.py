@@ -269,7 +269,9 @@ def okrbot_serve(database_url: str, slack: SlackDouble, log: Path, **extra: str)
     """`okrbot serve` exactly as an operator runs it, pointed at the double."""
     port = free_port()
     okrbot = Path(sys.executable).with_name("okrbot")
-    argv = [str(okrbot), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    # OKRBOT_BENCH_SERVE="python /path/wrapper.py" runs serve through a wrapper (a profiler, an experiment).
+    prefix = os.environ.get("OKRBOT_BENCH_SERVE", "").split() or [str(okrbot)]
+    argv = [*prefix, "serve", "--host", "127.0.0.1", "--port", str(port)]
     return Subprocess(argv, serve_env(database_url, slack, **extra), port, log)
 
 

@@ -28,6 +28,7 @@ import os
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import func, select
 
@@ -88,7 +89,7 @@ def main() -> None:
 
     org = orgs.load("F", "sqlite")
     owners = org.counts["key_results"]
-    url = orgs.scratch_copy(org, "fanout-run")
+    url = orgs.scratch_copy(org, f"fanout-run-{os.getpid()}")
     schedule = make_review_due(url, datetime.now(UTC))
     floor = floor_seconds(owners, args.budget)
     timeout = args.timeout or 3 * floor + 180
@@ -150,6 +151,8 @@ def main() -> None:
           f"{result['cycle_start_to_first_dm_s']} s); floor {floor:.0f} s; ratio {result['ratio_to_floor']}")
     print(f"delivered {result['delivered']:,}, owners reached {result['owners_reached']:,}, duplicates {result['duplicates']}, "
           f"misses {result['misses']}, 429s {result['refused_429']:,}; database: {state['nudges_by_status']} / DMs {state['nudge_dms_by_status']}")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
     path = write_result(args.output, result)
     print(f"wrote {path}")
 

@@ -55,7 +55,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.history": {"im:history"},
     "conversations.replies": {"im:history"},
     "conversations.info": {"channels:read"},
-    "conversations.members": {"channels:read"},
+    # Team channels may be public (channels:read) or private (groups:read).
+    "conversations.members": {"channels:read", "groups:read"},
     "reactions.get": {"reactions:read"},
 }
 

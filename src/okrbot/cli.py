@@ -72,7 +72,7 @@ def serve(
 def shell(
     command: Annotated[list[str] | None, typer.Option("-c", "--command", help='A command to run, e.g. "/okr status all". Repeat for more.')] = None,
     user: Annotated[str, typer.Option(help="Act as this Slack user id.")] = "U0",
-    channel: Annotated[str | None, typer.Option(help="Act in this channel id.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Act in this channel id (and count as a member of that team channel).")] = None,
     team: Annotated[str | None, typer.Option(help="Workspace id (default: the only one, or T0).")] = None,
     admin: Annotated[bool, typer.Option(help="Act as an okrbot admin.")] = False,
 ) -> None:

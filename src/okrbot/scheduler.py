@@ -50,7 +50,7 @@ def _every(scheduler: BackgroundScheduler, settings: Settings, job_id: str, seco
 def start_scheduler(settings: Settings, bot: SlackBot) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=settings.tz)
     if settings.scheduler_enabled:
-        _every(scheduler, settings, "outbox_sweeper", settings.outbox_sweep_seconds, lambda: bot.deliverer.deliver(limit=OUTBOX_BATCH), now=True)
+        _every(scheduler, settings, "outbox_sweeper", settings.outbox_sweep_seconds, lambda: bot.deliverer.drain(batch=OUTBOX_BATCH), now=True)
         _every(scheduler, settings, "review_tick", settings.review_tick_seconds, lambda: review_tick(bot), now=True)
     scheduler.start()
     return scheduler

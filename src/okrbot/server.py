@@ -13,6 +13,7 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +24,7 @@ from starlette.routing import Route
 from okrbot.config import Settings
 from okrbot.slack.app import build_bot
 from okrbot.slack.bot import SlackBot
+from okrbot.slack.errors import reference_id
 from okrbot.store.db import Database
 from okrbot.store.migrate import upgrade_to_head
 from okrbot.webhooks import WebhookReceiver
@@ -33,10 +35,23 @@ log = logging.getLogger("okrbot")
 def create_app(settings: Settings, db: Database, bolt: App, bot: SlackBot) -> Starlette:
     webhooks = WebhookReceiver(settings, bot)
 
+    verifier = SignatureVerifier(settings.slack_signing_secret) if settings.slack_signing_secret else None
+
     async def slack_events(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8", errors="replace")
-        bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
-        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        raw = await request.body()
+        headers = dict(request.headers)
+        try:
+            bolt_request = BoltRequest(body=raw.decode("utf-8", errors="replace"), query=request.url.query, headers=headers)
+        except Exception:  # noqa: BLE001 - bolt parses the body before checking the signature
+            # Slack never sends a body bolt can't read (malformed JSON in `payload=`): refuse it
+            # as unsigned (401) or as bad (400), never with an error page.
+            signed = verifier is not None and verifier.is_valid_request(raw, headers)
+            return Response(status_code=400 if signed else 401)
+        try:
+            bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        except Exception:  # noqa: BLE001 - bolt answers listener errors itself; this is a bug in between
+            log.exception("bolt could not dispatch a request (ref %s)", reference_id())
+            return Response(status_code=200)  # an error page would show Slack's "failed" banner and nothing useful
         return Response(
             content=bolt_response.body,
             status_code=bolt_response.status,

@@ -24,8 +24,16 @@ class Shell:
         self.team, self.user, self.channel, self.admin = team, user, channel, admin
 
     def actor(self) -> Actor:
+        # Offline there is no member list: --channel is the team channel the user is in.
+        channel = self.channel
         return Actor(
-            team_id=self.team, user_id=self.user, channel_id=self.channel, is_admin=self.admin, tz=self.settings.tz, now=utcnow()
+            team_id=self.team,
+            user_id=self.user,
+            channel_id=channel,
+            is_admin=self.admin,
+            tz=self.settings.tz,
+            now=utcnow(),
+            member_of=lambda team_channel: team_channel == channel,
         )
 
     def run(self, line: str) -> bool:

@@ -11,12 +11,13 @@ import hmac
 import json
 import logging
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from okrbot.config import Settings
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.commands import Kind
-from okrbot.domain.urls import url_key
+from okrbot.domain.urls import is_url, url_key
 from okrbot.services import work
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.commands.context import CommandContext
@@ -37,16 +38,27 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
 
 
 def github_status(event: str, payload: dict) -> tuple[str | None, str | None]:
-    """(url, new status) for the GitHub events that move work; (None, None) for the rest."""
+    """(url, new status) for the GitHub events that move work; (None, None) for the rest
+    (a body of the wrong shape included: it moves nothing)."""
     action = payload.get("action")
     if event == "issues" and action in ("closed", "reopened"):
-        item = payload.get("issue") or {}
-        return item.get("html_url"), work.DONE if action == "closed" else work.TODO
-    if event == "pull_request" and action == "closed" and (payload.get("pull_request") or {}).get("merged"):
-        return payload["pull_request"].get("html_url"), work.DONE
+        return _url(_object(payload, "issue")), work.DONE if action == "closed" else work.TODO
+    pull = _object(payload, "pull_request")
+    if event == "pull_request" and action == "closed" and pull.get("merged") is True:
+        return _url(pull), work.DONE
     if event == "pull_request" and action == "reopened":
-        return (payload.get("pull_request") or {}).get("html_url"), work.TODO
+        return _url(pull), work.TODO
     return None, None
+
+
+def _object(payload: dict, name: str) -> dict:
+    value = payload.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _url(item: dict) -> str | None:
+    url = item.get("html_url")
+    return url if isinstance(url, str) and is_url(url) else None
 
 
 class WebhookReceiver:
@@ -71,7 +83,8 @@ class WebhookReceiver:
         url, status = github_status(headers.get("x-github-event", ""), payload)
         if not url:
             return 202, {"ok": True, "ignored": "event does not move work"}
-        sender = (payload.get("sender") or {}).get("login") or "github"
+        login = _object(payload, "sender").get("login")
+        sender = login if isinstance(login, str) and login else "github"
         delivery = headers.get("x-github-delivery") or hashlib.sha256(body).hexdigest()
         return self._apply(url=url, number=None, status=status, actor=f"github:{sender}", key=f"github:{delivery}", team=None)
 
@@ -101,7 +114,11 @@ class WebhookReceiver:
         return self._apply(url=payload.get("url"), number=number, status=status, actor="webhook", key=key, team=team)
 
     def _apply(self, *, url: str | None, number: int | None, status: str, actor: str, key: str | None, team: str | None) -> Answer:
-        targets = self._targets(url, number, team)
+        try:
+            targets = self._targets(url, number, team)
+        except OperationalError:
+            log.exception("webhook not applied: the database is not answering")
+            return 503, {"ok": False, "error": "Not saved: the database is not answering; try again."}
         if not targets:
             return 202, {"ok": True, "ignored": "no initiative matches"}
         for team_id, initiative_number in targets:

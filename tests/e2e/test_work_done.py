@@ -54,7 +54,9 @@ def undo_value(call: Call) -> str:
 
 @pytest.fixture
 def two_pieces_of_work(okr, slack) -> None:
-    """KR-1 (milestone) in O-1, whose team channel is CTEAM, fed by I-1 and I-2."""
+    """KR-1 (milestone) in O-1, whose team channel is CTEAM, fed by I-1 and I-2.
+    U1, U2 and U3 are in the team channel, so each may mark its work done."""
+    slack.set_members(TEAM, ["U1", "U2", "U3"])
     okr.ok(f'objective add "Ship the platform" team <#{TEAM}|platform>')
     okr.ok('kr add O-1 "Platform adopted by every squad" by initiatives')
     okr.ok('initiative add KR-1 "Build the pipeline"')

@@ -11,7 +11,6 @@ import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
@@ -82,10 +81,6 @@ def deliver_fake(db: Database, ids, now: datetime) -> None:
 # --------------------------------------------------------------------------- when a review is due
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
-
-
-def at(tz: str, text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz))
 
 
 # (schedule, tz, now, the run that is due (UTC) or None, its cycle key)

@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import Metric
 from okrbot.services import okrs
 from okrbot.services.context import Actor
-from okrbot.services.summaries import KrSummary, ObjectiveSummary, summarise
-from okrbot.store.models import Initiative, KrLink
+from okrbot.services.summaries import KrSummary, ObjectiveSummary, expected_share, kr_summary, summarise
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
 
 STALE_AFTER = timedelta(days=30)
 OPEN_WORK_LIMIT = 10
+CHECKINS_DUE_LIMIT = 10  # the App Home lists this many
+HOME_OBJECTIVES = 48  # cards of at least 2 blocks after 4 others: more never fit in the App Home's 100 blocks
 
 
 @dataclass(frozen=True)
@@ -23,20 +26,27 @@ class HomeData:
     objectives: list[ObjectiveSummary]
     checkins_due: list[KrSummary]  # my KRs with no check-in for 30 days
     open_work: list[Initiative]  # my initiatives not done yet
+    more_objectives: int = 0  # mine beyond those loaded (the view points to `/okr status me`)
 
 
 def home_data(session: Session, actor: Actor) -> HomeData:
+    """A fixed number of queries, and only what the App Home can show (someone who owns
+    hundreds of objectives in a large workspace is not read in full on every visit)."""
     period = okrs.period_or_current(None, actor)
-    objectives = summarise(session, okrs.objectives_in_period(session, actor, period, okrs.owned_by(actor.user_id)), actor)
+    shown, total = okrs.first_objectives_in_period(session, actor, period, okrs.owned_by(actor.user_id), limit=HOME_OBJECTIVES)
+    objectives = summarise(session, shown, actor)
     stale_before = actor.now - STALE_AFTER
-    due = [
-        kr
-        for objective in objectives
-        for kr in objective.krs
-        if kr.owner == actor.user_id
-        and kr.metric is not Metric.MILESTONE
-        and (kr.last_progress_at is None or kr.last_progress_at < stale_before)
-    ]
+    # My KRs with nothing new for 30 days, in all my objectives (not only the ones shown).
+    stale = session.exec(
+        select(KeyResult, Objective.number, Objective.period)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .where(Objective.team_id == actor.team_id, Objective.period == period, Objective.status == "active")
+        .where(KeyResult.owner == actor.user_id, KeyResult.status == "active", KeyResult.metric != Metric.MILESTONE.value)
+        .where(or_(col(KeyResult.last_progress_at).is_(None), col(KeyResult.last_progress_at) < stale_before))
+        .order_by(Objective.number, KeyResult.number)
+        .limit(CHECKINS_DUE_LIMIT)
+    ).all()
+    due = [kr_summary(kr, number, expected_share(kr_period, actor)) for kr, number, kr_period in stale]
     open_work = list(
         session.exec(
             select(Initiative)
@@ -46,4 +56,4 @@ def home_data(session: Session, actor: Actor) -> HomeData:
             .limit(OPEN_WORK_LIMIT)
         ).all()
     )
-    return HomeData(period=period, objectives=objectives, checkins_due=due, open_work=open_work)
+    return HomeData(period=period, objectives=objectives, checkins_due=due, open_work=open_work, more_objectives=total - len(shown))

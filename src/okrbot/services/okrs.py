@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import exists, func, or_, true
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import Direction, Keep, Kind, Metric
 from okrbot.domain.ids import kr_id, objective_id
 from okrbot.domain.periods import current_period, parse_period
+from okrbot.services import permissions
 from okrbot.services.context import Actor
-from okrbot.services.errors import Invalid, NotAllowed, NotFound
+from okrbot.services.errors import Invalid, NotFound
 from okrbot.store.models import KeyResult, Objective
 from okrbot.store.workspaces import allocate_number, ensure_workspace
 
@@ -134,10 +135,18 @@ def require_active(objective: Objective) -> None:
 
 
 def can_see(actor: Actor, objective: Objective, kr_owners: set[str] | frozenset[str] = frozenset()) -> bool:
-    """Private objectives show only to their owner, their KRs' owners and admins."""
+    """Private objectives show only to their owner, their KRs' owners, the members of
+    their team channel and admins; an answer read in a channel only to that channel's team."""
     if not objective.private:
         return True
-    return actor.is_admin or actor.user_id == objective.owner or actor.user_id in kr_owners
+    if actor.audience is not None:
+        return objective.team_channel == actor.audience
+    return (
+        permissions.trusted(actor)
+        or actor.user_id == objective.owner
+        or actor.user_id in kr_owners
+        or actor.in_team(objective.team_channel)
+    )
 
 
 def get_objective(session: Session, actor: Actor, number: int) -> Objective:
@@ -145,8 +154,25 @@ def get_objective(session: Session, actor: Actor, number: int) -> Objective:
         select(Objective).where(Objective.team_id == actor.team_id, Objective.number == number)
     ).first()
     if objective is None or not can_see(actor, objective, _kr_owners(session, objective)):
-        raise NotFound(f"There is no {objective_id(number)}.", hint="See your objectives with `/okr status`.")
+        raise _not_found(session, actor, objective, objective_id(number), "See your objectives with `/okr status`.")
     return objective
+
+
+def _not_found(session: Session, actor: Actor, objective: Objective | None, ident: str, hint: str) -> NotFound:
+    """There is none, or the actor may not see it here. Someone who could see it elsewhere
+    (asking in a channel) is told where; nobody else learns that it exists."""
+    if objective is not None and actor.audience is not None:
+        alone = replace(actor, audience=None)
+        if can_see(alone, objective, _kr_owners(session, objective)):
+            return NotFound(
+                f"{ident} is private, so I won't show it in this channel.",
+                hint="Ask me in a DM, or type `/okr` here: only you see its answers.",
+            )
+    return NotFound(f"There is no {ident}.", hint=hint)
+
+
+def may_see(session: Session, actor: Actor, objective: Objective) -> bool:
+    return can_see(actor, objective, _kr_owners(session, objective))
 
 
 def _kr_owners(session: Session, objective: Objective) -> set[str]:
@@ -161,35 +187,55 @@ def get_kr(session: Session, actor: Actor, number: int) -> KeyResult:
         raise NotFound(f"There is no {kr_id(number)}.", hint="See the KRs with `/okr status all`.")
     objective = session.get(Objective, kr.objective_id)
     if not can_see(actor, objective, _kr_owners(session, objective)):
-        raise NotFound(f"There is no {kr_id(number)}.", hint="See the KRs with `/okr status all`.")
+        raise _not_found(session, actor, objective, kr_id(number), "See the KRs with `/okr status all`.")
     return kr
 
 
-def visible(actor: Actor):
-    """A filter for objectives the actor may see."""
-    if actor.is_admin:
+def visible(actor: Actor, session: Session | None = None):
+    """A filter for objectives the actor may see (with `session`, also the private ones of
+    the team channels the actor is a member of)."""
+    if actor.audience is not None:
+        return or_(Objective.private.is_(False), Objective.team_channel == actor.audience)
+    if permissions.trusted(actor):
         return true()
-    return or_(
+    clauses = [
         Objective.private.is_(False),
         Objective.owner == actor.user_id,
         exists().where(KeyResult.objective_id == Objective.id, KeyResult.owner == actor.user_id),
-    )
+    ]
+    channels = member_channels(session, actor) if session is not None else []
+    if channels:
+        clauses.append(col(Objective.team_channel).in_(channels))
+    return or_(*clauses)
+
+
+def member_channels(session: Session, actor: Actor) -> list[str]:
+    """The team channels of the workspace's private objectives that the actor is a member of."""
+    if not actor.knows_memberships:
+        return []
+    channels = session.exec(
+        select(Objective.team_channel)
+        .where(Objective.team_id == actor.team_id, Objective.private.is_(True), col(Objective.team_channel).is_not(None))
+        .distinct()
+    ).all()
+    return sorted(channel for channel in channels if actor.member_of(channel))
 
 
 def objectives_in_period(session: Session, actor: Actor, period: str, *condition) -> list[Objective]:
-    return list(session.exec(_in_period(select(Objective), actor, period, condition).order_by(Objective.number)).all())
+    return list(session.exec(_in_period(session, select(Objective), actor, period, condition).order_by(Objective.number)).all())
 
 
 def first_objectives_in_period(session: Session, actor: Actor, period: str, *condition, limit: int) -> tuple[list[Objective], int]:
     """The first `limit` of those objectives and how many there are in all, in one query
     (a list longer than a message can show is not loaded, whatever the workspace's size)."""
     total = func.count().over().label("total")
-    rows = session.exec(_in_period(select(Objective, total), actor, period, condition).order_by(Objective.number).limit(limit)).all()
+    rows = session.exec(_in_period(session, select(Objective, total), actor, period, condition).order_by(Objective.number).limit(limit)).all()
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
-def _in_period(query, actor: Actor, period: str, condition):
-    query = query.where(Objective.team_id == actor.team_id, Objective.period == period, Objective.status == "active").where(visible(actor))
+def _in_period(session: Session, query, actor: Actor, period: str, condition):
+    query = query.where(Objective.team_id == actor.team_id, Objective.period == period, Objective.status == "active")
+    query = query.where(visible(actor, session))
     for clause in condition:
         query = query.where(clause)
     return query
@@ -209,7 +255,7 @@ def in_channel(channel_id: str):
 
 def archive_objective(session: Session, actor: Actor, number: int) -> Objective:
     objective = get_objective(session, actor, number)
-    require_can_edit(actor, objective)
+    permissions.require_objective(actor, objective, f"archive {objective_id(number)}")
     if objective.status == "archived":
         raise Invalid(f"{objective_id(number)} is already archived.")
     objective.status = "archived"
@@ -222,11 +268,12 @@ def archive_objective(session: Session, actor: Actor, number: int) -> Objective:
 
 
 def require_can_edit(actor: Actor, objective: Objective, kr: KeyResult | None = None) -> None:
-    """Objective owners, the KR's owner (for that KR) and admins may change things."""
-    allowed = actor.is_admin or actor.user_id == objective.owner or (kr is not None and actor.user_id == kr.owner)
-    if not allowed:
-        who = f"<@{objective.owner}>" + (f" or <@{kr.owner}>" if kr is not None and kr.owner != objective.owner else "")
-        raise NotAllowed(f"Only {who} or an okrbot admin can change {objective_id(objective.number)}.")
+    """The objective itself: its owner and admins. One of its KRs: also the KR's owner and
+    the members of the objective's team channel (services/permissions.py)."""
+    if kr is None:
+        permissions.require_objective(actor, objective)
+    else:
+        permissions.require_kr(actor, objective, kr)
 
 
 def is_team_channel(session: Session, team_id: str, channel_id: str) -> bool:

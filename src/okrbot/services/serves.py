@@ -259,7 +259,7 @@ def _private_objectives(session: Session, actor: Actor, period: str, *, everyone
     """The period's private objectives this actor (or, with `everyone`, anyone) may not
     see, and whether they may see any."""
     rows = session.exec(
-        select(Objective.id, okrs.visible(actor)).where(
+        select(Objective.id, okrs.visible(actor, session)).where(
             Objective.team_id == actor.team_id,
             Objective.period == period,
             Objective.status == ACTIVE,

@@ -59,6 +59,18 @@ class ObjectiveSummary:
     progress: float
     health: Health
     krs: tuple[KrSummary, ...]
+    children: tuple[AlignedChild, ...] = ()  # objectives aligned to this one (services/alignment.py)
+
+
+@dataclass(frozen=True)
+class AlignedChild:
+    """An objective aligned to another, as the viewer may see it: a private one the viewer
+    may not see keeps its progress but not its id or title."""
+
+    number: int | None
+    title: str | None
+    progress: float
+    health: Health
 
 
 def kr_state(kr: KeyResult, linked: Sequence[LinkedWork] = ()) -> KrState:
@@ -94,6 +106,39 @@ def progress_of(session: Session, kr: KeyResult) -> float:
     return kr_progress(kr_state(kr, linked.get(kr.id, ())))
 
 
+def kr_summary(kr: KeyResult, objective_number: int, expected: float, work: Sequence[LinkedWork] = ()) -> KrSummary:
+    """One KR with its progress and health; `work`: its links (milestone KRs move with them)."""
+    progress = kr_progress(kr_state(kr, work))
+    has_data = kr.last_progress_at is not None
+    return KrSummary(
+        id=kr.id,
+        number=kr.number,
+        objective_number=objective_number,
+        title=kr.title,
+        owner=kr.owner,
+        metric=Metric(kr.metric),
+        direction=Direction(kr.direction),
+        keep=Keep(kr.keep) if kr.keep else None,
+        start=kr.start,
+        target=kr.target,
+        current=kr.current,
+        unit=kr.unit,
+        weight=kr.weight,
+        confidence=kr.confidence,
+        progress=progress,
+        health=health(progress, expected, has_data),
+        has_data=has_data,
+        last_progress_at=kr.last_progress_at,
+        initiatives_done=sum(1 for item in work if item.done),
+        initiatives_total=len(work),
+    )
+
+
+def expected_share(period_text: str, actor: Actor) -> float:
+    """How far through its period an objective should be by now (0..1)."""
+    return _expected_share(period_text, actor)
+
+
 def summarise(
     session: Session, objectives: Sequence[Objective], actor: Actor, *, include_archived_krs: bool = False
 ) -> list[ObjectiveSummary]:
@@ -113,33 +158,7 @@ def summarise(
     for kr in krs:
         objective = by_id[kr.objective_id]
         expected = expected_by_period[objective.period]
-        work = linked.get(kr.id, [])
-        progress = kr_progress(kr_state(kr, work))
-        has_data = kr.last_progress_at is not None
-        krs_by_objective[kr.objective_id].append(
-            KrSummary(
-                id=kr.id,
-                number=kr.number,
-                objective_number=objective.number,
-                title=kr.title,
-                owner=kr.owner,
-                metric=Metric(kr.metric),
-                direction=Direction(kr.direction),
-                keep=Keep(kr.keep) if kr.keep else None,
-                start=kr.start,
-                target=kr.target,
-                current=kr.current,
-                unit=kr.unit,
-                weight=kr.weight,
-                confidence=kr.confidence,
-                progress=progress,
-                health=health(progress, expected, has_data),
-                has_data=has_data,
-                last_progress_at=kr.last_progress_at,
-                initiatives_done=sum(1 for item in work if item.done),
-                initiatives_total=len(work),
-            )
-        )
+        krs_by_objective[kr.objective_id].append(kr_summary(kr, objective.number, expected, linked.get(kr.id, [])))
 
     summaries = []
     for objective in objectives:

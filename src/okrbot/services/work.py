@@ -7,7 +7,7 @@ and `/okr history` can show it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,9 +17,10 @@ from okrbot.domain.commands import Kind, Metric, WorkRef
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import kr_progress
 from okrbot.domain.urls import is_url, title_from_url, url_key
+from okrbot.services import permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound
-from okrbot.services.okrs import clean_title, get_kr, require_active
+from okrbot.services.okrs import clean_title, get_kr, may_see, require_active
 from okrbot.services.summaries import kr_state, linked_work
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.workspaces import allocate_number
@@ -38,6 +39,9 @@ class KrMove:
     objective_id: int
     before: float
     after: float
+    private: bool = False  # shown without its title: its objective is private to someone else
+
+
 
 
 @dataclass
@@ -90,6 +94,8 @@ def create_initiative(
 ) -> WorkOutcome:
     kr = get_kr(session, actor, kr_number)
     _require_kr_active(session, kr)
+    doing = f"add work owned by someone else to {kr_id(kr.number)}"
+    permissions.require_link(actor, owner or actor.user_id, objective_of(session, kr), kr, doing)
     if url is not None and not is_url(url):
         raise Invalid(f"“{url}” is not a link.", hint="Links start with https://", field="url")
     initiative = _new_initiative(session, actor, title=clean_title(title), owner=owner, url=url)
@@ -119,6 +125,7 @@ def update_initiative(
 ) -> WorkOutcome:
     """Edit an initiative; a change of status moves its KRs like done/reopen do."""
     initiative = find_initiative(session, actor, WorkRef(initiative=number))
+    permissions.require_work(session, actor, initiative)
     if url is not None and not is_url(url):
         raise Invalid(f"“{url}” is not a link.", hint="Links start with https://", field="url")
     if status not in (TODO, IN_PROGRESS, DONE):
@@ -129,7 +136,7 @@ def update_initiative(
     initiative.url_key = url_key(url) if url else None
     initiative.updated_at = actor.now
     if (status == DONE) != (initiative.status == DONE):
-        return set_status(session, actor, initiative, status)
+        return set_status(session, actor, initiative, status, checked=True)
     initiative.status = status
     session.flush()
     return WorkOutcome(initiative=initiative, changed=False)
@@ -148,9 +155,12 @@ def link(session: Session, actor: Actor, work: WorkRef, kr_number: int, weight: 
         initiative = _new_initiative(session, actor, title=title_from_url(work.url), owner=actor.user_id, url=work.url)
         created = True
     existing = _link_row(session, initiative.id, kr.id)
+    if existing is not None and existing.weight == weight:
+        return WorkOutcome(initiative=initiative, changed=False, kr=kr)  # nothing to allow
+    if not created:
+        doing = f"link {initiative_id(initiative.number)} to {kr_id(kr.number)}"
+        permissions.require_link(actor, initiative.owner, objective_of(session, kr), kr, doing)
     if existing is not None:
-        if existing.weight == weight:
-            return WorkOutcome(initiative=initiative, changed=False, kr=kr)
         return _reweight(session, actor, initiative, kr, existing, weight)
     outcome = _link(session, actor, initiative, kr, weight, action="link")
     outcome.created = created
@@ -189,6 +199,8 @@ def unlink(session: Session, actor: Actor, work: WorkRef, kr_number: int) -> Wor
             f"{initiative_id(initiative.number)} is not linked to {kr_id(kr.number)}.",
             hint=f"See what is linked with `/okr status {kr_id(kr.number)}`.",
         )
+    doing = f"unlink {initiative_id(initiative.number)} from {kr_id(kr.number)}"
+    permissions.require_link(actor, initiative.owner, objective_of(session, kr), kr, doing)
     before = progress_map(session, [kr])
     weight = row.weight
     session.delete(row)
@@ -208,12 +220,16 @@ def reopen(session: Session, actor: Actor, work: WorkRef) -> WorkOutcome:
     return set_status(session, actor, find_initiative(session, actor, work), TODO)
 
 
-def set_status(session: Session, actor: Actor, initiative: Initiative, status: str) -> WorkOutcome:
+def set_status(session: Session, actor: Actor, initiative: Initiative, status: str, *, checked: bool = False) -> WorkOutcome:
     """Move an initiative to done or back; its milestone KRs move with it, all in one transaction.
 
     Marking done what is already done changes nothing, so a command, a ✅ and a
     webhook for the same work move its KRs once, even when they arrive together.
+    `checked`: the caller already made sure the actor may change this work.
     """
+    if not checked:
+        ident = initiative_id(initiative.number)
+        permissions.require_work(session, actor, initiative, f"mark {ident} done" if status == DONE else f"reopen {ident}")
     if (_locked_status(session, initiative) == DONE) == (status == DONE):
         return WorkOutcome(initiative=initiative, changed=False)
     krs = linked_krs(session, initiative.id)
@@ -247,6 +263,28 @@ def _locked_status(session: Session, initiative: Initiative) -> str:
     status = session.exec(select(Initiative.status).where(Initiative.id == initiative.id).with_for_update()).one()
     set_committed_value(initiative, "status", status)
     return status
+
+
+def moves_seen_by(session: Session, actor: Actor, moves: list[KrMove]) -> list[KrMove]:
+    """The moves as `actor` may see them: a KR of a private objective they may not see
+    shows how far it moved, not what it is."""
+    if not moves:
+        return moves
+    objectives = session.exec(select(Objective).where(col(Objective.id).in_({move.objective_id for move in moves}))).all()
+    hidden = {objective.id for objective in objectives if not may_see(session, actor, objective)}
+    return [replace(move, title="", private=True) if move.objective_id in hidden else move for move in moves]
+
+
+def linked_kr_titles(session: Session, initiative_pk: int) -> list[tuple[int, str | None]]:
+    """(number, title) of the KRs the work serves; no title for a private objective's KR."""
+    rows = session.exec(
+        select(KeyResult.number, KeyResult.title, Objective.private)
+        .join(KrLink, KrLink.kr_id == KeyResult.id)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .where(KrLink.initiative_id == initiative_pk)
+        .order_by(KeyResult.number)
+    ).all()
+    return [(number, None if private else title) for number, title, private in rows]
 
 
 def linked_krs(session: Session, initiative_pk: int) -> list[KeyResult]:
@@ -305,6 +343,7 @@ def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change,
     initiative = session.get(Initiative, change.initiative_id)
     if initiative is None:
         raise NotFound("The initiative of that change no longer exists.")
+    permissions.require_work(session, actor, initiative, f"undo this change to {initiative_id(initiative.number)}")
     changed_to = DONE if change.action == "done" else TODO
     if (_locked_status(session, initiative) == DONE) != (changed_to == DONE):
         raise Invalid(
@@ -336,6 +375,7 @@ def undo_link(session: Session, actor: Actor, change: Change) -> tuple[Change, l
     kr = session.get(KeyResult, (previous.get("link") or previous.get("weight") or previous.get("unlink") or {}).get("kr"))
     if initiative is None or kr is None:
         raise NotFound("The work or KR of that change no longer exists.")
+    permissions.require_link(actor, initiative.owner, objective_of(session, kr), kr, f"undo this change to {kr_id(kr.number)}")
     row = _link_row(session, initiative.id, kr.id)
     if (row is None) != ("unlink" in previous):
         raise Invalid(

@@ -12,6 +12,7 @@ from okrbot.config import Settings
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.errors import reference_id
 from okrbot.slack.listeners import actions, commands, events, reviews, serves, views
+from okrbot.slack.speedups import use_faster_block_kit
 from okrbot.store.db import Database
 
 log = logging.getLogger("okrbot")
@@ -24,6 +25,7 @@ LISTENER_THREADS = 64
 
 
 def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
+    use_faster_block_kit()
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     app = App(
         client=client,

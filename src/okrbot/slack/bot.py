@@ -35,19 +35,21 @@ class SlackBot:
         self.thread_reply_handlers: list[ThreadReplyHandler] = []
 
     def actor(self, team_id: str, user_id: str, channel_id: str | None = None, *, source: str = "command") -> Actor:
+        directory = self.directory
         return Actor(
             team_id=team_id,
             user_id=user_id,
             channel_id=channel_id,
-            is_admin=self.directory.is_admin(user_id),
+            is_admin=directory.is_admin(user_id),
             source=source,
             tz=self.settings.tz,
             now=utcnow(),
+            member_of=lambda channel: directory.is_member(user_id, channel),
         )
 
     def actor_without_lookup(self, team_id: str, user_id: str, *, source: str) -> Actor:
-        """An actor that is not a Slack user (a webhook): never an admin, no directory lookup."""
-        return Actor(team_id=team_id, user_id=user_id, source=source, tz=self.settings.tz, now=utcnow())
+        """A signed webhook: not a Slack user (no directory lookup), trusted to move work."""
+        return Actor(team_id=team_id, user_id=user_id, source=source, tz=self.settings.tz, now=utcnow(), system=True)
 
     def deliver(self, ids: Sequence[int]) -> None:
         """Send what a change queued; if Slack is down the sweeper retries later."""
@@ -58,6 +60,14 @@ class SlackBot:
 
     def on_thread_reply(self, body: dict, event: dict) -> bool:
         return any(handler(self, body, event) for handler in self.thread_reply_handlers)
+
+    def post_now(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
+        """Best effort and not queued: for when not even the outbox can be written (the
+        database is down), so the person still hears that nothing was saved."""
+        try:
+            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.block_dicts())
+        except SlackApiError as error:
+            log.warning("chat.postMessage failed: %s", error.response.get("error"))
 
     def post_ephemeral(self, channel: str, user: str, reply: Reply) -> None:
         """Best effort: an ephemeral note is only useful now, so it is not queued."""

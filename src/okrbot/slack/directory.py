@@ -1,4 +1,5 @@
-"""Who is an admin: OKRBOT_ADMINS, or Slack's own admin/owner flags (cached briefly)."""
+"""Who is an admin (OKRBOT_ADMINS, or Slack's own admin/owner flags) and who is in
+which team channel (conversations.members); both cached briefly."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from okrbot.config import Settings
 
 log = logging.getLogger("okrbot.directory")
 CACHE_SECONDS = 600.0
+MEMBERS_CACHE_SECONDS = 120.0  # someone who joins a team channel sees its private OKRs within 2 minutes
+MEMBER_PAGES = 20  # 1,000 members a page: channels bigger than that are not team channels
 
 
 class Directory:
@@ -20,6 +23,7 @@ class Directory:
         self.client = client
         self.settings = settings
         self._admins: dict[str, tuple[bool, float]] = {}
+        self._members: dict[str, tuple[frozenset[str], float]] = {}
         self._lock = threading.Lock()
 
     def is_admin(self, user_id: str) -> bool:
@@ -40,3 +44,26 @@ class Directory:
         with self._lock:
             self._admins[user_id] = (admin, now)
         return admin
+
+    def is_member(self, user_id: str, channel_id: str) -> bool:
+        """Is the user in the channel? Unknown (an error, a channel the bot can't read) is no."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._members.get(channel_id)
+        if cached and now - cached[1] < MEMBERS_CACHE_SECONDS:
+            return user_id in cached[0]
+        members: set[str] = set()
+        cursor = None
+        try:
+            for _page in range(MEMBER_PAGES):
+                answer = self.client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+                members.update(answer.get("members") or [])
+                cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SlackApiError as error:
+            log.warning("conversations.members failed for %s: %s", channel_id, error.response.get("error"))
+            return False
+        with self._lock:
+            self._members[channel_id] = (frozenset(members), now)
+        return user_id in members

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 
 def escape(text: str) -> str:
@@ -18,6 +19,13 @@ def user(user_id: str | None) -> str:
     if not user_id:
         return "nobody"
     return f"<@{user_id}>" if _SLACK_USER.match(user_id) else escape(user_id)
+
+
+def link(url: str, label: str) -> str:
+    """`<url|label>` where neither part can end the link early, add a second label or
+    smuggle in a mention: the URL is percent-encoded, the label escaped."""
+    safe = quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~").replace("&", "&amp;")
+    return f"<{safe}|{escape(label)}>"
 
 
 def channel(channel_id: str | None) -> str:

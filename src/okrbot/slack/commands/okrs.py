@@ -7,7 +7,8 @@ from okrbot.domain.commands import Direction, Kind, Metric, StatusScope
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
 from okrbot.services import history as history_service
-from okrbot.services import okrs
+from okrbot.services import okrs, permissions
+from okrbot.services.alignment import with_children
 from okrbot.services.summaries import summarise
 from okrbot.services.work import find_initiative, initiatives_of_krs, objective_of
 from okrbot.slack.commands.context import CommandContext
@@ -26,7 +27,7 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
         return _kr_status(ctx, command.ref.number)
     if scope is StatusScope.OBJECTIVE:
         objective = okrs.get_objective(session, actor, command.ref.number)
-        summaries = summarise(session, [objective], actor)
+        summaries = with_children(session, actor, summarise(session, [objective], actor))
         return Reply(text=f"{objective_id(objective.number)} {escape(objective.title)}", blocks=status_blocks(summaries, f"{objective_id(objective.number)} · {objective.period}", ""))
     if scope is StatusScope.DEFAULT:
         in_team_channel = actor.channel_id and okrs.is_team_channel(session, actor.team_id, actor.channel_id)
@@ -53,7 +54,7 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
         )
     # Only what one message can show is loaded; the rest is counted.
     objectives, total = okrs.first_objectives_in_period(session, actor, period, *condition, limit=MOST_OBJECTIVES)
-    summaries = summarise(session, objectives, actor)
+    summaries = with_children(session, actor, summarise(session, objectives, actor))
     return Reply(text=heading, blocks=status_blocks(summaries, heading, empty, total=total))
 
 
@@ -147,6 +148,7 @@ def edit(ctx: CommandContext, command: cmd.Edit) -> Reply:
         form = modals.kr_modal(objective=objective.number, owner=actor.user_id, channel=actor.channel_id, existing=kr)
     else:
         initiative = find_initiative(session, actor, cmd.WorkRef(initiative=number))
+        permissions.require_work(session, actor, initiative)
         form = modals.initiative_modal(kr=None, owner=actor.user_id, channel=actor.channel_id, existing=initiative)
     return Reply(text=f"Opening the form for {command.ref}…", modal=form)
 

@@ -7,7 +7,7 @@ every surface understands the same words and fails the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from okrbot.config import Settings
 from okrbot.domain import commands as cmd
@@ -73,7 +73,11 @@ class CommandRunner:
         return self.in_unit_of_work(actor, lambda ctx: HANDLERS[type(command)](ctx, command), read_only=read_only)
 
     def run_in_thread(self, text: str, actor: Actor, *, channel: str, thread_ts: str | None, event_key: str) -> Outcome:
-        """A mention or DM: the answer is posted in the conversation, once per event."""
+        """A mention or DM: the answer is posted in the conversation, once per event.
+
+        In a channel everyone there reads the answer, so it shows what they may see."""
+        if not channel.startswith("D"):
+            actor = replace(actor, audience=channel)
         try:
             command: cmd.Command | None = parse(text)
             problem = None

@@ -72,8 +72,8 @@ def post_initiative_card(ctx: CommandContext, initiative: Initiative, channel: s
     )
 
 
-def _kr_titles(ctx: CommandContext, initiative: Initiative) -> list[tuple[int, str]]:
-    return [(kr.number, kr.title) for kr in work.linked_krs(ctx.session, initiative.id)]
+def _kr_titles(ctx: CommandContext, initiative: Initiative) -> list[tuple[int, str | None]]:
+    return work.linked_kr_titles(ctx.session, initiative.id)
 
 
 def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
@@ -137,7 +137,8 @@ def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     if not outcome.moves:
         return Reply.say(f"{because}. It feeds no milestone KR, so no progress moved.")
     where = ", ".join(f"<#{channel}>" for channel in announced if channel != ctx.actor.channel_id)
-    return Reply.say(f"{because}.\n{moves_text(outcome.moves)}" + (f"\nAnnounced in {where}." if where else ""))
+    moves = work.moves_seen_by(ctx.session, ctx.actor, outcome.moves)
+    return Reply.say(f"{because}.\n{moves_text(moves)}" + (f"\nAnnounced in {where}." if where else ""))
 
 
 def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:

@@ -17,5 +17,9 @@ def register(app: App, bot: SlackBot) -> None:
         ack()  # within Slack's 3 seconds; the work below may take longer
         actor = bot.actor(body["team_id"], body["user_id"], body.get("channel_id"))
         outcome = bot.runner.run(body.get("text", ""), actor)
-        show(outcome.reply, client=client, respond=respond, trigger_id=body.get("trigger_id"))
-        bot.deliver(outcome.queued)
+        try:
+            if not show(outcome.reply, client=client, respond=respond, trigger_id=body.get("trigger_id")):
+                # The response_url failed; the change (if any) is saved: say so another way.
+                bot.confirm(actor, outcome.reply)
+        finally:
+            bot.deliver(outcome.queued)  # what the change queued goes out whatever happened to the answer

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App, BoltContext
+from sqlalchemy.exc import OperationalError
 
 from okrbot.domain.mentions import serves_question, strip_mention
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.commands import home as home_commands
 from okrbot.slack.commands.work import set_status_by_message
+from okrbot.slack.errors import reply_for_error
 from okrbot.slack.reply import Reply
 
 log = logging.getLogger("okrbot")
@@ -46,8 +48,13 @@ def register(app: App, bot: SlackBot) -> None:
     def on_direct_message(body: dict, event: dict) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins and our own messages are not commands
-        if event.get("thread_ts") and bot.on_thread_reply(body, event):
-            return  # a reply to a review nudge, handled by the review module
+        if event.get("thread_ts"):
+            try:
+                if bot.on_thread_reply(body, event):
+                    return  # a reply to a review nudge, handled by the review module
+            except OperationalError as error:
+                bot.post_now(event["channel"], reply_for_error(error), event["thread_ts"])
+                return
         _answer_message(bot, body, event, thread_ts=event.get("thread_ts"))
 
     @app.event("message")
@@ -74,6 +81,9 @@ def _answer_message(bot: SlackBot, body: dict, event: dict, *, thread_ts: str | 
     outcome = bot.runner.run_in_thread(
         message_text(event.get("text", "")), actor, channel=event["channel"], thread_ts=thread_ts, event_key=event_key(body)
     )
+    if outcome.reply.error and not outcome.queued and not outcome.duplicate:
+        # Not even the problem could be queued (the database is down): say it directly.
+        bot.post_now(event["channel"], outcome.reply, thread_ts)
     bot.deliver(outcome.queued)
 
 

@@ -38,14 +38,18 @@ def home_view(data: HomeData) -> View:
     blocks.append(HeaderBlock(text="Objectives and KRs you own"))
     if not data.objectives:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="You own no objective or KR this period. Start one with *New objective* or `/okr objective add \"Title\"`.")))
+    more = ContextBlock(elements=[MarkdownTextObject(text="More in `/okr status me`.")])
     for objective in data.objectives:
         card: list[Block] = [SectionBlock(text=MarkdownTextObject(text=objective_text(objective)), accessory=objective_button(objective))]
         card += [SectionBlock(text=MarkdownTextObject(text=kr_text(kr)), accessory=kr_buttons(kr)) for kr in objective.krs]
         card.append(DividerBlock())
         if len(blocks) + len(card) > MAX_BLOCKS - 1:
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text="More in `/okr status me`.")]))
+            blocks.append(more)
             break
         blocks += card
+    else:
+        if data.more_objectives:
+            blocks.append(more)
     return View(type="home", blocks=blocks)
 
 

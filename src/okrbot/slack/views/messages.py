@@ -17,17 +17,19 @@ from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import format_percent
 from okrbot.services.work import KrMove
 from okrbot.slack.ids import Action
-from okrbot.slack.mrkdwn import escape, truncate, user
+from okrbot.slack.mrkdwn import escape, link, truncate, user
 
+PRIVATE_KR = ":lock: a private KR"
 STATUS_LABEL = {"todo": "to do", "in_progress": "in progress", "done": "done :white_check_mark:"}
 
 
 def initiative_card(
-    number: int, title: str, status: str, owner: str | None, url: str | None, krs: Sequence[tuple[int, str]]
+    number: int, title: str, status: str, owner: str | None, url: str | None, krs: Sequence[tuple[int, str | None]]
 ) -> list[Block]:
-    """The message a team reacts ✅ to; krs are (number, title) of the KRs it serves."""
-    name = f"<{url}|{escape(title)}>" if url else escape(title)
-    serves = ", ".join(f"*{kr_id(n)}* {escape(truncate(t, 80))}" for n, t in krs) or "no KR yet"
+    """The message a team reacts ✅ to; krs are (number, title) of the KRs it serves,
+    title None for a KR of a private objective (the card is read in a channel)."""
+    name = link(url, title) if url else escape(title)
+    serves = ", ".join(f"*{kr_id(n)}* {escape(truncate(t, 80))}" if t is not None else PRIVATE_KR for n, t in krs) or "no KR yet"
     text = truncate(
         f"*{initiative_id(number)}* {name}\nServes {serves}\nOwner {user(owner)} · {STATUS_LABEL.get(status, status)}",
         3000,
@@ -49,7 +51,8 @@ def initiative_card_text(number: int, title: str) -> str:
 
 def moves_text(moves: Sequence[KrMove]) -> str:
     return "\n".join(
-        f"• *{kr_id(move.number)}* {escape(truncate(move.title, 120))}: {format_percent(move.before)} → *{format_percent(move.after)}*"
+        f"• {PRIVATE_KR if move.private else f'*{kr_id(move.number)}* ' + escape(truncate(move.title, 120))}: "
+        f"{format_percent(move.before)} → *{format_percent(move.after)}*"
         for move in moves
     )
 

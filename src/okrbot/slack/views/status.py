@@ -25,6 +25,7 @@ from okrbot.slack.mrkdwn import escape, truncate, user
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
+MOST_ALIGNED = 5  # aligned objectives named on a parent's card
 MOST_OBJECTIVES = MAX_BLOCKS - 2  # a status message shows at most this many: a header, the objectives, a note
 
 HEALTH_EMOJI = {
@@ -108,10 +109,25 @@ def _card_size(objective: ObjectiveSummary) -> int:
     return 2 + max(len(objective.krs), 1)
 
 
-def _objective_card(objective: ObjectiveSummary) -> list[Block]:
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=objective_text(objective)), accessory=objective_button(objective))
+def aligned_text(objective: ObjectiveSummary) -> str:
+    """`Aligned: *O-4* Grow EU 40%, :lock: a private objective 20%` (the first few)."""
+    if not objective.children:
+        return ""
+    shown = [
+        f"*{objective_id(child.number)}* {escape(truncate(child.title or '', 60))} {format_percent(child.progress)}"
+        if child.number is not None
+        else f":lock: a private objective {format_percent(child.progress)}"
+        for child in objective.children[:MOST_ALIGNED]
     ]
+    more = len(objective.children) - len(shown)
+    return "↳ Aligned: " + ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def _objective_card(objective: ObjectiveSummary) -> list[Block]:
+    text = objective_text(objective)
+    if objective.children:
+        text = truncate(f"{text}\n{aligned_text(objective)}", SECTION_LIMIT)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text), accessory=objective_button(objective))]
     for kr in objective.krs:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=kr_text(kr)), accessory=kr_buttons(kr)))
     if not objective.krs:
