@@ -26,7 +26,3 @@ class NotAllowed(OkrbotError):
 
 class Invalid(OkrbotError):
     pass
-
-
-class Unavailable(OkrbotError):
-    """The capability exists in the language but is not switched on here."""
