@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 
 import uvicorn
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from okrbot.config import Settings
-from okrbot.server import create_app
+from okrbot.server import GIL_SWITCH_INTERVAL, create_app
 from okrbot.slack.app import build_bot
 from okrbot.store.db import Database
 
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # as `okrbot serve` does
     settings = Settings()
     db = Database(settings.database_url)
     _okrbot_bolt, bot = build_bot(settings, db)  # the webhooks routes need a bot; unused here

@@ -143,6 +143,7 @@ def measure_size(size: str, names: list[str], args) -> dict:
     logs = RESULTS.parent / ".data" / "logs"
     with AnsweringDouble() as slack:
         slack.keep_calls = False
+        picks.tell(slack)
         started = time.monotonic()
         with okrbot_serve(org.url, slack, logs / f"latency-{size}-okrbot.log") as server:
             print(f"okrbot serve ready in {time.monotonic() - started:.1f} s (pid {server.pid})", flush=True)

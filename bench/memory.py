@@ -26,6 +26,7 @@ def measure(size: str, names: list[str], requests: int, backend: str | None) -> 
     samples: list[tuple[float, int]] = []
     with AnsweringDouble() as slack:
         slack.keep_calls = False
+        picks.tell(slack)
         with okrbot_serve(org.url, slack, RESULTS.parent / ".data" / "logs" / f"memory-{size}.log") as server:
             time.sleep(1.0)
             idle = server.memory()

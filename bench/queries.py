@@ -80,6 +80,7 @@ def measure(org: orgs.Org, names: list[str]) -> dict:
     found: dict[str, dict] = {}
     slowest: Statement | None = None
     with AnsweringDouble() as slack, running_bot(slack, org.url) as (bot, _client):
+        picks.tell(slack)
         client = SignedSlackClient(bot.url, SIGNING_SECRET, response_url_factory=slack.response_url, timeout=120)
         requests = Requests(client, picks, slack.response_url)
         with recording(bot.db.engine) as recorder:

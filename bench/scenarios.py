@@ -48,6 +48,7 @@ class Picks:
     asker: str  # owns an objective there
     people: list[Person]  # KR owners, one per concurrent client
     open_work: list[int]  # initiative numbers not done, linked to this quarter's KRs
+    members: dict[str, list[str]] = field(default_factory=dict)  # team channel -> its people
     _done_lock: threading.Lock = field(default_factory=threading.Lock)
     _done_used: list[int] = field(default_factory=list)
 
@@ -96,9 +97,28 @@ class Picks:
                 persons = [
                     Person(owner, kr.number, checkin_modal(kr, channel=channel).to_dict()) for owner, kr in chosen.items()
                 ]
+                # A team channel's members: whoever owns its objectives or their KRs, and the asker
+                # (who marks work done as a member of the teams it serves, like a team lead).
+                members: dict[str, set[str]] = {}
+                for team_channel, owner in session.exec(
+                    select(Objective.team_channel, Objective.owner).where(*active, col(Objective.team_channel).is_not(None))
+                ).all():
+                    members.setdefault(team_channel, {asker}).add(owner)
+                for team_channel, owner in session.exec(
+                    select(Objective.team_channel, KeyResult.owner)
+                    .join(KeyResult, KeyResult.objective_id == Objective.id)
+                    .where(*active, col(Objective.team_channel).is_not(None))
+                ).all():
+                    members.setdefault(team_channel, {asker}).add(owner)
         finally:
             db.dispose()
-        return cls(channel=channel, asker=asker, people=persons, open_work=list(open_work))
+        return cls(channel=channel, asker=asker, people=persons, open_work=list(open_work),
+                   members={c: sorted(m) for c, m in members.items()})
+
+    def tell(self, slack) -> None:
+        """Give the Slack double the team channels' members (conversations.members)."""
+        for team_channel, people in self.members.items():
+            slack.set_members(team_channel, people)
 
     def next_open_work(self) -> int:
         with self._done_lock:

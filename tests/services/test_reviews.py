@@ -390,6 +390,19 @@ def test_sending_records_where_each_nudge_landed(db, slack):
     assert [(n.status, n.channel, n.ts) for n in nudges] == [("sent", f"DU{i}", posted[f"DU{i}"]) for i in (1, 2, 3)]
 
 
+def test_the_sweeper_sends_every_due_message_not_one_batch_per_sweep(db, slack):
+    seed(db, owners=7)
+    start(db)
+    queued = count(db, OutboundMessage, OutboundMessage.status == "pending")  # 7 nudges and what seeding announced
+    sender = deliverer(db, slack)
+    assert sender.deliver(limit=2) == 2  # one pass is one batch
+    assert sender.drain(batch=2) == queued - 2  # a sweep drains the rest, batch after batch
+    assert sender.drain(batch=2) == 0
+    assert count(db, OutboundMessage, OutboundMessage.status == "sent") == queued
+    nudged = Counter(call.args["channel"] for call in slack.delivered("chat.postMessage") if call.args["channel"].startswith("U"))
+    assert nudged == {f"U{n}": 1 for n in range(1, 8)}
+
+
 def test_a_429_slows_sending_and_nothing_is_dropped_or_doubled(db, slack):
     seed(db, owners=6)
     result = start(db)

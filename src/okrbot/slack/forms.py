@@ -7,12 +7,14 @@ import re
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.commands import Kind
 from okrbot.slack.ids import INPUT_ACTION, Field
+from okrbot.services.errors import Invalid
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?%?$")
 
 
-class FormErrors(Exception):
-    """Field-level problems, shown under each input by `response_action: errors`."""
+class FormErrors(Invalid):
+    """Field-level problems, shown under each input by `response_action: errors`
+    (an Invalid: the person's input, never logged as a failure of ours)."""
 
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
