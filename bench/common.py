@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import socket
 import sqlite3
 import subprocess
@@ -93,7 +94,8 @@ def postgres_version() -> str | None:
         out = subprocess.run(["psql", "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.rsplit(" ", 2)[-2] if out else None
+    found = re.search(r"\d+(?:\.\d+)+", out)  # "psql (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"
+    return found.group(0) if found else None
 
 
 def write_result(name: str, result: dict) -> Path:

@@ -49,6 +49,7 @@ class Cell:
     clients: int
     requests: int
     errors: int  # non-200 acks, failed requests, answers that never came
+    errors_http: int  # of which: no 200 (e.g. bolt's "didn't call ack()" after 3 s is a 404)
     ack_p50_ms: float
     ack_p99_ms: float
     answer_p50_ms: float | None
@@ -65,11 +66,11 @@ def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str
     lock = threading.Lock()
     acks: list[float] = []
     waits: list[float] = []
-    errors = 0
+    errors = http_errors = 0
     deadline = time.monotonic() + time_cap
 
     def client(i: int) -> None:
-        nonlocal errors
+        nonlocal errors, http_errors
         http = new_client(server.url, slack.response_url)
         builder = Requests(http, picks, slack.response_url)
         try:
@@ -92,6 +93,7 @@ def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str
                     acks.append(acked - started)
                     if status != 200 or (answers and key and answered is None):
                         errors += 1
+                        http_errors += status != 200
                     elif answered is not None:
                         waits.append(answered - started)
         finally:
@@ -113,6 +115,7 @@ def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str
         clients=clients,
         requests=done,
         errors=errors,
+        errors_http=http_errors,
         ack_p50_ms=round(percentile(acks, 50) * 1000, 1) if acks else float("nan"),
         ack_p99_ms=round(percentile(acks, 99) * 1000, 1) if acks else float("nan"),
         answer_p50_ms=round(percentile(waits, 50) * 1000, 1) if waits else None,

@@ -128,12 +128,7 @@ def queries_section(queries: dict | None, label: str) -> str:
         differ = [f"`{k}` " + "/".join(str(sh.get(k, 0)) for sh in shapes) for k in keys if len({sh.get(k, 0) for sh in shapes}) > 1]
         if differ:
             notes.append(f"- {name}: " + ", ".join(differ) + f" ({'/'.join(sizes)})")
-    return _md(rows, header) + ("
-
-Where the counts differ:
-
-" + "
-".join(notes) if notes else "")
+    return _md(rows, header) + ("\n\nWhere the counts differ:\n\n" + "\n".join(notes) if notes else "")
 
 
 def plan_section(queries: dict | None) -> str:
@@ -143,7 +138,8 @@ def plan_section(queries: dict | None) -> str:
     found = queries["sizes"][last]
     if not found.get("plan"):
         return ""
-    plan = "\n".join(found["plan"][:40]) + ("\n…" if len(found["plan"]) > 40 else "")
+    lines = found["plan"]
+    plan = "\n".join(lines) if len(lines) <= 60 else "\n".join(lines[:50] + ["…"] + [line for line in lines if line.startswith(("Planning Time", "Execution Time"))])
     sql = " ".join(found["slowest_statement"].split())
     return (f"Slowest statement at {last} ({found['slowest_ms']} ms when measured):\n\n```sql\n{sql[:1500]}{'…' if len(sql) > 1500 else ''}\n```\n\n"
             f"`EXPLAIN (ANALYZE, BUFFERS)`:\n\n```\n{plan}\n```")
@@ -161,7 +157,7 @@ def fanout_section(fanout: dict | None) -> str:
         return "No fan-out results yet: `python -m bench.fanout`."
     f = fanout
     rows = [(f["owners"], f"{f['limits']['per_channel_per_second']}/s per channel, {f['limits']['workspace_per_minute']:,}/min per workspace", f["floor_s"], f["total_s"],
-             f["ratio_to_floor"], f["cycle_start_to_first_dm_s"], f["delivered"], f["duplicates"], f["misses"], f["refused_429"], f["server_peak_rss_mib"])]
+             f"{f['ratio_to_floor']}×", f["cycle_start_to_first_dm_s"], f["delivered"], f["duplicates"], f["misses"], f["refused_429"], f["server_peak_rss_mib"])]
     return _md(rows, ("owners", "limits", "floor s", "total s", "ratio", "cycle start → first DM s", "delivered", "duplicates", "misses", "429s", "server peak RSS MiB"))
 
 

@@ -115,7 +115,8 @@ def export(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: standard output).")] = None,
     team: Annotated[str | None, typer.Option(help="Workspace id (default: the only one, or T0).")] = None,
 ) -> None:
-    """Export every objective with its KRs, check-ins and initiatives."""
+    """Export every objective with its KRs, check-ins and initiatives, private ones included
+    (an operator's command, run where the database is; no Slack surface exports)."""
     from okrbot.services.interchange import export_csv, export_json
 
     if format not in ("json", "csv"):

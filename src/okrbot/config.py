@@ -19,13 +19,15 @@ class MissingCredentials(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")
-    slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN")
+    # Secrets (and a URL that may hold a password) are left out of repr(), so a
+    # settings object that ends up in a log line or a traceback shows none of them.
+    slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN", repr=False)
+    slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET", repr=False)
+    slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN", repr=False)
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
-    database_url: str = Field(default="sqlite:///okrbot.db", alias="DATABASE_URL")
+    database_url: str = Field(default="sqlite:///okrbot.db", alias="DATABASE_URL", repr=False)
     timezone: str = Field(default="UTC", alias="OKRBOT_TIMEZONE")
-    webhook_secret: str = Field(default="", alias="OKRBOT_WEBHOOK_SECRET")
+    webhook_secret: str = Field(default="", alias="OKRBOT_WEBHOOK_SECRET", repr=False)
     admins: str = Field(default="", alias="OKRBOT_ADMINS")
     reminder_days: float = Field(default=3.0, alias="OKRBOT_REMINDER_DAYS")
     max_reminders: int = Field(default=2, alias="OKRBOT_MAX_REMINDERS")

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import json
 import re
+from collections import Counter, defaultdict
 from urllib.parse import quote, urlencode
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
 from okrbot.slack.ids import Action, Callback, Field
 from okrbot.store.models import metadata
+from tests.e2e.conftest import Okr
 from tests.e2e.harness import WEBHOOK_SECRET
 
 FUZZ = settings(
@@ -45,11 +47,13 @@ HOSTILE = [
     "https://x.example/<!channel>", "&lt;!channel&gt;", "*bold*", "_italic_", "~strike~", "`code`", "```block```", "> quote",
     "'; DROP TABLE objective; --", "\" OR 1=1 --", "KR-1' OR '1'='1", "\x00", "\x07\x08\x1b[31m", "\r\n", "\u202e\u2066",
     "\ud7ff\ufffd", "🎯" * 3, "O-999999999999999999999", "KR-0", "I--1", "%s%n%x", "${jndi:ldap://evil}", "{{7*7}}",
+    "owner <@U" + "A" * 40 + ">", "team <#C" + "B" * 40 + "|x>", "u" * 60, "weight 1e308", "confidence 99",
 ]
 hostile = st.sampled_from(HOSTILE)
 words = st.lists(st.one_of(hostile, st.text(max_size=30)), max_size=6).map(" ".join)
 huge = hostile.map(lambda piece: (piece * 40_000)[:40_000])
 fragment = st.one_of(words, huge, st.text(max_size=200))
+quote_free = words.map(lambda text: text.replace('"', "'").replace("“", "'").replace("”", "'"))  # keeps commands parseable
 
 COMMANDS = [
     "{}", "status {}", "status KR-1 {}", "help {}", 'objective add "{}"', 'objective add "{}" team <#CTEAM|t> private',
@@ -60,11 +64,12 @@ COMMANDS = [
 ]
 # Reads that show what earlier examples stored, hostile titles and notes included.
 READS = ["status all", "status KR-1", "status KR-2", "history KR-2", "gaps", "serves bank login channel"]
-slash_text = st.one_of(
-    st.builds(lambda template, piece: template.format(piece), st.sampled_from(COMMANDS), fragment),
-    fragment,
-    st.sampled_from(READS),
-)
+def commands_with(pieces):
+    return st.builds(lambda template, piece: template.format(piece), st.sampled_from(COMMANDS), pieces)
+
+
+# Half the cases are commands that parse, so hostile text is stored and shown again.
+slash_text = st.one_of(commands_with(quote_free), commands_with(quote_free), commands_with(fragment), fragment, st.sampled_from(READS))
 
 # A token Slack turns into a mention, a broadcast or a link: <…> with no space right after <.
 SPECIAL = re.compile(r"<([^<>\s][^<>]*)>")
@@ -79,17 +84,24 @@ def rows(bot) -> dict[str, list]:
     return found
 
 
-def mrkdwn_texts(node, parent_type: str | None = None):
-    """Every text Slack reads as mrkdwn: a message's `text` and mrkdwn text objects."""
+def mrkdwn_texts(node):
+    """Every mrkdwn text object's text in a message, a view or blocks."""
     if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str) and (parent_type in (None, "mrkdwn")):
-                yield value
-            elif isinstance(value, (dict, list)):
-                yield from mrkdwn_texts(value, node.get("type") if isinstance(value, (dict, str)) and key == "text" else None)
+        if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+            yield node["text"]
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                yield from mrkdwn_texts(value)
     elif isinstance(node, list):
         for item in node:
             yield from mrkdwn_texts(item)
+
+
+def shown_texts(args: dict):
+    """What Slack reads as mrkdwn in a call: the message's `text` (notifications) and its blocks."""
+    if isinstance(args.get("text"), str):
+        yield args["text"]
+    yield from mrkdwn_texts(args)
 
 
 def urls_of_work(bot) -> set[str]:
@@ -104,7 +116,7 @@ def assert_nothing_injected(bot, calls) -> None:
     for call in calls:
         if call.method not in ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url", "views.open", "views.publish"):
             continue
-        for shown in mrkdwn_texts(call.args):
+        for shown in shown_texts(call.args):
             for token in SPECIAL.findall(shown):
                 if re.fullmatch(r"@[UW][A-Z0-9]+|#[CGD][A-Z0-9]+", token):
                     continue  # a mention the bot wrote from an id (SPEC §3: users and channels by id)
@@ -127,7 +139,10 @@ def test_any_slash_text_gets_200_changes_nothing_when_refused_and_injects_nothin
     answer = okr(command)  # asserts HTTP 200 and at most one answer
     if answer.problem:
         assert rows(bot) == before, f"/okr {command[:200]!r} was refused but changed data"
+        # A clear reason, never the catch-all for a failure of ours.
+        assert "Something went wrong" not in answer.text, f"/okr {command[:200]!r}: {answer.text[:300]}"
     assert_nothing_injected(bot, slack.calls()[calls:])
+    TALLY["slash text"]["HTTP 200, refused, no row changed" if answer.problem else "HTTP 200, answered"] += 1
 
 
 # --------------------------------------------------------------------------- interactive payloads
@@ -193,6 +208,7 @@ def test_any_interactive_payload_gets_no_5xx_and_changes_nothing(fuzz_bot, paylo
     assert response.status_code < 500, (response.status_code, payload[:300])
     bot.settle()
     assert rows(bot) == before, payload[:300]
+    TALLY["interactive payloads"][f"HTTP {response.status_code}"] += 1
 
 
 @settings(FUZZ, max_examples=100)
@@ -204,6 +220,7 @@ def test_any_signed_body_sent_to_slack_events_gets_no_5xx_and_changes_nothing(fu
     for content_type in ("application/json", "application/x-www-form-urlencoded"):
         response = okr.client.raw(body, headers={"Content-Type": content_type})
         assert response.status_code < 500, (response.status_code, body[:200])
+        TALLY["raw bodies to /slack/events"][f"HTTP {response.status_code}"] += 1
     bot.settle()
     assert rows(bot) == before
 
@@ -265,14 +282,20 @@ def test_any_webhook_body_gets_400_401_or_202_and_changes_nothing(fuzz_bot, targ
     assert response.status_code in (400, 401, 202), (response.status_code, response.text[:200], body[:200])
     bot.settle()
     assert rows(bot) == before
+    TALLY["webhook bodies"][f"HTTP {response.status_code}"] += 1
 
 
 # --------------------------------------------------------------------------- the bot under fuzz
 
+# Outcomes per test, printed at the end (`pytest -s`): the figures in docs/reliability.md.
+TALLY: dict[str, Counter] = defaultdict(Counter)
 
-import pytest  # noqa: E402
 
-from tests.e2e.conftest import Okr  # noqa: E402
+@pytest.fixture(scope="module", autouse=True)
+def _report_tally():
+    yield
+    for name, counts in TALLY.items():
+        print(f"\n{name}: {sum(counts.values())} cases: " + ", ".join(f"{key} {n}" for key, n in sorted(counts.items())))
 
 
 @pytest.fixture

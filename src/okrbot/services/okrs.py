@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 
 from sqlalchemy import exists, func, or_, true
@@ -12,11 +13,14 @@ from okrbot.domain.ids import kr_id, objective_id
 from okrbot.domain.periods import current_period, parse_period
 from okrbot.services import permissions
 from okrbot.services.context import Actor
-from okrbot.services.errors import Invalid, NotFound
+from okrbot.services.errors import Invalid, NotFound, quoted
 from okrbot.store.models import KeyResult, Objective
 from okrbot.store.workspaces import allocate_number, ensure_workspace
 
 TITLE_LIMIT = 500
+UNIT_LIMIT = 32
+DESCRIPTION_LIMIT = 3000
+ID_LIMIT = 32  # Slack user and channel ids are about 11 characters; the columns hold 32
 
 
 @dataclass(frozen=True)
@@ -50,17 +54,49 @@ def period_or_current(text: str | None, actor: Actor) -> str:
         return str(current_period(actor.now, actor.tz))
     period = parse_period(text)
     if period is None:
-        raise Invalid(f"“{text}” is not a period.", hint="Periods look like 2026-Q4.", field="period")
+        raise Invalid(f"{quoted(text)} is not a period.", hint="Periods look like 2026-Q4.", field="period")
     return str(period)
 
 
+def printable(text: str, *, lines: bool = False) -> str:
+    """People's text without control characters (NUL, escapes, bells) or lone surrogates,
+    which no database stores the same way; line breaks and tabs stay when `lines`."""
+    kept = "\n\t" if lines else ""
+    return "".join(ch for ch in text if ch in kept or unicodedata.category(ch) not in ("Cc", "Cs"))
+
+
 def clean_title(title: str, *, field: str = "title") -> str:
-    title = " ".join(title.split())
+    title = " ".join(printable(title).split())
     if not title:
         raise Invalid("The title is empty.", hint="Give it a title in quotes, e.g. \"Grow activation\".", field=field)
     if len(title) > TITLE_LIMIT:
         raise Invalid(f"The title is {len(title)} characters long; keep it under {TITLE_LIMIT}.", field=field)
     return title
+
+
+def clean_id(value: str | None, *, field: str) -> str | None:
+    """A user or channel id as stored (offline, a typed name): one word that fits its column."""
+    if value is not None and (not value or len(value) > ID_LIMIT or any(c.isspace() for c in value)):
+        what = "user" if field == "owner" else "channel"
+        raise Invalid(f"{quoted(value, 40)} is not a Slack {what}.", hint=f"Pick the {what} from Slack's autocomplete.", field=field)
+    return value
+
+
+def clean_unit(unit: str | None) -> str | None:
+    """A short unit on one line (`days`, `%`, `k€`); it is shown next to every value."""
+    if unit is None:
+        return None
+    unit = " ".join(printable(unit).split())
+    if len(unit) > UNIT_LIMIT:
+        raise Invalid(f"The unit is {len(unit)} characters long; keep it under {UNIT_LIMIT}.", hint="Units are short: days, %, ms, €.", field="unit")
+    return unit or None
+
+
+def clean_description(text: str) -> str:
+    text = printable(text, lines=True).strip()
+    if len(text) > DESCRIPTION_LIMIT:
+        raise Invalid(f"The description is {len(text)} characters long; keep it under {DESCRIPTION_LIMIT}.", field="description")
+    return text
 
 
 def create_objective(session: Session, actor: Actor, new: NewObjective) -> Objective:
@@ -70,12 +106,12 @@ def create_objective(session: Session, actor: Actor, new: NewObjective) -> Objec
         team_id=actor.team_id,
         number=allocate_number(session, actor.team_id, Kind.OBJECTIVE),
         title=clean_title(new.title),
-        owner=new.owner,
-        team_channel=new.team_channel,
+        owner=clean_id(new.owner, field="owner"),
+        team_channel=clean_id(new.team_channel, field="team"),
         period=period_or_current(new.period, actor),
         parent_id=parent_id,
         private=new.private,
-        description=new.description.strip(),
+        description=clean_description(new.description),
         created_by=actor.user_id,
         created_at=actor.now,
         updated_at=actor.now,
@@ -107,7 +143,7 @@ def create_kr(session: Session, actor: Actor, new: NewKr) -> KeyResult:
         number=allocate_number(session, actor.team_id, Kind.KR),
         objective_id=objective.id,
         title=clean_title(new.title),
-        owner=new.owner,
+        owner=clean_id(new.owner, field="owner"),
         metric=new.metric.value,
         direction=new.direction.value,
         keep=new.keep.value if new.keep else None,
@@ -115,7 +151,7 @@ def create_kr(session: Session, actor: Actor, new: NewKr) -> KeyResult:
         target=target,
         # Numeric KRs start where they start; maintain and boolean KRs have no value until a check-in.
         current=start if new.metric in (Metric.NUMERIC, Metric.PERCENTAGE) else None,
-        unit=new.unit,
+        unit=clean_unit(new.unit),
         weight=new.weight,
         confidence=new.confidence,
         created_at=actor.now,
@@ -305,12 +341,12 @@ def update_objective(session: Session, actor: Actor, number: int, new: NewObject
     if parent_id == objective.id:
         raise Invalid("An objective can't align to itself.", hint="Pick another parent objective, or leave it empty.", field="parent")
     objective.title = clean_title(new.title)
-    objective.owner = new.owner
-    objective.team_channel = new.team_channel
+    objective.owner = clean_id(new.owner, field="owner")
+    objective.team_channel = clean_id(new.team_channel, field="team")
     objective.period = period_or_current(new.period, actor)
     objective.parent_id = parent_id
     objective.private = new.private
-    objective.description = new.description.strip()
+    objective.description = clean_description(new.description)
     objective.updated_at = actor.now
     session.flush()
     return objective
@@ -326,12 +362,12 @@ def update_kr(session: Session, actor: Actor, number: int, new: NewKr) -> KeyRes
     if new.weight <= 0:
         raise Invalid("A KR's weight must be above 0.", field="weight")
     kr.title = clean_title(new.title)
-    kr.owner = new.owner
+    kr.owner = clean_id(new.owner, field="owner")
     kr.metric = new.metric.value
     kr.direction = new.direction.value
     kr.keep = new.keep.value if new.keep else None
     kr.start, kr.target = (0.0, 1.0) if new.metric is Metric.BOOLEAN else (new.start, new.target)
-    kr.unit = new.unit
+    kr.unit = clean_unit(new.unit)
     kr.weight = new.weight
     kr.updated_at = actor.now
     session.flush()

@@ -46,7 +46,7 @@ from okrbot.domain.schedule import (
 )
 from okrbot.services.checkins import record_checkin
 from okrbot.services.context import Actor
-from okrbot.services.errors import Invalid, NotAllowed, NotFound, OkrbotError
+from okrbot.services.errors import Invalid, NotAllowed, NotFound, OkrbotError, quoted
 from okrbot.services.summaries import KrSummary, ObjectiveSummary, summarise
 from okrbot.store import outbox
 from okrbot.store.models import Change, ChangeKr, CheckIn, KeyResult, Nudge, Objective, OutboundMessage, ReviewCycle, Workspace
@@ -238,7 +238,7 @@ def set_schedule(session: Session, actor: Actor, text: str, tz_name: str | None,
         try:
             ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise Invalid(f"{tz_name} is not a time zone.", hint="Use an IANA name such as `tz Europe/Berlin`.") from error
+            raise Invalid(f"{quoted(tz_name)} is not a time zone.", hint="Use an IANA name such as `tz Europe/Berlin`.") from error
         workspace.timezone = tz_name
     workspace.review_schedule = schedule.text()
     workspace.review_enabled = True

@@ -19,8 +19,8 @@ from okrbot.domain.progress import kr_progress
 from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import permissions
 from okrbot.services.context import Actor
-from okrbot.services.errors import Invalid, NotFound
-from okrbot.services.okrs import clean_title, get_kr, may_see, require_active
+from okrbot.services.errors import Invalid, NotFound, quoted
+from okrbot.services.okrs import clean_id, clean_title, get_kr, may_see, printable, require_active
 from okrbot.services.summaries import kr_state, linked_work
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.workspaces import allocate_number
@@ -54,6 +54,19 @@ class WorkOutcome:
     kr: KeyResult | None = None  # the KR a link/unlink/add was about
 
 
+URL_LIMIT = 2000  # Initiative.url
+
+
+def clean_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    if len(url) > URL_LIMIT:
+        raise Invalid(f"The link is {len(url)} characters long; keep it under {URL_LIMIT}.", field="url")
+    if printable(url) != url or any(ch.isspace() for ch in url):
+        raise Invalid("A link can't hold spaces or control characters.", hint="Paste the link as it is in the browser.", field="url")
+    return url
+
+
 def validate_weight(weight: float | None) -> float:
     if weight is None:
         return 1.0
@@ -65,7 +78,7 @@ def validate_weight(weight: float | None) -> float:
 def find_initiative(session: Session, actor: Actor, work: WorkRef) -> Initiative:
     initiative = _lookup(session, actor.team_id, work)
     if initiative is None:
-        what = initiative_id(work.initiative) if work.initiative is not None else work.url
+        what = initiative_id(work.initiative) if work.initiative is not None else quoted(work.url or "")
         raise NotFound(
             f"There is no initiative {what}.",
             hint="Link it first with `/okr link https://… KR-n` or `/okr initiative add KR-n \"Title\"`.",
@@ -97,7 +110,7 @@ def create_initiative(
     doing = f"add work owned by someone else to {kr_id(kr.number)}"
     permissions.require_link(actor, owner or actor.user_id, objective_of(session, kr), kr, doing)
     if url is not None and not is_url(url):
-        raise Invalid(f"“{url}” is not a link.", hint="Links start with https://", field="url")
+        raise Invalid(f"{quoted(url)} is not a link.", hint="Links start with https://", field="url")
     initiative = _new_initiative(session, actor, title=clean_title(title), owner=owner, url=url)
     outcome = _link(session, actor, initiative, kr, validate_weight(weight), action="link")
     outcome.created = True
@@ -109,8 +122,8 @@ def _new_initiative(session: Session, actor: Actor, *, title: str, owner: str | 
         team_id=actor.team_id,
         number=allocate_number(session, actor.team_id, Kind.INITIATIVE),
         title=title,
-        owner=owner,
-        url=url,
+        owner=clean_id(owner, field="owner"),
+        url=clean_url(url),
         url_key=url_key(url) if url else None,
         created_at=actor.now,
         updated_at=actor.now,
@@ -127,12 +140,12 @@ def update_initiative(
     initiative = find_initiative(session, actor, WorkRef(initiative=number))
     permissions.require_work(session, actor, initiative)
     if url is not None and not is_url(url):
-        raise Invalid(f"“{url}” is not a link.", hint="Links start with https://", field="url")
+        raise Invalid(f"{quoted(url)} is not a link.", hint="Links start with https://", field="url")
     if status not in (TODO, IN_PROGRESS, DONE):
-        raise Invalid(f"“{status}” is not a status.", hint="Pick to do, in progress or done.", field="status")
+        raise Invalid(f"{quoted(status)} is not a status.", hint="Pick to do, in progress or done.", field="status")
     initiative.title = clean_title(title)
-    initiative.owner = owner
-    initiative.url = url
+    initiative.owner = clean_id(owner, field="owner")
+    initiative.url = clean_url(url)
     initiative.url_key = url_key(url) if url else None
     initiative.updated_at = actor.now
     if (status == DONE) != (initiative.status == DONE):

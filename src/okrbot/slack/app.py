@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -11,6 +10,7 @@ from slack_sdk import WebClient
 from okrbot.config import Settings
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.errors import reference_id
+from okrbot.slack.gate import GatedExecutor, WorkGate, gate_middleware
 from okrbot.slack.listeners import actions, commands, events, reviews, serves, views
 from okrbot.slack.speedups import use_faster_block_kit
 from okrbot.store.db import Database
@@ -22,10 +22,13 @@ log = logging.getLogger("okrbot")
 # Slack gives up after 3 s ("didn't call ack()" under 20 concurrent /okr status, bench/latency.py).
 # A thread per request in flight keeps acks immediate; the GIL, not the pool, bounds throughput.
 LISTENER_THREADS = 64
+# Listeners doing their work after the ack at once; the rest wait their turn (slack/gate.py).
+WORK_SLOTS = 4
 
 
 def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
     use_faster_block_kit()
+    gate = WorkGate(WORK_SLOTS)
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     app = App(
         client=client,
@@ -35,8 +38,9 @@ def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
         token_verification_enabled=True,
         process_before_response=False,
         logger=logging.getLogger("okrbot.bolt"),
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="okrbot-listener"),
+        listener_executor=GatedExecutor(gate, max_workers=LISTENER_THREADS, thread_name_prefix="okrbot-listener"),
     )
+    app.middleware(gate_middleware(gate))
     bot = SlackBot(settings, db, client)
     for listeners in (commands, events, actions, views, reviews, serves):
         listeners.register(app, bot)

@@ -103,6 +103,9 @@ class Initiative(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "number"),
         Index("ix_initiative_team_url", "team_id", "url_key"),
+        # The newest edit of a workspace's work, which "does this serve a KR?" checks on every
+        # question: an index lookup, not a scan of every initiative (57 of 157 ms at L).
+        Index("ix_initiative_team_updated", "team_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

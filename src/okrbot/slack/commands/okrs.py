@@ -16,7 +16,7 @@ from okrbot.slack.mrkdwn import escape, user
 from okrbot.slack.reply import Reply
 from okrbot.slack.views import modals
 from okrbot.slack.views.history import history_blocks
-from okrbot.slack.views.status import MOST_OBJECTIVES, kr_detail_blocks, objective_text, status_blocks
+from okrbot.slack.views.status import MOST_OBJECTIVES, kr_detail_blocks, objective_text, shows_full_cards, status_blocks
 
 
 def status(ctx: CommandContext, command: cmd.Status) -> Reply:
@@ -54,7 +54,9 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
         )
     # Only what one message can show is loaded; the rest is counted.
     objectives, total = okrs.first_objectives_in_period(session, actor, period, *condition, limit=MOST_OBJECTIVES)
-    summaries = with_children(session, actor, summarise(session, objectives, actor))
+    summaries = summarise(session, objectives, actor)
+    if shows_full_cards(summaries, total):  # compact lines name no aligned objectives: don't load them
+        summaries = with_children(session, actor, summaries)
     return Reply(text=heading, blocks=status_blocks(summaries, heading, empty, total=total))
 
 
@@ -126,7 +128,7 @@ def _kr_next_step(kr) -> str:
         return f"When it's true: `/okr checkin {ident} yes`"
     if kr.direction == Direction.MAINTAIN:
         return f"Record the level: `/okr checkin {ident} {format_value(kr.target, None, kr.metric)}`"
-    return f"Record progress: `/okr checkin {ident} &lt;value&gt;` (now {format_value(kr.current, kr.unit, kr.metric)})"
+    return f"Record progress: `/okr checkin {ident} &lt;value&gt;` (now {escape(format_value(kr.current, kr.unit, kr.metric))})"
 
 
 def archive(ctx: CommandContext, command: cmd.Archive) -> Reply:

@@ -183,7 +183,7 @@ def checkin(ctx: CommandContext, command: cmd.Checkin) -> Reply:
 
 def checkin_reply(ctx: CommandContext, outcome: checkins.CheckinOutcome) -> Reply:
     kr: KeyResult = outcome.kr
-    value = format_value(kr.current, kr.unit, kr.metric)
+    value = escape(format_value(kr.current, kr.unit, kr.metric))  # the unit is people's text
     because = f"Check-in on *{kr_id(kr.number)}*: {value}"
     if outcome.checkin.note:
         because += f" — “{escape(outcome.checkin.note)}”"

@@ -21,7 +21,7 @@ def entry_line(kr: KeyResult, entry: HistoryEntry) -> str:
     when = entry.at.strftime("%Y-%m-%d %H:%M")
     icon = ICONS.get(entry.action, "•")
     if entry.action == "checkin":
-        value = format_value(entry.value, kr.unit, kr.metric) if entry.value is not None else "no change"
+        value = escape(format_value(entry.value, kr.unit, kr.metric)) if entry.value is not None else "no change"
         text = f"checked in *{value}*"
         if entry.confidence is not None:
             text += f", confidence {entry.confidence}/10"

@@ -28,7 +28,7 @@ def initiative_card(
 ) -> list[Block]:
     """The message a team reacts ✅ to; krs are (number, title) of the KRs it serves,
     title None for a KR of a private objective (the card is read in a channel)."""
-    name = f"<{url}|{escape(title)}>" if url else escape(title)
+    name = link(url, title) if url else escape(title)
     serves = ", ".join(f"*{kr_id(n)}* {escape(truncate(t, 80))}" if t is not None else PRIVATE_KR for n, t in krs) or "no KR yet"
     text = truncate(
         f"*{initiative_id(number)}* {name}\nServes {serves}\nOwner {user(owner)} · {STATUS_LABEL.get(status, status)}",

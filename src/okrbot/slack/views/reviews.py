@@ -18,7 +18,6 @@ from slack_sdk.models.blocks import (
 )
 
 from okrbot.domain.commands import Metric
-from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import kr_id, objective_id
 from okrbot.domain.progress import format_percent
 from okrbot.services.reviews import (
@@ -34,7 +33,7 @@ from okrbot.services.summaries import KrSummary
 from okrbot.slack.ids import Action
 from okrbot.slack.mrkdwn import escape, truncate, user
 from okrbot.slack.reply import Reply
-from okrbot.slack.views.status import HEALTH_EMOJI, health_label, kr_values
+from okrbot.slack.views.status import HEALTH_EMOJI, health_label, kr_values, shown_value
 
 MAX_KRS_SHOWN = 40  # keeps a DM under Slack's 50 blocks
 SECTION_LIMIT = 3000
@@ -56,7 +55,7 @@ def kr_line(kr: KrSummary) -> str:
 
 def _values(kr: KrSummary) -> str:
     if kr.metric in (Metric.NUMERIC, Metric.PERCENTAGE) and kr.direction.value != "maintain":
-        return f"{format_value(kr.current, kr.unit, kr.metric)} → {format_value(kr.target, kr.unit, kr.metric)}"
+        return f"{shown_value(kr.current, kr)} → {shown_value(kr.target, kr)}"
     return kr_values(kr)
 
 
@@ -213,7 +212,7 @@ def no_change_reply(krs: Sequence[KrSummary]) -> Reply:
 def _current(kr: KrSummary) -> str:
     if kr.metric is Metric.BOOLEAN:
         return "done" if (kr.current or 0) >= 1 else "not yet"
-    return format_value(kr.current, kr.unit, kr.metric)
+    return shown_value(kr.current, kr)
 
 
 # --------------------------------------------------------------------------- /okr review

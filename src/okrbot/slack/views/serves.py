@@ -51,7 +51,7 @@ def serves_text(answer: ServesAnswer) -> str:
         return f"No KR in {answer.period} fits this request"
     best = answer.fits[0]
     more = f" (and {len(answer.fits) - 1} more)" if len(answer.fits) > 1 else ""
-    return f"It may serve {kr_id(best.kr_number)} {truncate(best.kr_title, 150)}{more}"
+    return f"It may serve {kr_id(best.kr_number)} {escape(truncate(best.kr_title, 150))}{more}"  # mrkdwn too
 
 
 def serves_blocks(answer: ServesAnswer) -> list[Block]:

@@ -45,6 +45,11 @@ def progress_line(progress: float, health: Health) -> str:
     return f"`{progress_bar(progress)}` *{shown}* · {health_label(health)}"
 
 
+def shown_value(value: float | None, kr) -> str:
+    """A value with the KR's unit, which people typed: escaped for mrkdwn."""
+    return escape(format_value(value, kr.unit, kr.metric))
+
+
 def kr_values(kr: KrSummary) -> str:
     """`35 days → 25 days (from 45 days)` or, for other metrics, what they measure."""
     if kr.metric is Metric.MILESTONE:
@@ -53,10 +58,8 @@ def kr_values(kr: KrSummary) -> str:
         return "done" if (kr.current or 0) >= 1 else "not yet"
     if kr.direction is Direction.MAINTAIN:
         side = "at or below" if kr.keep is Keep.BELOW else "at or above"
-        return f"{format_value(kr.current, kr.unit, kr.metric)} (keep {side} {format_value(kr.target, kr.unit, kr.metric)})"
-    current = format_value(kr.current, kr.unit, kr.metric)
-    target = format_value(kr.target, kr.unit, kr.metric)
-    start = format_value(kr.start, kr.unit, kr.metric)
+        return f"{shown_value(kr.current, kr)} (keep {side} {shown_value(kr.target, kr)})"
+    current, target, start = shown_value(kr.current, kr), shown_value(kr.target, kr), shown_value(kr.start, kr)
     return f"{current} → {target} (from {start})"
 
 
@@ -99,9 +102,16 @@ def status_blocks(objectives: Sequence[ObjectiveSummary], heading: str, empty_hi
     if not objectives:
         return header + [SectionBlock(text=MarkdownTextObject(text=empty_hint))]
     total = max(total or 0, len(objectives))
-    if total == len(objectives) and len(header) + sum(_card_size(objective) for objective in objectives) <= MAX_BLOCKS:
+    if shows_full_cards(objectives, total):
         return header + [block for objective in objectives for block in _objective_card(objective)]
     return header + _compact(objectives, room=MAX_BLOCKS - len(header), total=total)
+
+
+def shows_full_cards(objectives: Sequence[ObjectiveSummary], total: int | None = None) -> bool:
+    """Whether status_blocks shows full cards (which name aligned objectives) or compact lines (which do not)."""
+    if total is not None and total > len(objectives):
+        return False
+    return 1 + sum(_card_size(objective) for objective in objectives) <= MAX_BLOCKS
 
 
 def _card_size(objective: ObjectiveSummary) -> int:
