@@ -16,11 +16,15 @@ class OkrbotError(Exception):
         return f"{self.message} {self.hint}" if self.hint else self.message
 
 
-def quoted(text: str, limit: int = 80) -> str:
+def shown(text: str, limit: int = 80) -> str:
     """People's text inside a message: shortened, and with &, < and > escaped, because
     every surface shows messages as Slack mrkdwn (where <!channel> would notify everyone)."""
     text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "“" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "”"
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    return f"“{shown(text, limit)}”"
 
 
 class NotFound(OkrbotError):

@@ -19,7 +19,7 @@ from okrbot.domain.progress import kr_progress
 from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import permissions
 from okrbot.services.context import Actor
-from okrbot.services.errors import Invalid, NotFound, quoted
+from okrbot.services.errors import Invalid, NotFound, quoted, shown
 from okrbot.services.okrs import clean_id, clean_title, get_kr, may_see, printable, require_active
 from okrbot.services.summaries import kr_state, linked_work
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
@@ -78,7 +78,7 @@ def validate_weight(weight: float | None) -> float:
 def find_initiative(session: Session, actor: Actor, work: WorkRef) -> Initiative:
     initiative = _lookup(session, actor.team_id, work)
     if initiative is None:
-        what = initiative_id(work.initiative) if work.initiative is not None else quoted(work.url or "")
+        what = initiative_id(work.initiative) if work.initiative is not None else shown(work.url or "", 200)
         raise NotFound(
             f"There is no initiative {what}.",
             hint="Link it first with `/okr link https://… KR-n` or `/okr initiative add KR-n \"Title\"`.",
