@@ -42,12 +42,12 @@ def github_status(event: str, payload: dict) -> tuple[str | None, str | None]:
     (a body of the wrong shape included: it moves nothing)."""
     action = payload.get("action")
     if event == "issues" and action in ("closed", "reopened"):
-        return _url(_object(payload, "issue")), work.DONE if action == "closed" else work.TODO
+        return _url(_object(payload, "issue")), work.DONE if action == "closed" else work.NOT_STARTED
     pull = _object(payload, "pull_request")
     if event == "pull_request" and action == "closed" and pull.get("merged") is True:
         return _url(pull), work.DONE
     if event == "pull_request" and action == "reopened":
-        return _url(pull), work.TODO
+        return _url(pull), work.NOT_STARTED
     return None, None
 
 
@@ -95,7 +95,7 @@ class WebhookReceiver:
         payload = _json(body)
         if payload is None:
             return 400, {"ok": False, "error": "The body is not a JSON object."}
-        status = {"done": work.DONE, "todo": work.TODO, "reopened": work.TODO, "open": work.TODO}.get(str(payload.get("status", "done")))
+        status = {"done": work.DONE, "todo": work.NOT_STARTED, "reopened": work.NOT_STARTED, "open": work.NOT_STARTED}.get(str(payload.get("status", "done")))
         if status is None:
             return 400, {"ok": False, "error": 'status must be "done" or "todo".'}
         number = None

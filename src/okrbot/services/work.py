@@ -25,7 +25,7 @@ from okrbot.services.summaries import kr_state, linked_work
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.workspaces import allocate_number
 
-DONE, TODO, IN_PROGRESS = "done", "todo", "in_progress"
+DONE, NOT_STARTED, IN_PROGRESS = "done", "todo", "in_progress"
 MAX_WEIGHT = 1000.0
 
 
@@ -141,7 +141,7 @@ def update_initiative(
     permissions.require_work(session, actor, initiative)
     if url is not None and not is_url(url):
         raise Invalid(f"{quoted(url)} is not a link.", hint="Links start with https://", field="url")
-    if status not in (TODO, IN_PROGRESS, DONE):
+    if status not in (NOT_STARTED, IN_PROGRESS, DONE):
         raise Invalid(f"{quoted(status)} is not a status.", hint="Pick to do, in progress or done.", field="status")
     initiative.title = clean_title(title)
     initiative.owner = clean_id(owner, field="owner")
@@ -230,7 +230,7 @@ def mark_done(session: Session, actor: Actor, work: WorkRef) -> WorkOutcome:
 
 
 def reopen(session: Session, actor: Actor, work: WorkRef) -> WorkOutcome:
-    return set_status(session, actor, find_initiative(session, actor, work), TODO)
+    return set_status(session, actor, find_initiative(session, actor, work), NOT_STARTED)
 
 
 def set_status(session: Session, actor: Actor, initiative: Initiative, status: str, *, checked: bool = False) -> WorkOutcome:
@@ -357,7 +357,7 @@ def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change,
     if initiative is None:
         raise NotFound("The initiative of that change no longer exists.")
     permissions.require_work(session, actor, initiative, f"undo this change to {initiative_id(initiative.number)}")
-    changed_to = DONE if change.action == "done" else TODO
+    changed_to = DONE if change.action == "done" else NOT_STARTED
     if (_locked_status(session, initiative) == DONE) != (changed_to == DONE):
         raise Invalid(
             f"{initiative_id(initiative.number)} changed again since; nothing was undone.",

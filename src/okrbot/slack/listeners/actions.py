@@ -38,7 +38,7 @@ def register(app: App, bot: SlackBot) -> None:
     @app.action(Action.REOPEN.value)
     def on_reopen(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        _run(bot, body, lambda ctx: set_work_status(ctx, _number(action, Kind.INITIATIVE), work.TODO))
+        _run(bot, body, lambda ctx: set_work_status(ctx, _number(action, Kind.INITIATIVE), work.NOT_STARTED))
 
     @app.action(Action.UNDO.value)
     def on_undo(ack: Ack, body: dict, action: dict) -> None:

@@ -152,7 +152,7 @@ def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply
     owner = form.user(Field.OWNER) or ctx.actor.user_id
     if meta.number is not None:
         form.raise_if_errors()
-        status = form.choice(Field.STATUS) or work.TODO
+        status = form.choice(Field.STATUS) or work.NOT_STARTED
         outcome = work.update_initiative(ctx.session, ctx.actor, meta.number, title=title, owner=owner, url=url, status=status)
         if outcome.changed:
             return work_status_reply(ctx, outcome)
