@@ -1,6 +1,7 @@
-"""The baseline server: okrbot's own HTTP stack (uvicorn, its Starlette app, bolt with the
-same signing checks and the same WebClient) whose listeners only ack. Whatever okrbot
-adds on top of this is okrbot's doing.
+"""The baseline server: a bare bolt App that only acks, behind the same server okrbot
+uses (uvicorn, Starlette, bolt's dispatch on Starlette's thread pool, the same signing
+checks, WebClient and GIL switch interval). This is how a bolt app is usually served;
+whatever okrbot adds on top of it is okrbot's doing.
 
     python -m bench.ack_server --port 3001     # env as for `okrbot serve`
 """
@@ -13,12 +14,16 @@ import sys
 
 import uvicorn
 from slack_bolt import Ack, App
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from okrbot.config import Settings
-from okrbot.server import GIL_SWITCH_INTERVAL, create_app
-from okrbot.slack.app import build_bot
-from okrbot.store.db import Database
+from okrbot.server import GIL_SWITCH_INTERVAL
 
 
 def ack_only_bolt(settings: Settings) -> App:
@@ -51,16 +56,25 @@ def ack_only_bolt(settings: Settings) -> App:
     return app
 
 
+def ack_only_app(bolt: App) -> Starlette:
+    async def slack_events(request: Request) -> Response:
+        bolt_request = BoltRequest(body=(await request.body()).decode("utf-8", errors="replace"), query=request.url.query, headers=dict(request.headers))
+        answer = await run_in_threadpool(bolt.dispatch, bolt_request)
+        return Response(content=answer.body, status_code=answer.status, headers={key: values[0] for key, values in answer.headers.items() if values})
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route("/slack/events", slack_events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # as `okrbot serve` does
-    settings = Settings()
-    db = Database(settings.database_url)
-    _okrbot_bolt, bot = build_bot(settings, db)  # the webhooks routes need a bot; unused here
-    app = create_app(settings, db, ack_only_bolt(settings), bot)
+    app = ack_only_app(ack_only_bolt(Settings()))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

@@ -252,19 +252,47 @@ class Subprocess:
                 self.process.wait(timeout=10)
         self._log.close()
 
+    def processes(self) -> list[int]:
+        """The server and every process under it (okrbot serve's workers)."""
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone since the listing
+            parents[int(stat.parent.name)] = int(fields[1])
+        tree = [self.pid]
+        for pid in tree:
+            tree.extend(child for child, parent in parents.items() if parent == pid)
+        return tree
+
     def memory(self) -> dict[str, int]:
-        """VmRSS and VmHWM (peak resident set) in KiB, from /proc/<pid>/status."""
-        found = {}
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                found[name] = int(value.split()[0])
+        """VmRSS and VmHWM (peak resident set) in KiB, from /proc/<pid>/status, summed over
+        the server's processes (a sum of peaks: at most what they held at once)."""
+        found = {"VmRSS": 0, "VmHWM": 0, "processes": 0}
+        for pid in self.processes():
+            try:
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            except OSError:
+                continue
+            found["processes"] += 1
+            for line in lines:
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    found[name] += int(value.split()[0])
         return found
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        """utime + stime of the server's processes."""
         ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        total = 0
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
 
 def okrbot_serve(database_url: str, slack: SlackDouble, log: Path, **extra: str) -> Subprocess:

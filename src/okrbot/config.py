@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # A message being sent is leased to one process for this long; longer than any Slack call may take.
     outbox_lease_seconds: float = Field(default=120.0, ge=1, alias="OKRBOT_OUTBOX_LEASE_SECONDS")
 
+    # Worker processes behind `okrbot serve` (jobs/). One keeps SQLite's writers in one
+    # process; more use more cores (PostgreSQL, or SQLite when most requests only read).
+    workers: int = Field(default=1, ge=1, le=32, alias="OKRBOT_WORKERS")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -1,62 +1,57 @@
 """The HTTP server: POST /slack/events, POST /webhooks/*, GET /healthz (SPEC §8).
 
-Bolt's dispatch is synchronous; it runs in Starlette's thread pool so a slow
-request never blocks the event loop.
+It only checks signatures, acknowledges and hands requests on (jobs/): a slash
+command, a button or an event gets its 200 at once, whatever the workers are busy
+with; a modal submission, a webhook and the like wait for their worker's answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import signal
-import time
 import sys
+import time
 
 import uvicorn
-from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route as Path
 
 from okrbot.config import Settings
-from okrbot.slack.app import build_bot
-from okrbot.slack.bot import SlackBot
-from okrbot.slack.errors import reference_id
+from okrbot.jobs import Answer, Route
+from okrbot.jobs.dispatcher import Dispatcher
+from okrbot.jobs.lanes import WorkerFailed
+from okrbot.slack.routing import UnreadableRequest, wants_answer
+from okrbot.slack.socket_front import SocketModeFront
 from okrbot.store.db import Database
 from okrbot.store.migrate import upgrade_to_head
-from okrbot.webhooks import WebhookReceiver
 
 log = logging.getLogger("okrbot")
 
+# Slack stops waiting after 3 s and GitHub after 10 s; past this the answer is of no use to anyone.
+ANSWER_TIMEOUT = 30.0
 
-def create_app(settings: Settings, db: Database, bolt: App, bot: SlackBot) -> Starlette:
-    webhooks = WebhookReceiver(settings, bot)
 
+def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Starlette:
     async def slack_events(request: Request) -> Response:
         raw = await request.body()
         headers = dict(request.headers)
+        if not slack_signed(settings.slack_signing_secret, raw, headers):
+            return Response(status_code=401)
         try:
-            bolt_request = BoltRequest(body=raw.decode("utf-8", errors="replace"), query=request.url.query, headers=headers)
-        except Exception:  # noqa: BLE001 - bolt parses the body before checking the signature
-            # Slack never sends a body bolt can't read (malformed JSON in `payload=`): refuse it
-            # as unsigned (401) or as bad (400), never with an error page.
-            return Response(status_code=400 if slack_signed(settings.slack_signing_secret, raw, headers) else 401)
-        try:
-            bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
-        except Exception:  # noqa: BLE001 - bolt answers listener errors itself; this is a bug in between
-            log.exception("bolt could not dispatch a request (ref %s)", reference_id())
-            return Response(status_code=200)  # an error page would show Slack's "failed" banner and nothing useful
-        return Response(
-            content=bolt_response.body,
-            status_code=bolt_response.status,
-            headers={key: values[0] for key, values in bolt_response.headers.items() if values},
-        )
+            answer_wanted = wants_answer(raw, headers.get("content-type", ""))
+        except UnreadableRequest:
+            return Response(status_code=400)  # Slack never sends this; say so rather than show an error page
+        future = dispatcher.submit(Route.SLACK, raw, headers=headers, query=request.url.query, answer_wanted=answer_wanted)
+        if not answer_wanted:
+            return Response(status_code=200)  # the acknowledgement; the answer follows through the Web API
+        return as_response(await wait_for_answer(future))
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -65,26 +60,37 @@ def create_app(settings: Settings, db: Database, bolt: App, bot: SlackBot) -> St
             return JSONResponse({"ok": False, "database": error.__class__.__name__}, status_code=503)
         return JSONResponse({"ok": True, "database": db.backend})
 
-    async def github(request: Request) -> Response:
-        body = await request.body()
-        status, payload = await run_in_threadpool(webhooks.github, body, dict(request.headers))
-        return JSONResponse(payload, status_code=status)
+    def webhook(route: Route):
+        async def receive(request: Request) -> Response:
+            body = await request.body()
+            future = dispatcher.submit(route, body, headers=dict(request.headers), answer_wanted=True)
+            return as_response(await wait_for_answer(future))
 
-    async def work(request: Request) -> Response:
-        body = await request.body()
-        status, payload = await run_in_threadpool(webhooks.work, body, dict(request.headers))
-        return JSONResponse(payload, status_code=status)
+        return receive
 
     routes = [
-        Route("/webhooks/github", github, methods=["POST"]),
-        Route("/webhooks/work", work, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
+        Path("/webhooks/github", webhook(Route.GITHUB), methods=["POST"]),
+        Path("/webhooks/work", webhook(Route.WORK), methods=["POST"]),
+        Path("/healthz", healthz, methods=["GET"]),
     ]
     if not settings.socket_mode:
-        # In Socket Mode bolt skips signature checks (requests come over the WebSocket),
-        # so an HTTP endpoint would accept anyone's unsigned request: don't offer one.
-        routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
+        # In Socket Mode requests come over the WebSocket, unsigned: an HTTP endpoint
+        # would accept anyone's request, so there is none.
+        routes.insert(0, Path("/slack/events", slack_events, methods=["POST"]))
     return Starlette(routes=routes)
+
+
+async def wait_for_answer(future) -> Answer | None:
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), ANSWER_TIMEOUT)
+    except asyncio.TimeoutError:
+        return None  # the work goes on; the caller gets a plain 200 instead of an error page
+
+
+def as_response(answer: Answer | None) -> Response:
+    if answer is None:
+        return Response(status_code=200)
+    return Response(content=answer.body, status_code=answer.status, headers=answer.headers)
 
 
 def slack_signed(secret: str, body: bytes, headers: dict[str, str]) -> bool:
@@ -102,21 +108,9 @@ def _ping(db: Database) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def start_socket_mode(bolt: App, settings: Settings) -> SocketModeHandler:
-    """Connect to Slack over Socket Mode: apps.connections.open (at SLACK_API_URL, with
-    SLACK_APP_TOKEN), then commands, events and interactivity arrive over the WebSocket.
-    Returns at once; the handler reconnects by itself and stops with close()."""
-    handler = SocketModeHandler(bolt, settings.slack_app_token)
-    handler.connect()
-    log.info("Socket Mode connected")
-    return handler
-
-
-# How long a thread may hold the GIL while others wait (Python's default: 5 ms). An ack is a
-# few short steps on different threads (bolt's dispatch, the listener's ack(), the event
-# loop), and each step waits its turn behind every thread still working on earlier
-# requests: at 20 concurrent `/okr status`, ack p99 was 4.7x the bare-ack server's at
-# 5 ms and 1.6x at 1 ms, for about the same CPU per request (bench/latency.py).
+# How long a thread may hold the GIL while others wait (Python's default: 5 ms). The server
+# is mostly the event loop and a few threads that pass jobs on; a shorter slice lets the
+# event loop answer the next request sooner. (The ack-only baseline uses the same.)
 GIL_SWITCH_INTERVAL = 0.001
 
 
@@ -124,21 +118,23 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     upgrade_to_head(settings.database_url)
-    db = Database(settings.database_url)
-    bolt, bot = build_bot(settings, db)
-    from okrbot.scheduler import start_scheduler
-
-    scheduler = start_scheduler(settings, bot)
-    socket_handler = start_socket_mode(bolt, settings) if settings.socket_mode else None
+    db = Database(settings.database_url)  # for /healthz; the workers have their own
+    dispatcher = Dispatcher.with_processes(settings, settings.workers)
+    try:
+        dispatcher.start()
+    except WorkerFailed as error:
+        dispatcher.close(timeout=5)
+        raise SystemExit(f"okrbot could not start: {error}") from error
+    socket_front = SocketModeFront(settings, dispatcher) if settings.socket_mode else None
+    if socket_front is not None:
+        socket_front.connect()
     _exit_cleanly_on_stop_signals()
     try:
-        uvicorn.run(create_app(settings, db, bolt, bot), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(create_app(settings, db, dispatcher), host=host, port=port, log_level="warning", access_log=False)
     finally:
-        if socket_handler is not None:
-            socket_handler.close()
-        # What bolt runs after its acks (answers, announcements) finishes before we go.
-        bolt.listener_runner.listener_executor.shutdown(wait=True)
-        scheduler.shutdown(wait=False)
+        if socket_front is not None:
+            socket_front.close()
+        dispatcher.close()  # what was acknowledged is finished before we go
         db.dispose()
         log.info("okrbot stopped")
 

@@ -12,8 +12,9 @@ import httpx
 import uvicorn
 
 from okrbot.config import Settings
+from okrbot.jobs.dispatcher import Dispatcher
 from okrbot.server import create_app
-from okrbot.slack.app import build_bot
+from okrbot.slack.socket_front import SocketModeFront
 from okrbot.store.db import Database
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.slack_client import SignedSlackClient
@@ -40,8 +41,12 @@ class RunningBot:
     def __init__(self, settings: Settings, db: Database):
         self.settings = settings
         self.db = db
-        self.bolt, self.bot = build_bot(settings, db)
-        self.app = create_app(settings, db, self.bolt, self.bot)
+        # The server in front, its worker's threads in this process (tests/e2e/test_serve_process.py
+        # runs `okrbot serve` with its worker process).
+        self.dispatcher = Dispatcher.in_process(settings, db)
+        runner = self.dispatcher.lanes[0].runner
+        self.bolt, self.bot = runner.bolt, runner.bot
+        self.app = create_app(settings, db, self.dispatcher)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -50,13 +55,13 @@ class RunningBot:
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._busy = count_work(self.bolt.listener_runner.listener_executor)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.dispatcher.start()
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -68,52 +73,12 @@ class RunningBot:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self._socket.close()
+        self.dispatcher.close(timeout=10)
 
     def settle(self, timeout: float = 5.0) -> None:
-        """Wait until bolt's listener threads have finished the work after their acks."""
-        if not self._busy.wait_idle(timeout):
-            raise AssertionError(f"listeners still busy after {timeout} s")
-
-
-class WorkCount:
-    """Work submitted to an executor and not finished yet. (ThreadPoolExecutor's own idle
-    semaphore can't tell: it grows with every finished job, so it soon reads "idle" while
-    listeners are still running.)"""
-
-    def __init__(self) -> None:
-        self._pending = 0
-        self._changed = threading.Condition()
-
-    def started(self) -> None:
-        with self._changed:
-            self._pending += 1
-
-    def finished(self, _future=None) -> None:
-        with self._changed:
-            self._pending -= 1
-            self._changed.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: self._pending == 0, timeout)
-
-
-def count_work(executor) -> WorkCount:
-    count = WorkCount()
-    submit = executor.submit
-
-    def counted_submit(fn, /, *args, **kwargs):
-        count.started()
-        try:
-            future = submit(fn, *args, **kwargs)
-        except BaseException:
-            count.finished()
-            raise
-        future.add_done_callback(count.finished)
-        return future
-
-    executor.submit = counted_submit  # bolt's listener and lazy runners share this executor
-    return count
+        """Wait until the work after every ack so far is done."""
+        if not self.dispatcher.wait_idle(timeout):
+            raise AssertionError(f"work still going on after {timeout} s")
 
 
 @contextmanager
@@ -129,6 +94,20 @@ def running_bot(slack: SlackDouble, database_url: str, **overrides) -> Iterator[
         client.close()
         bot.stop()
         db.dispose()
+
+
+@contextmanager
+def socket_mode_bot(settings: Settings, db: Database) -> Iterator[Dispatcher]:
+    """What `okrbot serve` runs with SLACK_APP_TOKEN, its worker's threads in this process."""
+    dispatcher = Dispatcher.in_process(settings, db)
+    dispatcher.start()
+    front = SocketModeFront(settings, dispatcher)
+    front.connect()
+    try:
+        yield dispatcher
+    finally:
+        front.close()
+        dispatcher.close(timeout=10)
 
 
 def get(url: str) -> httpx.Response:

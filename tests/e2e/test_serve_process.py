@@ -237,3 +237,62 @@ def test_serve_refuses_missing_or_placeholder_credentials(tmp_path, values, vari
     assert variable in message
     assert "manifest.yml" in message
     assert "Traceback" not in message
+
+
+def workers_of(pid: int) -> list[int]:
+    """serve's worker processes: its live children started by multiprocessing's spawn
+    (not the resource tracker that multiprocessing also starts)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_killing_serve_takes_its_workers_with_it(serve, empty_database_url):
+    with SlackDouble() as slack:
+        served = serve(base_env(DATABASE_URL=empty_database_url, SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, OKRBOT_WORKERS="2"))
+        served.wait_healthy()
+        workers = workers_of(served.process.pid)
+        assert len(workers) == 2, served.output()
+        served.process.kill()  # SIGKILL: no chance to stop them itself
+        served.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in workers)  # none goes on sending to Slack on its own
+
+
+def test_a_killed_worker_is_replaced_and_what_was_acknowledged_meanwhile_is_answered(serve, empty_database_url):
+    with SlackDouble() as slack:
+        served = serve(base_env(DATABASE_URL=empty_database_url, SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET))
+        served.wait_healthy()
+        (worker,) = workers_of(served.process.pid)
+        os.kill(worker, signal.SIGKILL)
+        with SignedSlackClient(served.url, SECRET, response_url_factory=slack.response_url) as client:
+            assert client.command('objective add "While the worker was down"').status_code == 200  # acked by the server
+            answer = slack.wait_for("response_url", timeout=START_TIMEOUT)[-1]
+        assert "While the worker was down" in str(answer.args)
+        assert "starting it again" in served.output()
+
+
+def test_a_token_slack_refuses_stops_serve_with_one_line(serve, empty_database_url):
+    with SlackDouble() as slack:
+        slack.set_response("auth.test", {"ok": False, "error": "invalid_auth"})
+        served = serve(base_env(DATABASE_URL=empty_database_url, SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET))
+        assert served.process.wait(timeout=START_TIMEOUT) != 0
+        output = served.output()
+        assert "invalid_auth" in output
+        assert "Traceback" not in output, output

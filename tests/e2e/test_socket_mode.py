@@ -15,11 +15,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from okrbot.server import start_socket_mode
-from okrbot.slack.app import build_bot
 from okrbot.store.db import Database
 from okrbot.store.models import Objective
-from tests.e2e.harness import RunningBot, bot_settings
+from tests.e2e.harness import RunningBot, bot_settings, socket_mode_bot
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.socket_mode import SocketModeDouble
 from tests.fakes.slack_client import app_mention, new_trigger_id
@@ -85,13 +83,12 @@ def socket_bot(database_url: str) -> Iterator[SocketBot]:
         settings = bot_settings(slack, database_url, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="")
         assert settings.socket_mode
         db = Database(settings.database_url)
-        bolt, bot = build_bot(settings, db)
-        handler = start_socket_mode(bolt, settings)  # what `okrbot serve` does with SLACK_APP_TOKEN
         try:
-            slack.socket_mode.wait_connected(1)
-            yield SocketBot(slack, slack.socket_mode, db, bolt, bot, settings)
+            with socket_mode_bot(settings, db) as dispatcher:
+                runner = dispatcher.lanes[0].runner
+                slack.socket_mode.wait_connected(1)
+                yield SocketBot(slack, slack.socket_mode, db, runner.bolt, runner.bot, settings)
         finally:
-            handler.close()
             db.dispose()
 
 

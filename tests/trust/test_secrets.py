@@ -19,12 +19,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from okrbot.config import Settings
-from okrbot.server import start_socket_mode
-from okrbot.slack.app import build_bot
 from okrbot.store.db import Database
 from tests.conftest import ON_POSTGRES
 from tests.e2e.conftest import Okr
-from tests.e2e.harness import RunningBot, bot_settings
+from tests.e2e.harness import RunningBot, bot_settings, socket_mode_bot
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.slack_client import SignedSlackClient, app_mention, new_trigger_id
 
@@ -119,19 +117,17 @@ def test_no_secret_is_logged_in_socket_mode(everything_logged, database_url):
     with SlackDouble(socket_mode=True) as slack:
         settings = bot_settings(slack, database_url, SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET="")
         db = Database(settings.database_url)
-        bolt, _bot = build_bot(settings, db)
-        handler = start_socket_mode(bolt, settings)
         try:
-            slack.socket_mode.wait_connected(1)
-            name = "secret-socket"
-            payload = {
-                "team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": "/okr", "text": 'objective add "Over the socket"',
-                "api_app_id": "A1", "response_url": slack.response_url(name), "trigger_id": new_trigger_id(),
-            }
-            slack.socket_mode.wait_for_ack(slack.socket_mode.send_envelope("slash_commands", payload, accepts_response_payload=True))
-            slack.wait_for("response_url", predicate=lambda c: c.path == f"/response/{name}")
+            with socket_mode_bot(settings, db):
+                slack.socket_mode.wait_connected(1)
+                name = "secret-socket"
+                payload = {
+                    "team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": "/okr", "text": 'objective add "Over the socket"',
+                    "api_app_id": "A1", "response_url": slack.response_url(name), "trigger_id": new_trigger_id(),
+                }
+                slack.socket_mode.wait_for_ack(slack.socket_mode.send_envelope("slash_commands", payload, accepts_response_payload=True))
+                slack.wait_for("response_url", predicate=lambda c: c.path == f"/response/{name}")
         finally:
-            handler.close()
             db.dispose()
     assert any(call.token == APP_TOKEN for call in slack.calls("apps.connections.open"))  # it was used
     assert_no_secret_in(everything_logged.records, from_loggers=("slack_sdk", "okrbot"))

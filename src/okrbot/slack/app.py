@@ -10,37 +10,27 @@ from slack_sdk import WebClient
 from okrbot.config import Settings
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.errors import reference_id
-from okrbot.slack.gate import GatedExecutor, WorkGate, gate_middleware
 from okrbot.slack.listeners import actions, commands, events, reviews, serves, views
 from okrbot.slack.speedups import use_faster_block_kit
 from okrbot.store.db import Database
 
 log = logging.getLogger("okrbot")
 
-# Bolt runs every listener, ack() included, on this pool (5 threads by default). When all
-# threads are busy with the work after earlier acks, a new request's ack waits for one and
-# Slack gives up after 3 s ("didn't call ack()" under 20 concurrent /okr status, bench/latency.py).
-# A thread per request in flight keeps acks immediate; the GIL, not the pool, bounds throughput.
-LISTENER_THREADS = 64
-# Listeners doing their work after the ack at once; the rest wait their turn (slack/gate.py).
-WORK_SLOTS = 4
-
 
 def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
+    """The app a worker runs (jobs/runner.py). The server in front of it has already checked
+    each request's signature and acknowledged it, unless Slack reads the answer (a modal's
+    field errors), so listeners run to the end before dispatch returns."""
     use_faster_block_kit()
-    gate = WorkGate(WORK_SLOTS)
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
-        # Socket Mode has no signatures to check; HTTP mode always verifies them.
-        request_verification_enabled=not settings.socket_mode,
+        request_verification_enabled=False,  # server.slack_signed did it, on the raw bytes
         token_verification_enabled=True,
-        process_before_response=False,
+        process_before_response=True,
         logger=logging.getLogger("okrbot.bolt"),
-        listener_executor=GatedExecutor(gate, max_workers=LISTENER_THREADS, thread_name_prefix="okrbot-listener"),
     )
-    app.middleware(gate_middleware(gate))
     bot = SlackBot(settings, db, client)
     for listeners in (commands, events, actions, views, reviews, serves):
         listeners.register(app, bot)

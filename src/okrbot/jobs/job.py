@@ -1,0 +1,32 @@
+"""What the server hands to a worker, and what comes back: plain data, so it can cross a pipe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Route(str, Enum):
+    SLACK = "slack"  # an HTTP request to /slack/events, signature already checked
+    SOCKET = "socket"  # a Socket Mode envelope's payload
+    GITHUB = "github"  # POST /webhooks/github (the worker checks its signature)
+    WORK = "work"  # POST /webhooks/work (likewise)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    route: Route
+    body: Any  # bytes as received; a dict for Socket Mode payloads
+    headers: dict[str, str] = field(default_factory=dict)
+    query: str = ""
+    answer_wanted: bool = False  # the sender waits for the Answer (it goes first in the queue)
+
+
+@dataclass(frozen=True)
+class Answer:
+    job_id: int
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
