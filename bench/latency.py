@@ -11,6 +11,7 @@ requests; it has no answer to wait for. Also reported: the server's CPU time per
 
     python -m bench.latency --sizes M,L
     python -m bench.latency --sizes M --commands status_team --requests 400
+    python -m bench.latency --sizes L --workers 2 --output latency_l_2workers
 
 M runs on SQLite (the default backend), L on PostgreSQL (as several replicas would).
 """
@@ -148,7 +149,7 @@ def measure_size(size: str, names: list[str], args) -> dict:
         slack.keep_calls = False
         picks.tell(slack)
         started = time.monotonic()
-        with okrbot_serve(org.url, slack, logs / f"latency-{size}-okrbot.log") as server:
+        with okrbot_serve(org.url, slack, logs / f"latency-{size}-okrbot.log", OKRBOT_WORKERS=str(args.workers)) as server:
             print(f"okrbot serve ready in {time.monotonic() - started:.1f} s (pid {server.pid})", flush=True)
             idle_memory = server.memory()
             for name in names:
@@ -172,6 +173,7 @@ def measure_size(size: str, names: list[str], args) -> dict:
     return {
         "organisation": {"size": size, "backend": org.backend, **org.counts},
         "asked_in": {"channel": picks.channel, "user": picks.asker},
+        "okrbot_workers": args.workers,
         "okrbot_memory_kib": {"idle": idle_memory, "after": memory},
         "initiatives_restored": restored,
         "cells": [asdict(cell) for cell in cells],
@@ -220,6 +222,7 @@ def main() -> None:
     parser.add_argument("--commands", default=",".join(NAMES))
     parser.add_argument("--requests", type=int, default=400, help="per command at 20 clients (a quarter of it at 1 client)")
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per command and concurrency; fewer requests if reached")
+    parser.add_argument("--workers", type=int, default=1, help="OKRBOT_WORKERS for okrbot serve (default: 1, serve's default)")
     parser.add_argument("--output", default="latency")
     args = parser.parse_args()
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]

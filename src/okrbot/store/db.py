@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 READ_ONLY = "okrbot_read_only"  # execution option of the engine a read-only unit of work uses
+SQLITE_BUSY_SECONDS = 30  # PRAGMA busy_timeout below, and how long a writer queues in-process
 
 
 def make_engine(database_url: str) -> Engine:
@@ -24,7 +26,7 @@ def make_engine(database_url: str) -> Engine:
 
 
 def _sqlite_engine(database_url: str, *, in_memory: bool) -> Engine:
-    kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}}
     if in_memory:
         kwargs["poolclass"] = StaticPool  # one shared connection, or each would see its own empty database
     engine = create_engine(database_url, **kwargs)
@@ -37,7 +39,7 @@ def _sqlite_engine(database_url: str, *, in_memory: bool) -> Engine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -61,6 +63,11 @@ class Database:
         self.url = database_url
         self.engine = make_engine(database_url)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})  # same pool
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps and
+        # retries (up to 100 ms a nap), so under concurrent check-ins some waited seconds
+        # while the lock sat free. This process's writers queue here instead and are woken
+        # the moment the one before them commits; other processes still meet the busy wait.
+        self._writers = threading.RLock() if self.backend == "sqlite" else None
 
     @property
     def backend(self) -> str:
@@ -71,6 +78,9 @@ class Database:
         """Commit when the block ends, roll back if it raises: all or nothing.
 
         `read_only`: the block only reads (on SQLite it then takes no write lock)."""
+        queued = self._writers is not None and not read_only
+        # Past the busy timeout, go on anyway and let SQLite report "locked" as it would.
+        holding = queued and self._writers.acquire(timeout=SQLITE_BUSY_SECONDS)
         session = Session(self._reader if read_only else self.engine, expire_on_commit=False)
         try:
             yield session
@@ -80,6 +90,8 @@ class Database:
             raise
         finally:
             session.close()
+            if holding:
+                self._writers.release()
 
     def dispose(self) -> None:
         self.engine.dispose()
