@@ -149,7 +149,8 @@ def measure_size(size: str, names: list[str], args) -> dict:
         slack.keep_calls = False
         picks.tell(slack)
         started = time.monotonic()
-        with okrbot_serve(org.url, slack, logs / f"latency-{size}-okrbot.log", OKRBOT_WORKERS=str(args.workers)) as server:
+        workers = {"OKRBOT_WORKERS": str(args.workers)} if args.workers else {}
+        with okrbot_serve(org.url, slack, logs / f"latency-{size}-okrbot.log", **workers) as server:
             print(f"okrbot serve ready in {time.monotonic() - started:.1f} s (pid {server.pid})", flush=True)
             idle_memory = server.memory()
             for name in names:
@@ -173,7 +174,7 @@ def measure_size(size: str, names: list[str], args) -> dict:
     return {
         "organisation": {"size": size, "backend": org.backend, **org.counts},
         "asked_in": {"channel": picks.channel, "user": picks.asker},
-        "okrbot_workers": args.workers,
+        "okrbot_workers": args.workers or "serve's default",
         "okrbot_memory_kib": {"idle": idle_memory, "after": memory},
         "initiatives_restored": restored,
         "cells": [asdict(cell) for cell in cells],
@@ -222,7 +223,7 @@ def main() -> None:
     parser.add_argument("--commands", default=",".join(NAMES))
     parser.add_argument("--requests", type=int, default=400, help="per command at 20 clients (a quarter of it at 1 client)")
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per command and concurrency; fewer requests if reached")
-    parser.add_argument("--workers", type=int, default=1, help="OKRBOT_WORKERS for okrbot serve (default: 1, serve's default)")
+    parser.add_argument("--workers", type=int, default=None, help="OKRBOT_WORKERS for okrbot serve (default: serve's own: 1 on SQLite, a worker per core on PostgreSQL)")
     parser.add_argument("--output", default="latency")
     args = parser.parse_args()
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]

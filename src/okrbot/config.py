@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,9 +41,8 @@ class Settings(BaseSettings):
     # A message being sent is leased to one process for this long; longer than any Slack call may take.
     outbox_lease_seconds: float = Field(default=120.0, ge=1, alias="OKRBOT_OUTBOX_LEASE_SECONDS")
 
-    # Worker processes behind `okrbot serve` (jobs/). One keeps SQLite's writers in one
-    # process; more use more cores (PostgreSQL, or SQLite when most requests only read).
-    workers: int = Field(default=1, ge=1, le=32, alias="OKRBOT_WORKERS")
+    # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count.
+    workers: int | None = Field(default=None, ge=1, le=32, alias="OKRBOT_WORKERS")
 
     @field_validator("timezone")
     @classmethod
@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     @cached_property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(part.strip() for part in self.admins.split(",") if part.strip())
+
+    @property
+    def worker_count(self) -> int:
+        """OKRBOT_WORKERS, or: one on SQLite (its writers queue best within one process),
+        one per core up to 4 on PostgreSQL."""
+        if self.workers is not None:
+            return self.workers
+        if self.database_url.startswith("sqlite"):
+            return 1
+        return max(1, min(os.cpu_count() or 1, 4))
 
     @property
     def socket_mode(self) -> bool:

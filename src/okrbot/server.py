@@ -119,7 +119,7 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     upgrade_to_head(settings.database_url)
     db = Database(settings.database_url)  # for /healthz; the workers have their own
-    dispatcher = Dispatcher.with_processes(settings, settings.workers)
+    dispatcher = Dispatcher.with_processes(settings, settings.worker_count)
     try:
         dispatcher.start()
     except WorkerFailed as error:

@@ -342,6 +342,20 @@ def test_checkin_modal_numeric(okr, modals, slack):
     assert "via modal" in okr.ok("history KR-1").text
 
 
+def test_the_modal_closes_before_the_confirmation_and_announcement_are_posted(okr, modals, client, slack, bot):
+    # Slack closes the modal when the HTTP answer comes; what the bot posts next must not hold it open.
+    seed(okr)
+    view = modals.by_button("kr_checkin_open", "KR-1")
+    for method in ("chat.postEphemeral", "chat.postMessage"):
+        slack.delay(method, 2)
+    posted_before = len(slack.delivered("chat.postEphemeral")) + len(slack.delivered("chat.postMessage"))
+    response = client.view_submission(view, state_values=fill(view, value="35"), user_id="U1")
+    assert response.status_code == 200 and not response.text  # closed
+    assert len(slack.delivered("chat.postEphemeral")) + len(slack.delivered("chat.postMessage")) == posted_before
+    bot.settle(timeout=15)
+    assert "Recorded *KR-1* = 35 days" in modals.confirmations()
+
+
 @pytest.mark.parametrize("answer, progress", [("yes", "100%"), ("no", "0%")])
 def test_checkin_modal_boolean(okr, modals, answer, progress):
     seed(okr)

@@ -1,13 +1,16 @@
 """Which Slack requests the server acknowledges at once, and which wait for the work:
-only those whose HTTP answer Slack reads may wait (slack/routing.py)."""
+only those whose HTTP answer Slack reads may wait (slack/routing.py); and how many
+workers `okrbot serve` hands them to."""
 
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import urlencode
 
 import pytest
 
+from okrbot.config import Settings
 from okrbot.slack.routing import UnreadableRequest, interaction_wants_answer, wants_answer
 
 FORM = "application/x-www-form-urlencoded"
@@ -54,3 +57,18 @@ def test_a_body_slack_would_never_send_is_refused(body, content_type):
 def test_socket_mode_interactions_use_the_same_rule():
     assert interaction_wants_answer({"type": "view_submission"})
     assert not interaction_wants_answer({"type": "block_actions"})
+
+
+@pytest.mark.parametrize(
+    ("database_url", "workers", "expected"),
+    [
+        ("sqlite:///okrbot.db", None, 1),
+        ("postgresql://db/okrbot", None, max(1, min(os.cpu_count() or 1, 4))),
+        ("postgresql://db/okrbot", "3", 3),
+        ("sqlite:///okrbot.db", "2", 2),
+    ],
+    ids=["sqlite", "postgresql: a worker per core", "set", "set on sqlite"],
+)
+def test_how_many_workers_serve_starts(database_url, workers, expected):
+    values = {"DATABASE_URL": database_url, **({"OKRBOT_WORKERS": workers} if workers else {})}
+    assert Settings(_env_file=None, **values).worker_count == expected

@@ -61,8 +61,9 @@ class Dispatcher:
             lane.close(timeout)
 
     def _answered(self, answer: Answer) -> None:
+        """The first answer resolves the job's future; the job counts until it is done."""
         with self._changed:
-            future = self._futures.pop(answer.job_id, None)
+            future = self._futures.pop(answer.job_id, None) if answer.done else self._futures.get(answer.job_id)
             self._changed.notify_all()
-        if future is not None:
+        if future is not None and not future.done():
             future.set_result(answer)

@@ -30,3 +30,6 @@ class Answer:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # False for the answer sent the moment a listener acks (a modal closes while its
+    # confirmation is still being posted); the job is finished when done is True.
+    done: bool = True

@@ -51,8 +51,9 @@ class InProcessLane:
 
     def start(self, on_answer: Callable[[Answer], None]) -> None:
         def report(answer: Answer) -> None:
-            with self._lock:
-                self._count -= 1
+            if answer.done:
+                with self._lock:
+                    self._count -= 1
             on_answer(answer)
 
         self.runner.start(report)
@@ -214,6 +215,7 @@ class ProcessLane:
             except (EOFError, OSError):
                 conn.close()
                 return
-            with self._changed:
-                self._pending.pop(answer.job_id, None)
+            if answer.done:
+                with self._changed:
+                    self._pending.pop(answer.job_id, None)
             self._on_answer(answer)

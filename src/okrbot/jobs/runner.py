@@ -7,14 +7,18 @@ so more threads would only queue on the GIL.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
 import queue
 import threading
 from collections.abc import Callable
+from typing import Any
 
+from slack_bolt import BoltContext
 from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 
 from okrbot.config import Settings
 from okrbot.jobs.job import Answer, Job, Route
@@ -27,11 +31,13 @@ log = logging.getLogger("okrbot.jobs")
 
 WORK_THREADS = 4
 _STOP = None
+_running = threading.local()  # .job: the job this worker thread is running
 
 
 class JobRunner:
     def __init__(self, settings: Settings, db: Database, *, threads: int = WORK_THREADS) -> None:
         self.bolt, self.bot = build_bot(settings, db)
+        self.bolt.middleware(self._answer_on_ack)
         self.webhooks = WebhookReceiver(settings, self.bot)
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
@@ -59,7 +65,22 @@ class JobRunner:
             _rank, _order, job = self._queue.get()
             if job is _STOP:
                 return
-            self._report(self.run(job))
+            _running.job = job
+            try:
+                self._report(self.run(job))
+            finally:
+                _running.job = None
+
+    def _answer_on_ack(self, context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002 - bolt's name
+        """Someone waiting on a job (a modal's submit) gets its answer when the listener acks,
+        not after what the listener does next (posting the confirmation, the announcement)."""
+        job = getattr(_running, "job", None)
+        if job is not None and job.answer_wanted and context.ack is not None:
+            context["ack"] = _AnswerOnAck(context.ack, lambda response: self._early(job, response))
+        return next()
+
+    def _early(self, job: Job, response: BoltResponse) -> None:
+        self._report(dataclasses.replace(_from_bolt(job.id, response), done=False))
 
     def run(self, job: Job) -> Answer:
         try:
@@ -76,6 +97,26 @@ class JobRunner:
             if job.route in (Route.SLACK, Route.SOCKET):
                 return Answer(job.id, 200)  # an error page would show Slack's "failed" banner and nothing useful
             return Answer(job.id, 500, json.dumps({"ok": False, "error": f"Not applied (ref {ref}); send it again."}).encode(), {"content-type": "application/json"})
+
+
+class _AnswerOnAck:
+    """Bolt's `ack`, which also sends its response on at once."""
+
+    def __init__(self, ack: Any, send: Callable[[BoltResponse], None]) -> None:
+        self._ack, self._send = ack, send
+
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._ack.response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        self._ack.response = value
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = self._ack(*args, **kwargs)
+        self._send(response)
+        return response
 
 
 def _from_bolt(job_id: int, response) -> Answer:
