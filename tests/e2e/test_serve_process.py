@@ -281,11 +281,13 @@ def test_a_killed_worker_is_replaced_and_what_was_acknowledged_meanwhile_is_answ
         served.wait_healthy()
         (worker,) = workers_of(served.process.pid)
         os.kill(worker, signal.SIGKILL)
+        # Acknowledged while no worker is up, and kept for the next one; /healthz says so.
         with SignedSlackClient(served.url, SECRET, response_url_factory=slack.response_url) as client:
             assert client.command('objective add "While the worker was down"').status_code == 200  # acked by the server
             answer = slack.wait_for("response_url", timeout=START_TIMEOUT)[-1]
         assert "While the worker was down" in str(answer.args)
         assert "starting it again" in served.output()
+        assert served.wait_healthy().json()["workers"] == "1 of 1"
 
 
 def test_a_token_slack_refuses_stops_serve_with_one_line(serve, empty_database_url):

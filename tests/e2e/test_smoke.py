@@ -17,4 +17,4 @@ def test_status_command_answers_through_response_url(bot, client, slack):
 def test_healthz_reports_the_database(bot):
     response = get(f"{bot.url}/healthz")
     assert response.status_code == 200
-    assert response.json()["ok"] is True
+    assert response.json() == {"ok": True, "database": bot.db.backend, "workers": "1 of 1"}

@@ -32,7 +32,7 @@ from okrbot.slack.commands.runner import CommandRunner
 from okrbot.slack.text_render import blocks_to_text
 from okrbot.slack.views.serves import read_link_value, serves_blocks
 from okrbot.store.db import Database
-from okrbot.store.models import Initiative, KeyResult, KrLink
+from okrbot.store.models import Initiative, KeyResult, KrLink, Workspace
 from tests.conftest import NOW
 
 PERIOD = "2026-Q4"
@@ -241,18 +241,41 @@ def count_statements(organisation):
     event.remove(organisation.engine, "before_cursor_execute", count)
 
 
-def test_done_work_moves_the_fingerprint_but_keeps_the_matcher(organisation, actor, count_statements):
+def test_done_work_and_check_ins_keep_the_index_and_the_matcher(organisation, actor, count_statements):
+    runner = CommandRunner(organisation, Settings(_env_file=None), offline=True)
+    later = admin(replace(actor, now=NOW + timedelta(minutes=5)))
+    assert "KR-14" in runner.run('kr add O-1 "Sign 10 partners" from 0 to 10', later).reply.text
     assert kr_ids(ask(organisation, actor, "a checklist on first login")) == ["KR-1"]
     with organisation.session_scope() as session:
         built = matcher_builds(session)
-    runner = CommandRunner(organisation, Settings(_env_file=None), offline=True)
-    assert not runner.run("done I-1", admin(replace(actor, now=NOW + timedelta(minutes=5)))).reply.error
+    assert not runner.run("done I-1", later).reply.error
+    assert not runner.run("checkin KR-14 3", later).reply.error
     count_statements.clear()
 
     assert kr_ids(ask(organisation, actor, "a checklist on first login")) == ["KR-1"]
-    assert len(count_statements) == 4  # the fingerprint moved, so the evidence was read again…
+    assert len(count_statements) == 2  # the revision and the private objectives: the evidence was not read again
     with organisation.session_scope() as session:
-        assert matcher_builds(session) == built  # …and found the same: no rebuild
+        assert matcher_builds(session) == built
+
+
+def test_every_change_the_matcher_reads_moves_the_revision_and_nothing_else_does(organisation, actor):
+    def revision() -> int:
+        with organisation.session_scope() as session:
+            return session.get(Workspace, "T1").okr_revision
+
+    runner = CommandRunner(organisation, Settings(_env_file=None), offline=True)
+    who = admin(replace(actor, now=NOW + timedelta(minutes=5)))
+    moves = ['objective add "Grow the partner channel"', 'kr add O-1 "Sign 10 partners" from 0 to 10', 'initiative add KR-1 "Partner pilot"',
+             "link I-1 KR-4", "unlink I-1 KR-4", "archive O-2"]
+    stays = ["done I-1", "reopen I-1", "checkin KR-14 3", "status all", 'serves "a checklist on first login"']
+    for line in moves:
+        before = revision()
+        assert not runner.run(line, who).reply.error, line
+        assert revision() > before, line
+    for line in stays:
+        before = revision()
+        assert not runner.run(line, who).reply.error, line
+        assert revision() == before, line
 
 
 def test_a_question_runs_a_fixed_number_of_queries(organisation, actor, count_statements):

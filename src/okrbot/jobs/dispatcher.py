@@ -50,6 +50,10 @@ class Dispatcher:
         min(self.lanes, key=lambda lane: lane.in_flight).send(job)
         return future
 
+    def working(self) -> int:
+        """Workers up and taking jobs."""
+        return sum(lane.working for lane in self.lanes)
+
     def wait_idle(self, timeout: float) -> bool:
         """True once every job submitted so far has been answered."""
         with self._changed:

@@ -38,6 +38,8 @@ class Lane(Protocol):
     def send(self, job: Job) -> None: ...
     @property
     def in_flight(self) -> int: ...
+    @property
+    def working(self) -> bool: ...
     def close(self, timeout: float) -> None: ...
 
 
@@ -69,6 +71,10 @@ class InProcessLane:
     @property
     def in_flight(self) -> int:
         return self._count
+
+    @property
+    def working(self) -> bool:
+        return True
 
     def close(self, timeout: float) -> None:
         self.runner.stop(timeout)
@@ -116,6 +122,11 @@ class ProcessLane:
     @property
     def in_flight(self) -> int:
         return len(self._pending)
+
+    @property
+    def working(self) -> bool:
+        """Its worker is up and taking jobs (not starting or starting again)."""
+        return self._conn is not None
 
     def close(self, timeout: float) -> None:
         """Let the worker finish every job it was given, then stop it."""

@@ -45,6 +45,7 @@ from okrbot.services.checkins import NOTE_LIMIT
 from okrbot.services.okrs import TITLE_LIMIT
 from okrbot.services.summaries import kr_state
 from okrbot.services.work import DONE, MAX_WEIGHT
+from okrbot.store import revisions
 from okrbot.store.models import CheckIn, Initiative, KeyResult, KrLink, Objective, Workspace
 from okrbot.store.types import utcnow
 from okrbot.store.workspaces import ensure_workspace, reserve_numbers
@@ -509,6 +510,7 @@ def import_document(session: Session, team_id: str, document: Document) -> Impor
     initiative_ids = run.initiatives(document.initiatives)
     run.links(document.initiatives, initiative_ids, kr_ids)
     _reserve_imported_numbers(session, team_id, document)
+    revisions.bump(session, [team_id])  # the bulk writes above bypass the ORM's flush hook
     return run.report
 
 

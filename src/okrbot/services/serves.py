@@ -4,10 +4,10 @@ and link a request to the KR someone picked.
 Evidence is every active KR of the period: its title, its objective's title and
 the titles and URLs of the work linked to it, loaded in two queries. Building
 a matcher over 5,000 KRs takes over a second, so matchers are cached per
-database engine and (workspace, period), and checked on every question with one
-aggregate query (counts, newest ids and edit times). When that fingerprint
-moves, the evidence is read again; a matcher is rebuilt only when its evidence
-itself changed (done work moves the fingerprint but not a word of evidence).
+database engine and (workspace, period), and checked on every question against
+the workspace's OKR revision (store/revisions.py: one primary-key read, moved by
+every change to the words the matcher reads). When it moves, the evidence is read
+again; a matcher is rebuilt only when its evidence itself changed.
 
 Private objectives: a matcher's word statistics come from the KRs it holds, so
 people who may see no private objective of the period (nearly everyone) ask a
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, case, func
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import WorkRef
@@ -36,7 +36,7 @@ from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, work
 from okrbot.services.context import Actor
 from okrbot.services.work import WorkOutcome
-from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, Workspace
 
 MAX_MATCHES = 3
 CACHED_INDEXES = 16  # (workspace, period) pairs kept per database; the least recently asked goes first
@@ -188,29 +188,10 @@ def _in_period(query, team_id: str, period: str):
 
 
 def _fingerprint(session: Session, team_id: str, period: str) -> tuple[Any, ...]:
-    """Moves whenever the period's evidence may have changed: one aggregate query.
-
-    Over the period's KRs: how many, the newest id, the newest KR and objective
-    edits, and how many are private (an objective made private or public). Over
-    the workspace, cheaper than joining: how many links, the newest link, the
-    newest initiative edit. Done work and check-ins move it too; the evidence is
-    then read again and found unchanged.
-    """
-    links = select(func.count(KrLink.id)).where(KrLink.team_id == team_id).scalar_subquery()
-    newest_link = select(func.max(KrLink.id)).where(KrLink.team_id == team_id).scalar_subquery()
-    work_edited = select(func.max(Initiative.updated_at)).where(Initiative.team_id == team_id).scalar_subquery()
-    private = func.sum(case((col(Objective.private).is_(True), 1), else_=0))
-    query = select(
-        func.count(KeyResult.id),
-        func.max(KeyResult.id),
-        func.max(KeyResult.updated_at),
-        func.max(Objective.updated_at),
-        private,
-        links,
-        newest_link,
-        work_edited,
-    ).select_from(KeyResult).join(Objective, Objective.id == KeyResult.objective_id)
-    return tuple(session.exec(_in_period(query, team_id, period)).one())
+    """Moves whenever the period's evidence may have changed: the workspace's OKR revision
+    (store/revisions.py), one primary-key read. Done work and check-ins leave it alone."""
+    revision = session.exec(select(Workspace.okr_revision).where(Workspace.team_id == team_id)).one_or_none()
+    return (period, revision)
 
 
 def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:

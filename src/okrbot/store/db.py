@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from okrbot.store import revisions  # noqa: F401 - registers the flush hook that moves OKR revisions
+
 READ_ONLY = "okrbot_read_only"  # execution option of the engine a read-only unit of work uses
 SQLITE_BUSY_SECONDS = 30  # PRAGMA busy_timeout below, and how long a writer queues in-process
 

@@ -43,6 +43,8 @@ class Workspace(SQLModel, table=True):
     next_objective: int = 0
     next_kr: int = 0
     next_initiative: int = 0
+    # Moves with every change the "serves" matcher reads (store/revisions.py).
+    okr_revision: int = 0
     review_schedule: str | None = Field(default=None, max_length=200)
     review_enabled: bool = True
     # Scheduled review runs before this instant are not caught up: set when the
@@ -103,9 +105,6 @@ class Initiative(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "number"),
         Index("ix_initiative_team_url", "team_id", "url_key"),
-        # The newest edit of a workspace's work, which "does this serve a KR?" checks on every
-        # question: an index lookup, not a scan of every initiative (57 of 157 ms at L).
-        Index("ix_initiative_team_updated", "team_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,48 @@
+"""A workspace's OKR revision: a number that moves whenever something the "serves"
+matcher reads changes (a title, a URL, a link, a KR archived or moved, an objective
+made private or moved to another period), in the same transaction as the change.
+
+Readers compare one integer instead of scanning the workspace to notice a change
+(services/serves.py: that scan was the slowest statement at L, docs/performance.md).
+Every ORM flush is watched, so no service has to remember; writes that bypass the ORM
+(the bulk import) call `bump` themselves. Progress, check-ins and done work do not
+move it: the matcher reads words, not numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import event, inspect, update
+from sqlalchemy.orm import Session as OrmSession
+
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, Workspace
+
+# Per table, the columns whose change moves the revision.
+WATCHED: dict[type, tuple[str, ...]] = {
+    Objective: ("title", "period", "status", "private", "team_id"),
+    KeyResult: ("title", "status", "objective_id", "team_id"),
+    Initiative: ("title", "url", "team_id"),
+    KrLink: ("kr_id", "initiative_id", "team_id"),
+}
+
+
+def bump(session: OrmSession, team_ids: Iterable[str]) -> None:
+    teams = sorted(set(team_ids))
+    if teams:
+        # On the flush's connection: a Session.execute here would flush again.
+        session.connection().execute(
+            update(Workspace.__table__).where(Workspace.__table__.c.team_id.in_(teams)).values(okr_revision=Workspace.__table__.c.okr_revision + 1)
+        )
+
+
+def _changed(instance: object) -> bool:
+    state = inspect(instance)
+    return any(state.attrs[name].history.has_changes() for name in WATCHED[type(instance)])
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _bump_on_change(session: OrmSession, _context, _instances) -> None:
+    teams = {obj.team_id for obj in (*session.new, *session.deleted) if type(obj) in WATCHED}
+    teams |= {obj.team_id for obj in session.dirty if type(obj) in WATCHED and _changed(obj)}
+    bump(session, teams)
