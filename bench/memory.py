@@ -1,5 +1,5 @@
 """Peak memory of `okrbot serve` at M and L: the resident set (VmRSS, sampled every 0.2 s)
-and its high-water mark (VmHWM, from /proc/<pid>/status) of the server process while 20
+and its high-water mark (VmHWM, from /proc/<pid>/status) of the server and its workers while 20
 clients send every scenario of bench/scenarios.py in turn (the `/okr serves` index, the
 largest thing okrbot keeps, included).
 
@@ -57,6 +57,7 @@ def measure(size: str, names: list[str], requests: int, backend: str | None) -> 
     picks.restore(org.url)
     return {
         "organisation": {"size": size, "backend": org.backend, **org.counts},
+        "processes": final.get("processes"),  # the server, its workers and multiprocessing's resource tracker
         "idle_rss_mib": round(idle["VmRSS"] / 1024, 1),
         "peak_rss_mib": round(final["VmHWM"] / 1024, 1),
         "final_rss_mib": round(final["VmRSS"] / 1024, 1),

@@ -148,8 +148,9 @@ def plan_section(queries: dict | None) -> str:
 def memory_section(memory: dict | None) -> str:
     if not memory:
         return "No memory results yet: `python -m bench.memory`."
-    rows = [(size, r["organisation"]["backend"], r["idle_rss_mib"], r["peak_rss_mib"], r["final_rss_mib"]) for size, r in memory["sizes"].items()]
-    return _md(rows, ("size", "database", "idle RSS MiB", "peak RSS (VmHWM) MiB", "RSS after the load MiB"))
+    rows = [(size, r["organisation"]["backend"], r.get("processes") or 1, r["idle_rss_mib"], r["peak_rss_mib"], r["final_rss_mib"]) for size, r in memory["sizes"].items()]
+    note = "Summed over `okrbot serve`'s processes (the server, its workers, multiprocessing's resource tracker); a sum of peaks is at most what they held at once.\n\n"
+    return note + _md(rows, ("size", "database", "processes", "idle RSS MiB", "peak RSS (VmHWM) MiB", "RSS after the load MiB"))
 
 
 def fanout_section(fanout: dict | None) -> str:
