@@ -54,3 +54,28 @@ def test_sqlite_runs_with_wal_and_foreign_keys(db):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_database_with_data_upgrades_to_head(tmp_path):
+    """Upgrades run on databases people already use: SQLite refuses to drop a table other
+    rows point at, so a migration that copies and drops one fails only once there is data."""
+    from alembic import command
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'used.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0003")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO workspace (team_id, name, next_objective, next_kr, next_initiative, review_enabled, created_at) "
+                                    "VALUES ('T1', 'Acme', 1, 0, 0, 1, '2026-11-01 09:00:00')"))
+            connection.execute(text("INSERT INTO objective (id, team_id, number, title, owner, period, description, private, status, created_at, updated_at) "
+                                    "VALUES (1, 'T1', 1, 'Grow activation', 'U1', '2026-Q4', '', 0, 'active', '2026-11-01 09:00:00', '2026-11-01 09:00:00')"))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == _head(url)
+            assert connection.execute(text("SELECT title FROM objective")).scalars().all() == ["Grow activation"]
+            assert connection.execute(text("SELECT okr_revision FROM workspace")).scalars().all() == [0]
+    finally:
+        engine.dispose()

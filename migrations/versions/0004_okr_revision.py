@@ -20,12 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('workspace', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('okr_revision', sa.Integer(), nullable=False, server_default=sa.text('0')))
+    # A plain ADD COLUMN on both backends: batch mode would copy and drop `workspace` on
+    # SQLite, which its foreign keys refuse once there is data.
+    op.add_column('workspace', sa.Column('okr_revision', sa.Integer(), nullable=False, server_default=sa.text('0')))
     op.drop_index('ix_initiative_team_updated', table_name='initiative')
 
 
 def downgrade() -> None:
     op.create_index('ix_initiative_team_updated', 'initiative', ['team_id', 'updated_at'], unique=False)
-    with op.batch_alter_table('workspace', schema=None) as batch_op:
-        batch_op.drop_column('okr_revision')
+    op.drop_column('workspace', 'okr_revision')  # SQLite 3.35+ drops columns in place
