@@ -5,8 +5,8 @@
     python -m bench.run_all --only queries,fanout
 
 Organisations are loaded once and cached (bench/orgs.py); the first run of L loads
-1.2 million rows into PostgreSQL (about 7 minutes here). A full run takes about 25
-minutes on 2 cores. Each benchmark is a subprocess, so one's memory and threads never
+1.2 million rows into PostgreSQL (76 s to 7 minutes here, with the machine's load).
+A full run takes 11 to 25 minutes on 2 cores. Each benchmark is a subprocess, so one's memory and threads never
 weigh on the next; they write bench/results/*.json, and bench/report.py turns those
 into the table between the markers in docs/performance.md.
 """

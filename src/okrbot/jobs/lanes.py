@@ -89,6 +89,7 @@ class ProcessLane:
         self.settings, self.index, self.run_scheduler = settings, index, run_scheduler
         self._context = multiprocessing.get_context("spawn")  # a clean interpreter: no threads or connections copied
         self._changed = threading.Condition()
+        self._sending = threading.Lock()
         self._pending: dict[int, Job] = {}  # given to this lane, not answered yet
         self._unsent: deque[int] = deque()
         self._conn = None  # the pipe to the running worker, when it is ready
@@ -155,10 +156,11 @@ class ProcessLane:
                         continue
                 else:  # closing, and all sent: the worker finishes its queue and exits
                     message, stopped = None, conn
-            try:
-                conn.send(message)
-            except OSError:
-                pass  # the worker died: the supervisor gives its unanswered jobs to the next one
+            with self._sending:
+                try:
+                    conn.send(message)
+                except OSError:
+                    pass  # the worker died: the supervisor gives its unanswered jobs to the next one
 
     def _supervise(self) -> None:
         try:
@@ -184,6 +186,9 @@ class ProcessLane:
             process.join()
             with self._changed:
                 self._conn = None
+            with self._sending:  # never while a send is half-way: its descriptor could be reused
+                conn.close()
+            with self._changed:
                 if self._closing and not self._pending:
                     return
             if not self._ready.is_set():
@@ -224,7 +229,6 @@ class ProcessLane:
             try:
                 answer = conn.recv()
             except (EOFError, OSError):
-                conn.close()
                 return
             if answer.done:
                 with self._changed:
