@@ -9,7 +9,7 @@ By default the database holds exactly `--krs` active KRs in the current quarter:
 of eval/serves, then synthetic ones (`okrbot.serves_eval.synthetic_krs`) with their linked
 work, under their objectives, one objective in ten private. With `--org` it is one of
 bench/orgs.py's organisations (M: 5,000 KRs, 20,000 initiatives; a few archived). Each
-question is one unit of work around `services.serves.serves()`: the fingerprint query,
+question is one unit of work around `services.serves.serves()`: the OKR revision read,
 the private-objective query, the match, the answer. The 289 requests of eval/serves are
 each asked `--rounds` times. Reported, wall-clock and CPU:
 
@@ -18,8 +18,8 @@ each asked `--rounds` times. Reported, wall-clock and CPU:
 - warm, per question: a member (sees no private objective), that owner (hidden KRs
   filtered out), and the member through the whole `/okr serves` command (parse, service,
   Block Kit);
-- after done work: the fingerprint moves, the evidence is read again and found
-  unchanged, so nothing is rebuilt.
+- after done work: the OKR revision does not move (done work changes no word the
+  matcher reads), so the evidence is not read again and nothing is rebuilt.
 
 Writes bench/results/serves_latency_<backend>.json. A measurement, not a test.
 """
@@ -198,7 +198,7 @@ def main() -> None:
         ("warm cache, one question", "n", "p50 ms", "p95 ms", "max ms", "cpu p50", "cpu p95"),
     ))
     done = figures(after_done)
-    print(f"after done work (fingerprint moved, evidence re-read, unchanged): p50 {done['p50_ms']} ms; "
+    print(f"after done work (the OKR revision stays, nothing is re-read): p50 {done['p50_ms']} ms; "
           f"matchers built in all: {builds}")
     result.update({
         "backend": args.backend,
