@@ -268,6 +268,9 @@ def test_killing_serve_takes_its_workers_with_it(serve, empty_database_url):
         served.wait_healthy()
         workers = workers_of(served.process.pid)
         assert len(workers) == 2, served.output()
+        # They yield the CPU to the server, so its acks never wait behind their work.
+        server_nice = os.getpriority(os.PRIO_PROCESS, served.process.pid)
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers} == {min(server_nice + 10, 19)}
         served.process.kill()  # SIGKILL: no chance to stop them itself
         served.process.wait(timeout=10)
         deadline = time.monotonic() + 10

@@ -27,7 +27,8 @@ def worker_main(conn, settings: Settings, server_pid: int, run_scheduler: bool) 
     _die_with(server_pid)
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, signal.SIG_IGN)
-    os.nice(WORKER_NICENESS)
+    if hasattr(os, "nice"):  # POSIX; elsewhere the worker runs at the server's priority
+        os.nice(WORKER_NICENESS)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sending = threading.Lock()
 
