@@ -347,7 +347,7 @@ def test_the_modal_closes_before_the_confirmation_and_announcement_are_posted(ok
     seed(okr)
     view = modals.by_button("kr_checkin_open", "KR-1")
     for method in ("chat.postEphemeral", "chat.postMessage"):
-        slack.delay(method, 2)
+        slack.delay(method, 3)
     posted_before = len(slack.delivered("chat.postEphemeral")) + len(slack.delivered("chat.postMessage"))
     response = client.view_submission(view, state_values=fill(view, value="35"), user_id="U1")
     assert response.status_code == 200 and not response.text  # closed
