@@ -41,8 +41,13 @@ def github_status(event: str, payload: dict) -> tuple[str | None, str | None]:
     """(url, new status) for the GitHub events that move work; (None, None) for the rest
     (a body of the wrong shape included: it moves nothing)."""
     action = payload.get("action")
-    if event == "issues" and action in ("closed", "reopened"):
-        return _url(_object(payload, "issue")), work.DONE if action == "closed" else work.NOT_STARTED
+    issue = _object(payload, "issue")
+    # An issue closed as "not planned" or as a duplicate was not done: it moves nothing.
+    # (Older payloads carry no state_reason; a close then means done.)
+    if event == "issues" and action == "closed" and issue.get("state_reason") in (None, "completed"):
+        return _url(issue), work.DONE
+    if event == "issues" and action == "reopened":
+        return _url(issue), work.NOT_STARTED
     pull = _object(payload, "pull_request")
     if event == "pull_request" and action == "closed" and pull.get("merged") is True:
         return _url(pull), work.DONE

@@ -50,8 +50,8 @@ def work_hook(bot: RunningBot, payload: dict | None = None, *, body: bytes | Non
     return httpx.post(f"{bot.url}/webhooks/work", content=body, headers=headers, timeout=10)
 
 
-def issue(action: str, url: str = ISSUE) -> dict:
-    return {"action": action, "issue": {"html_url": url, "number": 12, "state": "closed"}, "sender": {"login": "alice"}}
+def issue(action: str, url: str = ISSUE, **fields) -> dict:
+    return {"action": action, "issue": {"html_url": url, "number": 12, "state": "closed", **fields}, "sender": {"login": "alice"}}
 
 
 def pull_request(action: str, merged: bool, url: str = PULL) -> dict:
@@ -136,6 +136,11 @@ def test_a_merged_pull_request_marks_done_and_a_closed_unmerged_one_is_ignored(b
     assert "acme/app#7 (PR)" in announcements(slack)[0] and "github:bob" in announcements(slack)[0]
 
 
+def test_an_issue_closed_as_completed_marks_its_work_done(bot):
+    assert github(bot, "issues", issue("closed", state_reason="completed")).status_code == 200
+    assert statuses(bot)[1] == "done"
+
+
 def test_urls_match_whatever_tail_or_case_github_sends(bot):
     assert github(bot, "issues", issue("closed", url="https://GitHub.com/Acme/App/issues/12/")).status_code == 200
     assert statuses(bot)[1] == "done"
@@ -146,12 +151,14 @@ def test_urls_match_whatever_tail_or_case_github_sends(bot):
     [
         ("issues", issue("closed", url="https://github.com/acme/app/issues/999")),  # not an initiative
         ("issues", issue("opened")),
+        ("issues", issue("closed", state_reason="not_planned")),
+        ("issues", issue("closed", state_reason="duplicate")),
         ("issues", issue("edited")),
         ("pull_request", pull_request("opened", merged=False)),
         ("ping", {"zen": "Keep it logically awesome.", "hook_id": 1}),
         ("push", {"ref": "refs/heads/main"}),
     ],
-    ids=["unknown url", "opened", "edited", "pr opened", "ping", "push"],
+    ids=["unknown url", "opened", "closed as not planned", "closed as a duplicate", "edited", "pr opened", "ping", "push"],
 )
 def test_events_that_do_not_move_known_work_are_accepted_and_ignored(bot, slack, event, payload):
     before = changes(bot)
