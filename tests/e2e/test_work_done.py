@@ -210,3 +210,19 @@ def test_new_work_that_moves_a_kr_is_announced_and_undo_takes_the_link_back(bot,
     assert kr_progress(bot) == 0.5
     assert "I-3" not in okr.ok("status KR-1").text
     assert "Undid: I-3 linked to KR-1 (33% → 50%)" in okr.ok("history KR-1").text
+
+
+@pytest.mark.usefixtures("two_pieces_of_work")
+def test_linking_and_unlinking_update_the_card_already_posted_instead_of_posting_another(bot, slack, okr):
+    okr.ok('kr add O-1 "Onboarding under a day" from 5 to 1 days')
+    channel, ts = card(slack, 1)
+
+    answer = okr.ok("link I-1 KR-2")
+    assert "Posted it" not in answer.text
+    card(slack, 1)  # still exactly one card for I-1 in the team channel
+    updates = [c for c in slack.calls("chat.update") if c.args["ts"] == ts and c.args["channel"] == channel]
+    assert updates and "KR-2" in block_text(updates[-1].args["blocks"])
+
+    okr.ok("unlink I-1 KR-2")
+    updates = [c for c in slack.calls("chat.update") if c.args["ts"] == ts and c.args["channel"] == channel]
+    assert "KR-2" not in block_text(updates[-1].args["blocks"]) and "KR-1" in block_text(updates[-1].args["blocks"])

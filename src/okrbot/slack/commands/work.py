@@ -50,11 +50,14 @@ def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     initiative, kr = outcome.initiative, outcome.kr
     objective = ctx.session.get(Objective, kr.objective_id)
     channel = _team_channel(objective) or ctx.actor.channel_id
-    if channel:
+    # Cards already posted now list this KR too; a channel that has one gets no second.
+    carded = refresh_cards(ctx, initiative)
+    posted = bool(channel) and channel not in carded
+    if posted:
         post_initiative_card(ctx, initiative, channel)
     verb = "Created and linked" if outcome.created else "Linked"
     moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
-    where = f" Posted it in <#{channel}> with a Mark done button." if channel and channel != ctx.actor.channel_id else ""
+    where = f" Posted it in <#{channel}> with a Mark done button." if posted and channel != ctx.actor.channel_id else ""
     _announce_link(ctx, outcome, "linked to")
     return Reply.say(
         f"{verb} *{initiative_id(initiative.number)}* {escape(initiative.title)} to *{kr_id(kr.number)}*.{where}{moved}"
@@ -78,6 +81,7 @@ def _kr_titles(ctx: CommandContext, initiative: Initiative) -> list[tuple[int, s
 
 def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
     outcome = work.unlink(ctx.session, ctx.actor, command.work, command.kr)
+    refresh_cards(ctx, outcome.initiative)  # its cards no longer list the KR
     _announce_link(ctx, outcome, "unlinked from")
     moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
     return Reply.say(f"Unlinked *{initiative_id(outcome.initiative.number)}* from *{kr_id(command.kr)}*.{moved}")
@@ -114,13 +118,18 @@ def set_status_by_message(ctx: CommandContext, channel: str, ts: str, status: st
     return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
 
 
-def refresh_cards(ctx: CommandContext, initiative: Initiative) -> None:
-    """Show the new status and button on every card already posted about this work."""
+def refresh_cards(ctx: CommandContext, initiative: Initiative) -> set[str]:
+    """Show the work as it is now (status, button, the KRs it serves) on every card already
+    posted about it; returns the channels that have one."""
+    cards = outbox.sent_cards(ctx.session, initiative.id)
+    if not cards:
+        return set()
     krs = _kr_titles(ctx, initiative)
     blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
     text = initiative_card_text(initiative.number, initiative.title)
-    for channel, ts in outbox.sent_cards(ctx.session, initiative.id):
+    for channel, ts in cards:
         ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)
+    return {channel for channel, _ in cards}
 
 
 def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
