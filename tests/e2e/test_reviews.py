@@ -100,6 +100,28 @@ def test_a_cycle_for_three_owners_sends_three_dms_and_replies_become_check_ins(t
     assert recorded == {1: 2, 2: 1, 3: 1, 4: 2}
 
 
+def test_a_plain_message_in_the_dm_answers_the_open_review_and_commands_still_work(team, bot, client, slack):
+    team.ok("review now", user=ADMIN)
+    bot.settle()
+    dm = nudges(slack)["U2"]
+    channel = channel_of(dm)
+
+    def say(text: str, user: str = "U2", where: str = channel) -> str:
+        before = len(slack.delivered("chat.postMessage"))
+        assert client.event(dm_message(text, user=user, channel=where)).status_code == 200
+        bot.settle()
+        (answer,) = [c for c in slack.delivered("chat.postMessage")[before:] if c.args["channel"] == where]
+        assert not answer.args.get("thread_ts")  # answered in the DM, where it was asked
+        return f"{answer.args.get('text', '')}\n{block_text(answer.args.get('blocks'))}"
+
+    said = say("30, waiting on design, 7/10")  # not in the nudge's thread: in the DM itself
+    assert "KR-2" in said and "now 30" in said and "confidence 7/10" in said
+    assert "Grow activation" in say("status all")  # a command is still a command
+    assert "I don't know `30`" in say("30", user="U9", where="D-U9")  # no review open for U9
+    with bot.db.session_scope() as session:
+        assert [(c.value, c.source) for c in session.exec(select(CheckIn)).all()] == [(30.0, "nudge")]
+
+
 def test_a_retried_reply_event_is_applied_once(team, bot, client, slack):
     team.ok("review now", user=ADMIN)
     bot.settle()

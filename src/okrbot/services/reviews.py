@@ -424,6 +424,18 @@ def find_nudge(session: Session, team_id: str, channel: str, ts: str) -> Nudge |
     return session.exec(select(Nudge).where(Nudge.team_id == team_id, Nudge.ts == ts, Nudge.channel == channel)).first()
 
 
+def open_nudge_in_dm(session: Session, team_id: str, channel: str, owner: str, now: datetime) -> Nudge | None:
+    """The owner's latest nudge sent to this DM whose review window is still open: a plain
+    message there ("42, blocked on legal") answers it, as a reply in its thread would."""
+    return session.exec(
+        select(Nudge)
+        .join(ReviewCycle, ReviewCycle.id == Nudge.cycle_id)
+        .where(Nudge.team_id == team_id, Nudge.channel == channel, Nudge.owner == owner, col(Nudge.ts).is_not(None), ReviewCycle.closes_at > now)
+        .order_by(col(ReviewCycle.closes_at).desc())
+        .limit(1)
+    ).first()
+
+
 def answer_in_thread(session: Session, actor: Actor, nudge_id: int, text: str) -> Answer:
     """An owner's reply in the nudge's thread: check-ins for what is clear, a question for the rest."""
     nudge = session.get(Nudge, nudge_id)

@@ -20,7 +20,7 @@ from okrbot.store.types import utcnow
 
 log = logging.getLogger("okrbot")
 
-# Handles a DM thread reply if it belongs to it (e.g. a review nudge); True when handled.
+# Handles a DM message if it belongs to it (e.g. an answer to a review nudge); True when handled.
 ThreadReplyHandler = Callable[["SlackBot", dict, dict], bool]
 
 
@@ -32,7 +32,8 @@ class SlackBot:
         self.runner = CommandRunner(db, settings)
         self.deliverer = Deliverer(db, client, lease=timedelta(seconds=settings.outbox_lease_seconds))
         self.directory = Directory(client, settings)
-        self.thread_reply_handlers: list[ThreadReplyHandler] = []
+        self.thread_reply_handlers: list[ThreadReplyHandler] = []  # replies in a DM thread
+        self.plain_dm_handlers: list[ThreadReplyHandler] = []  # DM messages that are no command
 
     def actor(self, team_id: str, user_id: str, channel_id: str | None = None, *, source: str = "command") -> Actor:
         directory = self.directory
@@ -60,6 +61,9 @@ class SlackBot:
 
     def on_thread_reply(self, body: dict, event: dict) -> bool:
         return any(handler(self, body, event) for handler in self.thread_reply_handlers)
+
+    def on_plain_dm(self, body: dict, event: dict) -> bool:
+        return any(handler(self, body, event) for handler in self.plain_dm_handlers)
 
     def post_now(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
         """Best effort and not queued: for when not even the outbox can be written (the

@@ -11,6 +11,7 @@ import logging
 from slack_bolt import App, BoltContext
 from sqlalchemy.exc import OperationalError
 
+from okrbot.domain.grammar import USAGE, CommandError, parse
 from okrbot.domain.mentions import serves_question, strip_mention
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.commands import home as home_commands
@@ -34,6 +35,18 @@ def message_text(text: str) -> str:
     return f"serves {request}" if request else (words or "help")
 
 
+def is_command(text: str) -> bool:
+    """Meant for the /okr language: it parses, or starts with one of its verbs (then its
+    usage helps), or with a near miss of one (then the suggestion does)."""
+    words = message_text(text)
+    try:
+        parse(words)
+    except CommandError as error:
+        first = words.split(maxsplit=1)[0].lower() if words.split() else ""
+        return error.suggestion is not None or first in USAGE
+    return True
+
+
 def is_direct_message(event: dict) -> bool:
     return event.get("channel_type") == "im"
 
@@ -48,14 +61,18 @@ def register(app: App, bot: SlackBot) -> None:
     def on_direct_message(body: dict, event: dict) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins and our own messages are not commands
-        if event.get("thread_ts"):
+        thread_ts = event.get("thread_ts")
+        # A reply in a nudge's thread, or a DM that is no command ("42, blocked on legal")
+        # from someone with a review open: an answer to the review, handled by its module.
+        answers_review = bot.on_thread_reply if thread_ts else (None if is_command(event.get("text", "")) else bot.on_plain_dm)
+        if answers_review is not None:
             try:
-                if bot.on_thread_reply(body, event):
-                    return  # a reply to a review nudge, handled by the review module
+                if answers_review(body, event):
+                    return
             except OperationalError as error:
-                bot.post_now(event["channel"], reply_for_error(error), event["thread_ts"])
+                bot.post_now(event["channel"], reply_for_error(error), thread_ts)
                 return
-        _answer_message(bot, body, event, thread_ts=event.get("thread_ts"))
+        _answer_message(bot, body, event, thread_ts=thread_ts)
 
     @app.event("message")
     def on_other_message() -> None:

@@ -38,6 +38,8 @@ def attach(bot: SlackBot) -> None:
         bot.deliverer.on_sent.append(_nudge_sent)
     if on_thread_reply not in bot.thread_reply_handlers:
         bot.thread_reply_handlers.append(on_thread_reply)
+    if on_plain_dm not in bot.plain_dm_handlers:
+        bot.plain_dm_handlers.append(on_plain_dm)
 
 
 def _nudge_sent(session: Session, sent: Sent) -> None:
@@ -51,7 +53,7 @@ def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
     channel, thread_ts = event.get("channel"), event.get("thread_ts")
     if not (team_id and channel and thread_ts):
         return False
-    with bot.db.session_scope() as session:
+    with bot.db.session_scope(read_only=True) as session:
         nudge = reviews.find_nudge(session, team_id, channel, thread_ts)
         found = (nudge.id, nudge.owner) if nudge is not None else None
     if found is None:
@@ -59,6 +61,27 @@ def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
     nudge_id, owner = found
     if event.get("user") != owner:
         return True  # someone else in the thread: not an answer to this review
+    _answer_nudge(bot, body, event, team_id, nudge_id, thread_ts)
+    return True
+
+
+def on_plain_dm(bot: SlackBot, body: dict, event: dict) -> bool:
+    """A message in the DM itself, not a thread, that is no command: the answer to the
+    owner's open review there, if there is one. Answered in the DM."""
+    team_id, channel, owner = body.get("team_id") or event.get("team"), event.get("channel"), event.get("user")
+    if not (team_id and channel and owner):
+        return False
+    with bot.db.session_scope(read_only=True) as session:
+        nudge = reviews.open_nudge_in_dm(session, team_id, channel, owner, utcnow())
+        nudge_id = nudge.id if nudge is not None else None
+    if nudge_id is None:
+        return False
+    _answer_nudge(bot, body, event, team_id, nudge_id, None)
+    return True
+
+
+def _answer_nudge(bot: SlackBot, body: dict, event: dict, team_id: str, nudge_id: int, thread_ts: str | None) -> None:
+    channel, owner = event["channel"], event["user"]
     actor = bot.actor(team_id, owner, channel, source="nudge")
 
     def answer(ctx: CommandContext) -> Reply:
@@ -69,7 +92,7 @@ def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
     key = event_key(body)
     outcome = bot.runner.in_unit_of_work(actor, answer, event_key=key)
     if outcome.reply.error and not outcome.queued and not outcome.duplicate:
-        # It failed and rolled back: say so once, in the thread.
+        # It failed and rolled back: say so once, where the answer would have gone.
         failed = outcome.reply
 
         def tell(ctx: CommandContext) -> Reply:
@@ -78,7 +101,6 @@ def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
 
         outcome = bot.runner.in_unit_of_work(actor, tell, event_key=key)
     bot.deliver(outcome.queued)
-    return True
 
 
 def _no_change(bot: SlackBot, body: dict, action: dict) -> None:
