@@ -54,13 +54,14 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
         return as_response(await wait_for_answer(future))
 
     async def healthz(_request: Request) -> Response:
-        workers = f"{dispatcher.working()} of {len(dispatcher.lanes)}"
+        working = dispatcher.working()
+        workers = f"{working} of {len(dispatcher.lanes)}"
         try:
             await run_in_threadpool(_ping, db)
         except Exception as error:  # noqa: BLE001 - report, don't crash
             return JSONResponse({"ok": False, "database": error.__class__.__name__, "workers": workers}, status_code=503)
         # With no worker up (all starting again) requests are still acknowledged and kept.
-        ok = dispatcher.working() > 0
+        ok = working > 0
         return JSONResponse({"ok": ok, "database": db.backend, "workers": workers}, status_code=200 if ok else 503)
 
     def webhook(route: Route):

@@ -131,27 +131,23 @@ def test_anyone_may_link_their_own_work_to_a_kr_they_can_see(workspace):
 
 def test_a_refused_change_changes_nothing_and_the_reply_says_who_can(workspace):
     runner = CommandRunner(workspace, Settings(_env_file=None))
-    with workspace.session_scope() as session:
-        before = (
-            session.exec(select(func.count(Change.id))).one(),
-            session.exec(select(func.count(CheckIn.id))).one(),
-            session.exec(select(func.count(KrLink.id))).one(),
-            [i.status for i in session.exec(select(Initiative)).all()],
-            [o.status for o in session.exec(select(Objective)).all()],
-        )
+
+    def snapshot() -> tuple:
+        with workspace.session_scope() as session:
+            return (
+                session.exec(select(func.count(Change.id))).one(),
+                session.exec(select(func.count(CheckIn.id))).one(),
+                session.exec(select(func.count(KrLink.id))).one(),
+                [i.status for i in session.exec(select(Initiative)).all()],
+                [o.status for o in session.exec(select(Objective)).all()],
+            )
+
+    before = snapshot()
     for text in ("done I-1", "checkin KR-2 30", "archive O-1", "unlink I-1 KR-1", "link I-1 KR-2", 'kr add O-1 "More" yes/no'):
         outcome = runner.run(text, as_role("UOUT"))
         assert outcome.reply.error and outcome.queued == [], text
         assert "Only <@" in outcome.reply.text and "okrbot admin" in outcome.reply.text, (text, outcome.reply.text)
-    with workspace.session_scope() as session:
-        after = (
-            session.exec(select(func.count(Change.id))).one(),
-            session.exec(select(func.count(CheckIn.id))).one(),
-            session.exec(select(func.count(KrLink.id))).one(),
-            [i.status for i in session.exec(select(Initiative)).all()],
-            [o.status for o in session.exec(select(Objective)).all()],
-        )
-    assert after == before
+    assert snapshot() == before
 
 
 def test_a_refusal_never_names_the_people_of_a_private_objective(workspace):

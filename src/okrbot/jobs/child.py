@@ -15,6 +15,9 @@ import threading
 
 from okrbot.config import Settings
 from okrbot.jobs.job import Answer
+from okrbot.jobs.runner import JobRunner
+from okrbot.scheduler import start_scheduler
+from okrbot.store.db import Database
 
 READY = "ready"
 WORKER_NICENESS = 10  # Linux gives a nice-0 process about 9 times the CPU of a nice-10 one
@@ -38,10 +41,6 @@ def worker_main(conn, settings: Settings, server_pid: int, run_scheduler: bool) 
                 conn.send(message)
             except OSError:
                 log.warning("the server is gone; an answer was not delivered")
-
-    from okrbot.jobs.runner import JobRunner  # after the fork-free start: imports are the slow part
-    from okrbot.scheduler import start_scheduler
-    from okrbot.store.db import Database
 
     try:
         db = Database(settings.database_url)

@@ -189,7 +189,7 @@ def get_objective(session: Session, actor: Actor, number: int) -> Objective:
     objective = session.exec(
         select(Objective).where(Objective.team_id == actor.team_id, Objective.number == number)
     ).first()
-    if objective is None or not can_see(actor, objective, _kr_owners(session, objective)):
+    if objective is None or not may_see(session, actor, objective):
         raise _not_found(session, actor, objective, objective_id(number), "See your objectives with `/okr status`.")
     return objective
 
@@ -199,7 +199,7 @@ def _not_found(session: Session, actor: Actor, objective: Objective | None, iden
     (asking in a channel) is told where; nobody else learns that it exists."""
     if objective is not None and actor.audience is not None:
         alone = replace(actor, audience=None)
-        if can_see(alone, objective, _kr_owners(session, objective)):
+        if may_see(session, alone, objective):
             return NotFound(
                 f"{ident} is private, so I won't show it in this channel.",
                 hint="Ask me in a DM, or type `/okr` here: only you see its answers.",
@@ -208,6 +208,7 @@ def _not_found(session: Session, actor: Actor, objective: Objective | None, iden
 
 
 def may_see(session: Session, actor: Actor, objective: Objective) -> bool:
+    """can_see with the objective's KR owners looked up (only a private one needs them)."""
     return can_see(actor, objective, _kr_owners(session, objective))
 
 
@@ -222,7 +223,7 @@ def get_kr(session: Session, actor: Actor, number: int) -> KeyResult:
     if kr is None:
         raise NotFound(f"There is no {kr_id(number)}.", hint="See the KRs with `/okr status all`.")
     objective = session.get(Objective, kr.objective_id)
-    if not can_see(actor, objective, _kr_owners(session, objective)):
+    if not may_see(session, actor, objective):
         raise _not_found(session, actor, objective, kr_id(number), "See the KRs with `/okr status all`.")
     return kr
 

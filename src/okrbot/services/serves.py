@@ -108,7 +108,7 @@ def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool 
     objective's KR is in it, whoever asked.
     """
     period = okrs.period_or_current(None, actor)
-    fingerprint = _fingerprint(session, actor.team_id, period)
+    fingerprint = _fingerprint(session, actor.team_id)
     hidden, sees_private = _private_objectives(session, actor, period, everyone=shown_to_channel)
     index, matcher = _matcher(session, actor.team_id, period, fingerprint, with_private=sees_private)
     in_scope = [info for info in index.krs.values() if sees_private or not info.private]
@@ -187,11 +187,11 @@ def _in_period(query, team_id: str, period: str):
     )
 
 
-def _fingerprint(session: Session, team_id: str, period: str) -> tuple[Any, ...]:
-    """Moves whenever the period's evidence may have changed: the workspace's OKR revision
-    (store/revisions.py), one primary-key read. Done work and check-ins leave it alone."""
-    revision = session.exec(select(Workspace.okr_revision).where(Workspace.team_id == team_id)).one_or_none()
-    return (period, revision)
+def _fingerprint(session: Session, team_id: str) -> tuple[Any, ...]:
+    """Moves whenever the evidence may have changed (the cache is keyed by period already):
+    the workspace's OKR revision (store/revisions.py), one primary-key read. Done work and
+    check-ins leave it alone."""
+    return (session.exec(select(Workspace.okr_revision).where(Workspace.team_id == team_id)).one_or_none(),)
 
 
 def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:
