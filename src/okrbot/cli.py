@@ -69,6 +69,20 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Work on requests that `okrbot serve` processes acknowledged (same database): add
+    workers, or run them on other machines with OKRBOT_WORKERS=0 on the servers."""
+    from okrbot.jobs.child import run_worker
+
+    settings = _settings()
+    if not settings.slack_bot_token.strip():
+        typer.echo("Can't start: set SLACK_BOT_TOKEN (the worker answers through Slack's Web API).", err=True)
+        raise typer.Exit(2)
+    upgrade_to_head(settings.database_url)
+    run_worker(settings)
+
+
+@app.command()
 def shell(
     command: Annotated[list[str] | None, typer.Option("-c", "--command", help='A command to run, e.g. "/okr status all". Repeat for more.')] = None,
     user: Annotated[str, typer.Option(help="Act as this Slack user id.")] = "U0",

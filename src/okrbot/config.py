@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     # A message being sent is leased to one process for this long; longer than any Slack call may take.
     outbox_lease_seconds: float = Field(default=120.0, ge=1, alias="OKRBOT_OUTBOX_LEASE_SECONDS")
 
-    # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count.
-    workers: int | None = Field(default=None, ge=1, le=32, alias="OKRBOT_WORKERS")
+    # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count. 0: this
+    # server only acknowledges, and `okrbot worker` processes do the work.
+    workers: int | None = Field(default=None, ge=0, le=32, alias="OKRBOT_WORKERS")
 
     @field_validator("timezone")
     @classmethod

@@ -1,13 +1,14 @@
 """The HTTP server: POST /slack/events, POST /webhooks/*, GET /healthz (SPEC §8).
 
-It only checks signatures, acknowledges and hands requests on (jobs/): a slash
-command, a button or an event gets its 200 at once, whatever the workers are busy
-with; a modal submission, a webhook and the like wait for their worker's answer.
+It only checks signatures, writes each request to the inbox (store/inbox.py) and
+acknowledges: a slash command, a button or an event gets its 200 as soon as it is on
+disk, whatever the workers are busy with; a modal submission, a webhook and the like
+wait for their worker's answer. A request that cannot be written gets a 503, so its
+sender knows it was not taken (Slack shows its own error; GitHub redelivers).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -18,6 +19,7 @@ import time
 import uvicorn
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,15 +29,19 @@ from okrbot.config import Settings
 from okrbot.jobs import Answer, Route
 from okrbot.jobs.dispatcher import Dispatcher
 from okrbot.jobs.lanes import WorkerFailed
-from okrbot.slack.routing import UnreadableRequest, wants_answer
+from okrbot.slack.not_taken import not_taken, tell_not_saved
+from okrbot.slack.routing import UnreadableRequest, inspect_request, once
 from okrbot.slack.socket_front import SocketModeFront
 from okrbot.store.db import Database
 from okrbot.store.migrate import upgrade_to_head
 
 log = logging.getLogger("okrbot")
 
-# Slack stops waiting after 3 s and GitHub after 10 s; past this the answer is of no use to anyone.
-ANSWER_TIMEOUT = 30.0
+# Slack stops waiting after 3 s; past this its answer is of no use. GitHub waits 10 s.
+SLACK_ANSWER_TIMEOUT = 2.5
+WEBHOOK_ANSWER_TIMEOUT = 8.0
+# Headers that name a webhook delivery: a redelivery is the same request.
+DELIVERY_HEADERS = ("x-github-delivery",)
 
 
 def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Starlette:
@@ -45,13 +51,26 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
         if not slack_signed(settings.slack_signing_secret, raw, headers):
             return Response(status_code=401)
         try:
-            answer_wanted = wants_answer(raw, headers.get("content-type", ""))
+            about = inspect_request(raw, headers.get("content-type", ""))
         except UnreadableRequest:
             return Response(status_code=400)  # Slack never sends this; say so rather than show an error page
-        future = dispatcher.submit(Route.SLACK, raw, headers=headers, query=request.url.query, answer_wanted=answer_wanted)
-        if not answer_wanted:
+        accepted = await accept(Route.SLACK, raw, headers, query=request.url.query, key=about.key, answer_wanted=about.answer_wanted, team_id=about.team_id)
+        if accepted is None:
+            refused = not_taken(raw, headers.get("content-type", ""))
+            tell = BackgroundTask(tell_not_saved, refused.tell_url) if refused.tell_url else None
+            if refused.body is not None:
+                return JSONResponse(refused.body, status_code=refused.status, background=tell)
+            return Response(status_code=refused.status, background=tell)
+        if not about.answer_wanted:
             return Response(status_code=200)  # the acknowledgement; the answer follows through the Web API
-        return as_response(await wait_for_answer(future))
+        return as_response(await run_in_threadpool(dispatcher.answer, accepted, SLACK_ANSWER_TIMEOUT))
+
+    async def accept(route: Route, body: bytes, headers: dict[str, str], **request):
+        try:
+            return await run_in_threadpool(lambda: dispatcher.submit(route, body, headers=headers, **request))
+        except Exception:  # noqa: BLE001 - not on disk: not acknowledged
+            log.exception("a %s request could not be written to the inbox; answered 503", route.value)
+            return None
 
     async def healthz(_request: Request) -> Response:
         working = dispatcher.working()
@@ -60,15 +79,22 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
             await run_in_threadpool(_ping, db)
         except Exception as error:  # noqa: BLE001 - report, don't crash
             return JSONResponse({"ok": False, "database": error.__class__.__name__, "workers": workers}, status_code=503)
-        # With no worker up (all starting again) requests are still acknowledged and kept.
-        ok = working > 0
+        # With no worker up (all starting again) requests are still acknowledged and kept;
+        # a server with no workers of its own (OKRBOT_WORKERS=0) leaves them to `okrbot worker`.
+        ok = working > 0 or not dispatcher.lanes
         return JSONResponse({"ok": ok, "database": db.backend, "workers": workers}, status_code=200 if ok else 503)
 
     def webhook(route: Route):
         async def receive(request: Request) -> Response:
             body = await request.body()
-            future = dispatcher.submit(route, body, headers=dict(request.headers), answer_wanted=True)
-            return as_response(await wait_for_answer(future))
+            headers = dict(request.headers)
+            accepted = await accept(route, body, headers, key=delivery_key(route, headers), answer_wanted=True)
+            if accepted is None:
+                return JSONResponse({"ok": False, "error": "Not saved: the database is not answering; send it again."}, status_code=503)
+            answer = await run_in_threadpool(dispatcher.answer, accepted, WEBHOOK_ANSWER_TIMEOUT)
+            if answer is None:  # on disk and being worked on: it will be applied
+                return JSONResponse({"ok": True, "queued": True}, status_code=202)
+            return as_response(answer)
 
         return receive
 
@@ -84,11 +110,12 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
     return Starlette(routes=routes)
 
 
-async def wait_for_answer(future) -> Answer | None:
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(future), ANSWER_TIMEOUT)
-    except asyncio.TimeoutError:
-        return None  # the work goes on; the caller gets a plain 200 instead of an error page
+def delivery_key(route: Route, headers: dict[str, str]) -> str:
+    for name in DELIVERY_HEADERS:
+        delivery = headers.get(name, "").strip()
+        if delivery:
+            return f"{route.value}:{delivery[:150]}"
+    return once()
 
 
 def as_response(answer: Answer | None) -> Response:

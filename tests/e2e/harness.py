@@ -75,7 +75,7 @@ class RunningBot:
         self._socket.close()
         self.dispatcher.close(timeout=10)
 
-    def settle(self, timeout: float = 5.0) -> None:
+    def settle(self, timeout: float = 30.0) -> None:
         """Wait until the work after every ack so far is done."""
         if not self.dispatcher.wait_idle(timeout):
             raise AssertionError(f"work still going on after {timeout} s")

@@ -1,8 +1,11 @@
-"""A worker process: receives jobs over its pipe, runs them, sends the answers back.
+"""Worker processes: one started by `okrbot serve` (an InboxWorker, told by its server
+over a pipe when requests arrive on SQLite and when to stop), or `okrbot worker` on
+its own, on any machine that shares the database.
 
 It runs at a lower CPU priority than the server, so acks never wait behind work; it
-ignores Ctrl-C and SIGTERM (the server stops it once its queue is done) and dies with
-the server if the server is killed.
+ignores Ctrl-C and SIGTERM (the server stops it once its work is done) and dies with
+the server if the server is killed. What it had claimed is in the inbox: its server
+hands it to the next worker.
 """
 
 from __future__ import annotations
@@ -14,57 +17,78 @@ import signal
 import threading
 
 from okrbot.config import Settings
-from okrbot.jobs.job import Answer
 from okrbot.jobs.runner import JobRunner
+from okrbot.jobs.worker import InboxWorker, worker_name
 from okrbot.scheduler import start_scheduler
 from okrbot.store.db import Database
+from okrbot.store.inbox import open_inbox
 
 READY = "ready"
+WAKE = "wake"
 WORKER_NICENESS = 10  # Linux gives a nice-0 process about 9 times the CPU of a nice-10 one
 _PR_SET_PDEATHSIG = 1
 
 log = logging.getLogger("okrbot.jobs")
 
 
-def worker_main(conn, settings: Settings, server_pid: int, run_scheduler: bool) -> None:
+def worker_main(conn, settings: Settings, server_pid: int, run_scheduler: bool, name: str) -> None:
     _die_with(server_pid)
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, signal.SIG_IGN)
     if hasattr(os, "nice"):  # POSIX; elsewhere the worker runs at the server's priority
         os.nice(WORKER_NICENESS)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sending = threading.Lock()
-
-    def send(message: Answer | str | tuple) -> None:
-        with sending:
-            try:
-                conn.send(message)
-            except OSError:
-                log.warning("the server is gone; an answer was not delivered")
-
     try:
         db = Database(settings.database_url)
+        inbox = open_inbox(settings.database_url)
         runner = JobRunner(settings, db)
+        worker = InboxWorker(inbox, runner, name=name)
         scheduler = start_scheduler(settings, runner.bot) if run_scheduler else None
     except Exception as error:  # noqa: BLE001 - the server reports it and exits
-        send(("failed", f"{error.__class__.__name__}: {error}"))
+        conn.send(("failed", f"{error.__class__.__name__}: {error}"))
         return
-    runner.start(send)
-    send(READY)
+    worker.start()
+    conn.send(READY)
     try:
         while True:
             try:
-                job = conn.recv()
+                message = conn.recv()
             except (EOFError, OSError):
                 break  # the server is gone
-            if job is None:
+            if message is None:
                 break
-            runner.put(job)
+            worker.wake.set()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        runner.stop()
+        worker.stop()
+        inbox.dispose()
         db.dispose()
+
+
+def run_worker(settings: Settings) -> None:
+    """`okrbot worker`: claim and run requests that any server acknowledged, until SIGTERM
+    or Ctrl-C; then finish what was claimed. Wakes on PostgreSQL's NOTIFY, and polls."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda _signum, _frame: stop.set())
+    db = Database(settings.database_url)
+    inbox = open_inbox(settings.database_url)
+    runner = JobRunner(settings, db)
+    worker = InboxWorker(inbox, runner, name=worker_name("worker"), poll=1.0 if inbox.notifies else 0.2)
+    scheduler = start_scheduler(settings, runner.bot)
+    worker.start()
+    log.info("okrbot worker %s taking requests", worker.name)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        scheduler.shutdown(wait=False)
+        worker.stop()
+        inbox.dispose()
+        db.dispose()
+        log.info("okrbot worker stopped")
 
 
 def _die_with(server_pid: int) -> None:

@@ -1,4 +1,4 @@
-"""What the server hands to a worker, and what comes back: plain data, so it can cross a pipe."""
+"""A request as a worker runs it (read from the inbox), and the answer it gives."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class Job:
     headers: dict[str, str] = field(default_factory=dict)
     query: str = ""
     answer_wanted: bool = False  # the sender waits for the Answer (it goes first in the queue)
+    key: str = ""  # the idempotency key (store/inbox.py): units of work claim keys made from it
 
 
 @dataclass(frozen=True)

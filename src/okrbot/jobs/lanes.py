@@ -1,10 +1,7 @@
-"""Where jobs go: a worker process (`okrbot serve`) or threads in this process (tests).
-
-Both keep the jobs they were given until each one's Answer comes back; a worker
-process that dies is started again and given every job it had not answered, so
-nothing acknowledged is dropped. (A job whose work was saved just before the crash,
-and not yet answered, runs again: the same `/okr done` changes nothing the second
-time, but a check-in would be recorded twice. docs/reliability.md)
+"""Where requests are worked on: worker processes (`okrbot serve`) or threads in this
+process (tests). Either way the requests themselves are in the inbox, not here: a lane
+only wakes its worker and, for a process, starts it again when it dies, handing back
+at once what it had claimed.
 """
 
 from __future__ import annotations
@@ -14,14 +11,13 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from typing import Protocol
 
 from okrbot.config import Settings
-from okrbot.jobs.child import READY, worker_main
-from okrbot.jobs.job import Answer, Job
+from okrbot.jobs.child import READY, WAKE, worker_main
 from okrbot.jobs.runner import JobRunner
+from okrbot.jobs.worker import InboxWorker, worker_name
+from okrbot.store.inbox import Inbox
 
 log = logging.getLogger("okrbot.jobs")
 
@@ -33,80 +29,60 @@ class WorkerFailed(RuntimeError):
 
 
 class Lane(Protocol):
-    def start(self, on_answer: Callable[[Answer], None]) -> None: ...
+    def start(self) -> None: ...
     def wait_ready(self, timeout: float) -> None: ...
-    def send(self, job: Job) -> None: ...
-    @property
-    def in_flight(self) -> int: ...
+    def wake(self) -> None: ...
     @property
     def working(self) -> bool: ...
     def close(self, timeout: float) -> None: ...
 
 
 class InProcessLane:
-    """Jobs run on a JobRunner's threads in this process."""
+    """An InboxWorker on threads of this process."""
 
-    def __init__(self, runner: JobRunner) -> None:
+    def __init__(self, inbox: Inbox, runner: JobRunner) -> None:
         self.runner = runner
-        self._count = 0
-        self._lock = threading.Lock()
+        self.worker = InboxWorker(inbox, runner, name=worker_name("in-process"), poll=0.2)
 
-    def start(self, on_answer: Callable[[Answer], None]) -> None:
-        def report(answer: Answer) -> None:
-            if answer.done:
-                with self._lock:
-                    self._count -= 1
-            on_answer(answer)
-
-        self.runner.start(report)
+    def start(self) -> None:
+        self.worker.start()
 
     def wait_ready(self, timeout: float) -> None:
         return None
 
-    def send(self, job: Job) -> None:
-        with self._lock:
-            self._count += 1
-        self.runner.put(job)
-
-    @property
-    def in_flight(self) -> int:
-        return self._count
+    def wake(self) -> None:
+        self.worker.wake.set()
 
     @property
     def working(self) -> bool:
         return True
 
     def close(self, timeout: float) -> None:
-        self.runner.stop(timeout)
+        self.worker.stop(timeout)
 
 
 class ProcessLane:
-    """One worker process. A supervisor thread starts it (again, after a crash) and reads
-    its answers; a sender thread writes jobs to its pipe, so the server never blocks on
-    a busy worker."""
+    """One worker process, supervised by a thread: started, woken, started again after
+    a crash (its claims handed back first), stopped when its work is done."""
 
-    def __init__(self, settings: Settings, *, index: int, run_scheduler: bool) -> None:
-        self.settings, self.index, self.run_scheduler = settings, index, run_scheduler
+    def __init__(self, settings: Settings, inbox: Inbox, *, index: int, run_scheduler: bool) -> None:
+        self.settings, self.inbox, self.index, self.run_scheduler = settings, inbox, index, run_scheduler
         self._context = multiprocessing.get_context("spawn")  # a clean interpreter: no threads or connections copied
-        self._changed = threading.Condition()
-        self._sending = threading.Lock()
-        self._pending: dict[int, Job] = {}  # given to this lane, not answered yet
-        self._unsent: deque[int] = deque()
+        self._lock = threading.Lock()  # one writer on the pipe at a time
         self._conn = None  # the pipe to the running worker, when it is ready
-        self._closing = False
-        self._done = False  # the supervisor has stopped
+        self._closing = threading.Event()
+        self._wanted = threading.Event()  # wake the worker (coalesces a burst into one message)
         self._ready = threading.Event()
         self._failure: str | None = None
         self.process = None
+        self.name = ""
         self.restarts = 0
-        self._on_answer: Callable[[Answer], None] = lambda _answer: None
         self._supervisor = threading.Thread(target=self._supervise, name=f"okrbot-worker-{index}", daemon=True)
-        self._sender = threading.Thread(target=self._send_jobs, name=f"okrbot-send-{index}", daemon=True)
+        self._waker = threading.Thread(target=self._send_wakes, name=f"okrbot-wake-{index}", daemon=True)
 
-    def start(self, on_answer: Callable[[Answer], None]) -> None:
-        self._on_answer = on_answer
+    def start(self) -> None:
         self._supervisor.start()
-        self._sender.start()
+        self._waker.start()
 
     def wait_ready(self, timeout: float) -> None:
         if not self._ready.wait(timeout):
@@ -114,26 +90,19 @@ class ProcessLane:
         if self._failure:
             raise WorkerFailed(self._failure)
 
-    def send(self, job: Job) -> None:
-        with self._changed:
-            self._pending[job.id] = job
-            self._unsent.append(job.id)
-            self._changed.notify_all()
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._pending)
+    def wake(self) -> None:
+        self._wanted.set()
 
     @property
     def working(self) -> bool:
-        """Its worker is up and taking jobs (not starting or starting again)."""
+        """Its worker is up and taking requests (not starting or starting again)."""
         return self._conn is not None
 
     def close(self, timeout: float) -> None:
-        """Let the worker finish every job it was given, then stop it."""
-        with self._changed:
-            self._closing = True
-            self._changed.notify_all()
+        """Let the worker finish what it claimed, then stop it."""
+        self._closing.set()
+        self._wanted.set()
+        self._send(None)
         self._supervisor.join(timeout)
         if self._supervisor.is_alive() and self.process is not None:
             log.error("worker %d did not finish within %.0f s; stopping it", self.index, timeout)
@@ -142,69 +111,65 @@ class ProcessLane:
 
     # ----------------------------------------------------------------- threads
 
-    def _send_jobs(self) -> None:
-        stopped = None  # the pipe already told to stop
-        while True:
-            with self._changed:
-                self._changed.wait_for(lambda: self._done or (self._conn is not None and (self._unsent or (self._closing and self._conn is not stopped))))
-                if self._done:
-                    return
-                conn = self._conn
-                if self._unsent:
-                    message = self._pending.get(self._unsent.popleft())
-                    if message is None:
-                        continue
-                else:  # closing, and all sent: the worker finishes its queue and exits
-                    message, stopped = None, conn
-            with self._sending:
-                try:
-                    conn.send(message)
-                except OSError:
-                    pass  # the worker died: the supervisor gives its unanswered jobs to the next one
+    def _send(self, message: object) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.send(message)
+            except OSError:
+                pass  # the worker died: the supervisor starts the next one
+
+    def _send_wakes(self) -> None:
+        while not self._closing.is_set():
+            self._wanted.wait()
+            self._wanted.clear()
+            if not self._closing.is_set():
+                self._send(WAKE)
 
     def _supervise(self) -> None:
-        try:
-            self._run_worker()
-        finally:
-            with self._changed:
-                self._done = True
-                self._changed.notify_all()
-
-    def _run_worker(self) -> None:
         failures = 0
         while True:
+            self.name = worker_name(f"w{self.index}")
             process, conn = self._spawn()
             if self._await_ready(conn, process):
                 failures = 0
-                with self._changed:
-                    # Everything not answered goes to this worker, in the order it came.
-                    self._unsent = deque(sorted(self._pending))
+                with self._lock:
                     self._conn = conn
-                    self._changed.notify_all()
                 self._ready.set()
-                self._read_answers(conn)
+                if self._closing.is_set():
+                    self._send(None)
+                self._watch(conn)
             process.join()
-            with self._changed:
+            with self._lock:
                 self._conn = None
-            with self._sending:  # never while a send is half-way: its descriptor could be reused
                 conn.close()
-            with self._changed:
-                if self._closing and not self._pending:
-                    return
+            self._hand_back()
+            if self._closing.is_set():
+                return
             if not self._ready.is_set():
                 self._ready.set()  # the first start failed: serve reports it and exits
                 return
             delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
             failures += 1
             self.restarts += 1
-            log.error("worker %d stopped (exit code %s); starting it again in %.1f s with the %d requests it had not answered", self.index, process.exitcode, delay, len(self._pending))
+            log.error("worker %d stopped (exit code %s); starting it again in %.1f s", self.index, process.exitcode, delay)
             time.sleep(delay)
+
+    def _hand_back(self) -> None:
+        try:
+            released = self.inbox.release(self.name)
+        except Exception:  # noqa: BLE001 - then they are taken again when their lease ends
+            log.warning("could not hand back worker %d's requests", self.index, exc_info=True)
+            return
+        if released:
+            log.warning("worker %d left %d requests unfinished; they are worked on again", self.index, released)
 
     def _spawn(self):
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=worker_main,
-            args=(child_end, self.settings, os.getpid(), self.run_scheduler),
+            args=(child_end, self.settings, os.getpid(), self.run_scheduler, self.name),
             name=f"okrbot-worker-{self.index}",
             daemon=True,
         )
@@ -224,13 +189,10 @@ class ProcessLane:
         log.error("worker %d could not start: %s", self.index, self._failure)
         return False
 
-    def _read_answers(self, conn) -> None:
+    def _watch(self, conn) -> None:
+        """Until the worker exits (its end of the pipe closes)."""
         while True:
             try:
-                answer = conn.recv()
+                conn.recv()
             except (EOFError, OSError):
                 return
-            if answer.done:
-                with self._changed:
-                    self._pending.pop(answer.job_id, None)
-            self._on_answer(answer)

@@ -2,7 +2,8 @@
 
 A few threads take jobs from one queue, answered jobs first (someone is waiting on
 them), the rest in the order they came. Units of work are short and mostly Python,
-so more threads would only queue on the GIL.
+so more threads would only queue on the GIL. Each job runs under its idempotency key
+(services/idempotency.py), so running it a second time changes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from slack_bolt.response import BoltResponse
 
 from okrbot.config import Settings
 from okrbot.jobs.job import Answer, Job, Route
+from okrbot.services import idempotency
 from okrbot.slack.app import build_bot
 from okrbot.slack.errors import reference_id
 from okrbot.store.db import Database
@@ -43,6 +45,8 @@ class JobRunner:
         self._order = itertools.count()
         self._threads = [threading.Thread(target=self._work, name=f"okrbot-work-{n}", daemon=True) for n in range(threads)]
         self._report: Callable[[Answer], None] = lambda _answer: None
+        self._busy = 0  # jobs queued or running
+        self._counting = threading.Lock()
 
     def start(self, report: Callable[[Answer], None]) -> None:
         """`report` gets every job's Answer, from the thread that ran it."""
@@ -51,7 +55,15 @@ class JobRunner:
             thread.start()
 
     def put(self, job: Job) -> None:
+        with self._counting:
+            self._busy += 1
         self._queue.put((0 if job.answer_wanted else 1, next(self._order), job))
+
+    @property
+    def free(self) -> int:
+        """Threads that would start a job at once: how many more a worker should claim."""
+        with self._counting:
+            return max(0, len(self._threads) - self._busy)
 
     def stop(self, timeout: float = 60.0) -> None:
         """Finish every job already queued, then stop the threads."""
@@ -67,7 +79,11 @@ class JobRunner:
                 return
             _running.job = job
             try:
-                self._report(self.run(job))
+                with idempotency.handling(job.key or f"job:{job.id}"):
+                    answer = self.run(job)
+                with self._counting:
+                    self._busy -= 1
+                self._report(answer)
             finally:
                 _running.job = None
 

@@ -1,5 +1,6 @@
-"""Socket Mode, the same way as HTTP: acknowledge over the WebSocket at once, hand the
-payload to a worker (jobs/), and wait for the worker only when Slack reads the answer."""
+"""Socket Mode, the same way as HTTP: write the payload to the inbox, acknowledge over
+the WebSocket, and wait for the worker only when Slack reads the answer. A payload that
+cannot be written is not acknowledged, so Slack sends it again."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from okrbot.config import Settings
 from okrbot.jobs import Answer, Route
 from okrbot.jobs.dispatcher import Dispatcher
-from okrbot.slack.routing import interaction_wants_answer
+from okrbot.slack.routing import interaction_wants_answer, socket_key
 
 log = logging.getLogger("okrbot")
 
-ANSWER_TIMEOUT = 30.0
+ANSWER_TIMEOUT = 2.5  # Slack stops waiting after 3 s
 
 
 class SocketModeFront:
@@ -45,15 +46,18 @@ class SocketModeFront:
             headers["x-slack-retry-num"] = str(request.retry_attempt)
         if request.retry_reason is not None:
             headers["x-slack-retry-reason"] = request.retry_reason
-        if not (request.type == "interactive" and interaction_wants_answer(payload)):
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
-            self.dispatcher.submit(Route.SOCKET, payload, headers=headers)
-            return
-        future = self.dispatcher.submit(Route.SOCKET, payload, headers=headers, answer_wanted=True)
+        answer_wanted = request.type == "interactive" and interaction_wants_answer(payload)
         try:
-            answer = future.result(ANSWER_TIMEOUT)
-        except TimeoutError:
-            answer = None
+            accepted = self.dispatcher.submit(
+                Route.SOCKET, payload, key=socket_key(request.type, payload, request.envelope_id), headers=headers, answer_wanted=answer_wanted
+            )
+        except Exception:  # noqa: BLE001 - not on disk: no ack, and Slack sends it again
+            log.exception("a Socket Mode request could not be written to the inbox; not acknowledged")
+            return
+        if not answer_wanted:
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+            return
+        answer = self.dispatcher.answer(accepted, ANSWER_TIMEOUT)
         client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id, payload=_payload(answer)))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from okrbot.store.types import UtcDateTime, utcnow
@@ -251,6 +251,35 @@ class OutboundMessage(SQLModel, table=True):
     sent_ts: str | None = Field(default=None, max_length=32)
 
 
+class InboundRequest(SQLModel, table=True):
+    """A request Slack or a webhook sender was told we have: written before the 200 goes back,
+    claimed by one worker at a time, done once (store/inbox.py)."""
+
+    __tablename__ = "inbound_request"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_inbound_request_due", "status", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)  # event_id, trigger_id, view id + hash, X-GitHub-Delivery, …
+    route: str = Field(max_length=16)
+    team_id: str | None = Field(default=None, max_length=32)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    headers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    query: str = Field(default="", max_length=2000)
+    answer_wanted: bool = False  # the sender reads the answer (a modal's field errors, a webhook)
+    status: str = Field(default="pending", max_length=16)  # pending → working → done
+    worker: str | None = Field(default=None, max_length=100)
+    attempts: int = 0
+    received_at: datetime = _when(default_factory=utcnow)
+    lease_until: datetime | None = _when(default=None)
+    done_at: datetime | None = _when(default=None)
+    answer_status: int | None = None
+    answer_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    answer_headers: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
 ALL_TABLES = [
     Workspace,
     Objective,
@@ -264,4 +293,5 @@ ALL_TABLES = [
     ReviewCycle,
     Nudge,
     OutboundMessage,
+    InboundRequest,
 ]

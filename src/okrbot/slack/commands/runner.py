@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from okrbot.config import Settings
 from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
+from okrbot.services import idempotency
 from okrbot.services.context import Actor
 from okrbot.slack.commands import gaps, misc, okrs, review, serves, work
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
@@ -106,8 +107,12 @@ class CommandRunner:
         """Run `body` in one transaction; any error rolls everything back and becomes a reply.
 
         With `event_key`, the event is claimed in the same transaction, so a
-        retried or duplicated event does nothing the second time.
+        retried or duplicated event does nothing the second time. Inside a request
+        from the inbox the key is the request's own (services/idempotency.py), so a
+        request run again after a crash does nothing the second time either.
         """
+        if event_key is None:
+            event_key = idempotency.next_unit_key()
         try:
             with self.db.session_scope(read_only=read_only and not event_key) as session:
                 if event_key and not claim_event(session, event_key, actor.team_id, actor.now):

@@ -107,6 +107,8 @@ def _run(bot: SlackBot, body: dict, act) -> None:
     """Run a button's effect in one unit of work; tell the person privately what happened."""
     actor = bot.actor(_team(body), body["user"]["id"], _channel(body), source="button")
     outcome = bot.runner.in_unit_of_work(actor, act)
+    if outcome.duplicate:
+        return  # this click ran before a crash and was answered then
     bot.confirm(actor, outcome.reply)
     bot.deliver(outcome.queued)
     if (body.get("view") or {}).get("type") == "home":
@@ -116,6 +118,8 @@ def _run(bot: SlackBot, body: dict, act) -> None:
 def _open(bot: SlackBot, body: dict, client: WebClient, build) -> None:
     actor = bot.actor(_team(body), body["user"]["id"], _channel(body), source="button")
     outcome = bot.runner.in_unit_of_work(actor, build)
+    if outcome.duplicate:
+        return
     if outcome.reply.modal is None:
         bot.confirm(actor, outcome.reply)
         return

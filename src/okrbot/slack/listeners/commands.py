@@ -17,6 +17,8 @@ def register(app: App, bot: SlackBot) -> None:
         ack()  # within Slack's 3 seconds; the work below may take longer
         actor = bot.actor(body["team_id"], body["user_id"], body.get("channel_id"))
         outcome = bot.runner.run(body.get("text", ""), actor)
+        if outcome.duplicate:
+            return  # this request ran before a crash and was answered then
         try:
             if not show(outcome.reply, client=client, respond=respond, trigger_id=body.get("trigger_id")):
                 # The response_url failed; the change (if any) is saved: say so another way.

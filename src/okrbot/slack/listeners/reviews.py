@@ -120,6 +120,8 @@ def _no_change(bot: SlackBot, body: dict, action: dict) -> None:
         return reply
 
     outcome = bot.runner.in_unit_of_work(actor, record)
+    if outcome.duplicate:
+        return
     if outcome.reply.error or not (channel and thread_ts):
         bot.confirm(actor, outcome.reply)
     bot.deliver(outcome.queued)

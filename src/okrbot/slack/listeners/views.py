@@ -71,6 +71,9 @@ def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, def
             raise
 
     outcome = bot.runner.in_unit_of_work(actor, run)
+    if outcome.duplicate:
+        ack()  # saved by an earlier run of this submission, which a crash cut short
+        return
     if failure:
         ack(response_action="errors", errors=failure[0])
         return

@@ -1,0 +1,249 @@
+"""The inbox: every request is written here before its sender gets a 2xx.
+
+Slack does not resend a slash command, a button or a modal that got its 200, so what
+was acknowledged must already be on disk. The server (`accept`) writes the request
+with its idempotency key; a worker in any process, on any machine sharing the
+database, claims it (`claim`, with a lease), runs it and marks it done (`finish`).
+The change a request makes records the same key in its own transaction
+(services/idempotency.py), so a request claimed again after a crash changes nothing.
+
+States: pending → working (claimed by one worker until `lease_until`) → done. A
+worker that dies leaves its rows `working`; its supervisor hands them back at once
+(`release`), and anyone takes them when the lease runs out.
+
+On SQLite the inbox is a file of its own beside the database: its writers (the
+server acknowledging, workers claiming) never wait for a long unit of work holding
+the main file's write lock. On PostgreSQL it is a table of the main database and a
+NOTIFY wakes the workers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+
+from okrbot.store.db import Database
+from okrbot.store.models import InboundRequest, metadata
+from okrbot.store.types import utcnow
+
+PENDING, WORKING, DONE = "pending", "working", "done"
+NOTIFY_CHANNEL = "okrbot_inbox"
+LEASE = timedelta(seconds=30)  # workers extend it while they work (a heartbeat)
+KEEP_DONE = timedelta(days=1)  # long enough for Slack's and the webhooks' retries to find their key
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: int
+    new: bool  # False: the same key was accepted before (a retry or a redelivery)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    key: str
+    route: str
+    body: bytes
+    headers: dict
+    query: str
+    answer_wanted: bool
+    attempts: int
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    body: bytes
+    headers: dict
+
+
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int  # pending or being worked on
+    oldest_seconds: float | None
+
+
+def open_inbox(database_url: str) -> Inbox:
+    """The inbox for this database: a sibling file on SQLite, the same database otherwise."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return Inbox(Database(database_url))
+    sibling = url.set(database=f"{url.database}-inbox").render_as_string(hide_password=False)
+    return Inbox(Database(sibling), own_file=True)
+
+
+class Inbox:
+    def __init__(self, db: Database, *, own_file: bool = False) -> None:
+        self.db = db
+        self.notifies = db.backend == "postgresql"
+        self._table_made = not own_file  # the main database's table comes with its migrations
+
+    def _session(self, *, read_only: bool = False):
+        if not self._table_made:  # made on first use, so a server can start while its disk is away
+            metadata.create_all(self.db.engine, tables=[InboundRequest.__table__])
+            self._table_made = True
+        return self.db.session_scope(read_only=read_only)
+
+    # ------------------------------------------------------------------ the server's side
+
+    def accept(
+        self,
+        *,
+        key: str,
+        route: str,
+        body: bytes,
+        headers: dict[str, str],
+        query: str = "",
+        answer_wanted: bool = False,
+        team_id: str | None = None,
+    ) -> Accepted:
+        """Write the request (committed when this returns), or find the one with its key.
+
+        A redelivery of a request that failed for want of a database (answered 5xx) is
+        worked again; any other repeat is the same request and is not."""
+        now = utcnow()
+        insert = pg_insert if self.db.backend == "postgresql" else sqlite_insert
+        values = {
+            "key": key,
+            "route": route,
+            "team_id": team_id,
+            "body": body,
+            "headers": headers,
+            "query": query[:2000],
+            "answer_wanted": answer_wanted,
+            "status": PENDING,
+            "attempts": 0,
+            "received_at": now,
+        }
+        with self._session() as session:
+            new_id = session.execute(
+                insert(InboundRequest).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(InboundRequest.id)
+            ).scalar()
+            if new_id is None:
+                found_id = session.execute(select(InboundRequest.id).where(InboundRequest.key == key)).scalar_one()
+                retried = session.execute(
+                    update(InboundRequest)
+                    .where(InboundRequest.id == found_id, InboundRequest.status == DONE, InboundRequest.answer_status >= 500)
+                    .values(status=PENDING, worker=None, lease_until=None, done_at=None, answer_status=None, answer_body=None, answer_headers=None)
+                ).rowcount
+                if retried:
+                    self._notify(session)
+                return Accepted(found_id, new=False)
+            self._notify(session)
+            return Accepted(new_id, new=True)
+
+    def answer_of(self, request_id: int) -> StoredAnswer | None:
+        """The answer a worker gave (at the listener's ack for a modal), once there is one."""
+        with self._session(read_only=True) as session:
+            row = session.execute(
+                select(InboundRequest.answer_status, InboundRequest.answer_body, InboundRequest.answer_headers).where(InboundRequest.id == request_id)
+            ).first()
+        if row is None or row.answer_status is None:
+            return None
+        return StoredAnswer(row.answer_status, row.answer_body or b"", dict(row.answer_headers or {}))
+
+    # ------------------------------------------------------------------ the workers' side
+
+    def claim(self, worker: str, *, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
+        """Take up to `limit` requests nobody is working on: answers someone waits for first."""
+        now = utcnow()
+        due = (
+            select(InboundRequest.id)
+            .where(or_(InboundRequest.status == PENDING, (InboundRequest.status == WORKING) & (InboundRequest.lease_until < now)))
+            .order_by(InboundRequest.answer_wanted.desc(), InboundRequest.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL: workers never wait for each other; SQLite: one writer anyway
+        )
+        with self._session() as session:
+            rows = session.execute(
+                update(InboundRequest)
+                .where(InboundRequest.id.in_(due.scalar_subquery()))
+                .values(status=WORKING, worker=worker, lease_until=now + lease, attempts=InboundRequest.attempts + 1)
+                .returning(
+                    InboundRequest.id,
+                    InboundRequest.key,
+                    InboundRequest.route,
+                    InboundRequest.body,
+                    InboundRequest.headers,
+                    InboundRequest.query,
+                    InboundRequest.answer_wanted,
+                    InboundRequest.attempts,
+                )
+            ).all()
+        claimed = [Claimed(r.id, r.key, r.route, r.body, dict(r.headers or {}), r.query, r.answer_wanted, r.attempts) for r in rows]
+        return sorted(claimed, key=lambda c: (not c.answer_wanted, c.id))
+
+    def extend(self, worker: str, ids: list[int], *, lease: timedelta = LEASE) -> None:
+        """The heartbeat: these requests are still being worked on."""
+        if not ids:
+            return
+        with self._session() as session:
+            session.execute(
+                update(InboundRequest)
+                .where(InboundRequest.id.in_(ids), InboundRequest.worker == worker, InboundRequest.status == WORKING)
+                .values(lease_until=utcnow() + lease)
+            )
+
+    def answer(self, request_id: int, answer: StoredAnswer) -> None:
+        """Give the waiting sender its answer now; the work may go on."""
+        with self._session() as session:
+            session.execute(
+                update(InboundRequest)
+                .where(InboundRequest.id == request_id)
+                .values(answer_status=answer.status, answer_body=answer.body, answer_headers=answer.headers)
+            )
+
+    def finish(self, request_id: int, answer: StoredAnswer | None) -> None:
+        values: dict = {"status": DONE, "done_at": utcnow(), "lease_until": None}
+        if answer is not None:
+            values.update(answer_status=answer.status, answer_body=answer.body, answer_headers=answer.headers)
+        with self._session() as session:
+            session.execute(update(InboundRequest).where(InboundRequest.id == request_id).values(values))
+
+    def release(self, worker: str) -> int:
+        """A worker died: what it held is anyone's again, now rather than when the lease ends."""
+        with self._session() as session:
+            released = session.execute(
+                update(InboundRequest)
+                .where(InboundRequest.worker == worker, InboundRequest.status == WORKING)
+                .values(status=PENDING, worker=None, lease_until=None)
+            ).rowcount
+            if released:
+                self._notify(session)
+            return released
+
+    def prune(self, *, keep: timedelta = KEEP_DONE) -> int:
+        with self._session() as session:
+            return session.execute(
+                InboundRequest.__table__.delete().where(InboundRequest.status == DONE, InboundRequest.done_at < utcnow() - keep)
+            ).rowcount
+
+    # ------------------------------------------------------------------ looking on
+
+    def backlog(self, now: datetime | None = None) -> Backlog:
+        now = now or utcnow()
+        with self._session(read_only=True) as session:
+            waiting, oldest = session.execute(
+                select(func.count(), func.min(InboundRequest.received_at)).where(InboundRequest.status != DONE)
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:  # an aggregate skips the column's type on SQLite
+            oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
+        return Backlog(waiting, None if oldest is None else max(0.0, (now - oldest).total_seconds()))
+
+    def _notify(self, session) -> None:
+        if self.notifies:  # delivered when the transaction commits
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+
+def encode_body(body: bytes | dict) -> bytes:
+    """Socket Mode payloads arrive parsed; the inbox keeps bytes."""
+    return body if isinstance(body, bytes) else json.dumps(body).encode()
