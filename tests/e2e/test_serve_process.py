@@ -302,3 +302,28 @@ def test_a_token_slack_refuses_stops_serve_with_one_line(serve, empty_database_u
         output = served.output()
         assert "invalid_auth" in output
         assert "Traceback" not in output, output
+
+
+def test_a_server_that_only_acknowledges_and_a_separate_worker_answer_together(serve, empty_database_url, tmp_path):
+    """OKRBOT_WORKERS=0: the server writes requests to the inbox and acknowledges them;
+    `okrbot worker` (another process, as on another machine) does the work."""
+    with SlackDouble() as slack:
+        env = base_env(DATABASE_URL=empty_database_url, SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET)
+        served = serve({**env, "OKRBOT_WORKERS": "0"})
+        served.wait_healthy()
+        with SignedSlackClient(served.url, SECRET, response_url_factory=slack.response_url) as client:
+            # Acknowledged with no worker anywhere: kept in the inbox until one comes.
+            assert client.command('objective add "Kept for the worker"').status_code == 200
+            time.sleep(0.5)
+            assert not slack.calls("response_url")
+            log = tmp_path / "worker.log"
+            with log.open("wb") as sink:
+                worker = subprocess.Popen([*okrbot_command(), "worker"], env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
+            try:
+                answer = slack.wait_for("response_url", timeout=START_TIMEOUT)[-1]
+                assert "Kept for the worker" in str(answer.args), log.read_text()
+                assert client.command("status all").status_code == 200
+                assert len(slack.wait_for("response_url", count=2, timeout=START_TIMEOUT)) == 2
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                assert worker.wait(timeout=30) == 0, log.read_text()

@@ -31,7 +31,7 @@ from okrbot.store.db import Database
 from okrbot.store.models import Change, Initiative, OutboundMessage
 from okrbot.store.types import utcnow
 from tests.conftest import NOW, ON_POSTGRES
-from tests.e2e.conftest import Okr, block_text, told
+from tests.e2e.conftest import block_text, told
 from tests.e2e.harness import running_bot
 from tests.e2e.test_modals import fill
 from tests.e2e.test_webhooks import work_hook

@@ -26,8 +26,10 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
+from okrbot.slack.reply import RESPOND
 from okrbot.store import outbox
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow
@@ -143,6 +145,8 @@ class Deliverer:
     # ------------------------------------------------------------------ sending
 
     def _send(self, message: Outgoing) -> int:
+        if message.method == RESPOND:
+            return self._respond(message)
         if message.unsure:
             try:
                 found = self._find_posted(message)
@@ -163,6 +167,42 @@ class Deliverer:
             return 0
         self._sent(message, response.get("channel") or message.payload.get("channel"), response.get("ts"))
         return 1
+
+    def _respond(self, message: Outgoing) -> int:
+        """An answer on the request's response_url. Slack keeps no history of these to look
+        in: one whose outcome is unknown is sent again if only its asker sees it, and not
+        if the channel does (a second public copy is worse than none)."""
+        payload = message.payload
+        if message.unsure and payload.get("response_type") == "in_channel":
+            log.warning("outbound answer %s may have been posted already; not posting it again", message.id)
+            self._retry(message, "unsure: not reposted", timedelta(0), give_up=True)
+            return 0
+        body = {key: payload[key] for key in ("text", "blocks", "response_type", "replace_original") if key in payload}
+        try:
+            response = WebhookClient(payload["url"], timeout=self.client.timeout).send_dict(body)
+        except Exception as error:  # noqa: BLE001 - no answer: it may have been posted
+            self._unsure(message, error)
+            return 0
+        if response.status_code == 200:
+            self._sent(message, None, None)
+            return 1
+        if response.status_code == 429:
+            wait = _retry_after(response)
+            self._hold(wait)
+            self._retry(message, "ratelimited", timedelta(seconds=wait), count=False)
+            return 0
+        if response.status_code >= 500:
+            self._unsure(message, RuntimeError(f"response_url answered {response.status_code}"))
+            return 0
+        # Expired or used up (a response_url lasts 30 minutes, 5 answers): say it another way.
+        fallback = payload.get("fallback") or {}
+        log.warning("response_url refused outbound answer %s (%s); sending it with %s", message.id, response.status_code, fallback.get("method"))
+        with self.db.session_scope() as session:
+            if fallback:
+                outbox.redirect(session, message.id, method=fallback["method"], channel=fallback["channel"], payload=fallback["payload"], now=utcnow())
+            else:
+                outbox.mark_retry(session, message.id, error=f"response_url {response.status_code}", retry_at=utcnow(), give_up=True)
+        return self._pass([message.id], 1)[0] if fallback else 0
 
     def _sent(self, message: Outgoing, channel: str | None, ts: str | None) -> None:
         with self.db.session_scope() as session:

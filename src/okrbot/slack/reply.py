@@ -33,3 +33,39 @@ class Reply:
 
     def block_dicts(self) -> list[dict]:
         return [block.to_dict() for block in self.blocks]
+
+
+RESPOND = "response_url"  # an outbox "method": a POST to the request's response_url
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """Where the answer to a request goes: its response_url when it has one, else
+    privately where the person is (an ephemeral note in the channel, or a DM). The
+    answer is queued in the outbox with the change it reports (CommandRunner), so it
+    is sent once, even when the request is run again after a crash."""
+
+    user: str
+    channel: str | None = None
+    response_url: str | None = None
+
+    def message(self, reply: Reply) -> tuple[str, str, dict]:
+        """(outbox method, channel, payload) of this reply."""
+        method, channel, payload = self._directly(reply)
+        if not self.response_url:
+            return method, channel, payload
+        answer = {
+            "url": self.response_url,
+            "text": reply.text,
+            "blocks": reply.block_dicts(),
+            "response_type": "in_channel" if reply.public else "ephemeral",
+            "replace_original": False,
+            "fallback": {"method": method, "channel": channel, "payload": payload},  # if the URL has expired
+        }
+        return RESPOND, channel, answer
+
+    def _directly(self, reply: Reply) -> tuple[str, str, dict]:
+        content = {"text": reply.text, "blocks": reply.block_dicts()}
+        if self.channel and not reply.public:
+            return "chat.postEphemeral", self.channel, {**content, "user": self.user}
+        return "chat.postMessage", self.channel or self.user, content

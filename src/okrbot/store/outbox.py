@@ -146,6 +146,16 @@ def mark_retry(
     )
 
 
+def redirect(session: Session, message_id: int, *, method: str, channel: str, payload: dict, now: datetime) -> None:
+    """Send this message another way from now on (an answer whose response_url expired)."""
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id)
+        .values(method=method, channel=channel, payload={**payload, "channel": channel}, status=PENDING, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def initiative_for_message(session: Session, team_id: str, channel: str, ts: str) -> int | None:
     """The initiative a posted message is about (for ✅ reactions on it)."""
     return session.exec(

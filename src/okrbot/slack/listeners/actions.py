@@ -22,7 +22,7 @@ from okrbot.slack.commands.work import announce_moves, refresh_cards, set_work_s
 from okrbot.slack.ids import Action
 from okrbot.slack.listeners.surfaces import open_modal
 from okrbot.slack.mrkdwn import escape
-from okrbot.slack.reply import Reply
+from okrbot.slack.reply import Reply, ReplyTo
 from okrbot.slack.views import modals
 from okrbot.store.models import Initiative
 
@@ -106,10 +106,11 @@ def _number(action: dict, kind: Kind) -> int:
 def _run(bot: SlackBot, body: dict, act) -> None:
     """Run a button's effect in one unit of work; tell the person privately what happened."""
     actor = bot.actor(_team(body), body["user"]["id"], _channel(body), source="button")
-    outcome = bot.runner.in_unit_of_work(actor, act)
+    outcome = bot.runner.in_unit_of_work(actor, act, reply_to=ReplyTo(actor.user_id, actor.channel_id))
     if outcome.duplicate:
-        return  # this click ran before a crash and was answered then
-    bot.confirm(actor, outcome.reply)
+        return  # this click ran before a crash, and its answer was queued then
+    if not outcome.answered:
+        bot.confirm(actor, outcome.reply)
     bot.deliver(outcome.queued)
     if (body.get("view") or {}).get("type") == "home":
         home_commands.publish_home(bot, actor.team_id, actor.user_id)

@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.listeners.surfaces import show
+from okrbot.slack.reply import ReplyTo
 
 COMMAND = "/okr"
 
@@ -16,12 +17,13 @@ def register(app: App, bot: SlackBot) -> None:
     def okr_command(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
         ack()  # within Slack's 3 seconds; the work below may take longer
         actor = bot.actor(body["team_id"], body["user_id"], body.get("channel_id"))
-        outcome = bot.runner.run(body.get("text", ""), actor)
+        reply_to = ReplyTo(actor.user_id, actor.channel_id, body.get("response_url"))
+        outcome = bot.runner.run(body.get("text", ""), actor, reply_to=reply_to)
         if outcome.duplicate:
-            return  # this request ran before a crash and was answered then
+            return  # this request ran before a crash, and its answer was queued then
         try:
-            if not show(outcome.reply, client=client, respond=respond, trigger_id=body.get("trigger_id")):
-                # The response_url failed; the change (if any) is saved: say so another way.
+            if not outcome.answered and not show(outcome.reply, client=client, respond=respond, trigger_id=body.get("trigger_id")):
+                # Not even the answer could be queued, and the response_url failed: say so another way.
                 bot.confirm(actor, outcome.reply)
         finally:
-            bot.deliver(outcome.queued)  # what the change queued goes out whatever happened to the answer
+            bot.deliver(outcome.queued)  # the answer and what the change queued, whatever happened above

@@ -20,7 +20,7 @@ from okrbot.slack.commands.work import checkin_reply, linked_reply, refresh_card
 from okrbot.slack.forms import Form, FormErrors, errors_for
 from okrbot.slack.ids import Callback, Field
 from okrbot.slack.mrkdwn import escape
-from okrbot.slack.reply import Reply
+from okrbot.slack.reply import Reply, ReplyTo
 from okrbot.slack.views.modals import ModalMeta
 
 KR_KINDS: dict[str, tuple[Metric, Direction, Keep | None]] = {
@@ -70,7 +70,7 @@ def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, def
             failure.append(errors_for(error, view, default_field))
             raise
 
-    outcome = bot.runner.in_unit_of_work(actor, run)
+    outcome = bot.runner.in_unit_of_work(actor, run, reply_to=ReplyTo(actor.user_id, actor.channel_id), answer_problems=False)
     if outcome.duplicate:
         ack()  # saved by an earlier run of this submission, which a crash cut short
         return
@@ -82,7 +82,8 @@ def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, def
         ack(response_action="errors", errors={default_field.value: outcome.reply.text.removeprefix(":warning: ")})
         return
     ack()
-    bot.confirm(actor, outcome.reply)
+    if not outcome.answered:
+        bot.confirm(actor, outcome.reply)
     bot.deliver(outcome.queued)
 
 

@@ -1,0 +1,103 @@
+"""The inbox: what was acknowledged is kept, claimed by one worker at a time, taken back
+from a worker that died, and a request run again changes nothing and answers nothing twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from okrbot.jobs import Route
+from okrbot.jobs.dispatcher import Dispatcher
+from okrbot.slack.routing import inspect_request
+from okrbot.store.inbox import DONE, PENDING, StoredAnswer, open_inbox
+from okrbot.store.models import CheckIn, InboundRequest, Objective
+from tests.e2e.harness import bot_settings
+from tests.fakes.slack_api import SlackDouble
+
+
+@pytest.fixture
+def inbox(database_url):
+    box = open_inbox(database_url)
+    yield box
+    box.dispose()
+
+
+def accept(inbox, key: str, **kwargs):
+    return inbox.accept(key=key, route="slack", body=b"{}", headers={}, **kwargs)
+
+
+def test_a_retry_with_the_same_key_is_the_same_request(inbox):
+    first = accept(inbox, "event:Ev1")
+    again = accept(inbox, "event:Ev1")
+    assert first.new and not again.new and again.id == first.id
+    assert inbox.backlog().waiting == 1
+
+
+def test_one_worker_claims_each_request_and_modal_answers_go_first(inbox):
+    plain = accept(inbox, "command:1")
+    waited = accept(inbox, "view_submission:V1:h", answer_wanted=True)
+    first = inbox.claim("w1", limit=1)
+    assert [c.id for c in first] == [waited.id]
+    assert [c.id for c in inbox.claim("w2", limit=5)] == [plain.id]
+    assert inbox.claim("w3", limit=5) == []
+
+
+def test_a_dead_workers_requests_are_taken_back_and_an_expired_lease_is_anyones(inbox):
+    request = accept(inbox, "command:2")
+    assert inbox.claim("dead", limit=1)
+    assert inbox.release("dead") == 1
+    (again,) = inbox.claim("alive", limit=1, lease=timedelta(seconds=-1))  # a lease already over
+    assert again.id == request.id and again.attempts == 2
+    (third,) = inbox.claim("other", limit=1)
+    assert third.id == request.id and third.attempts == 3
+
+
+def test_done_is_done_but_a_redelivery_after_a_5xx_is_worked_again(inbox):
+    ok = accept(inbox, "github:d-1")
+    failed = accept(inbox, "github:d-2")
+    inbox.claim("w", limit=2)
+    inbox.finish(ok.id, StoredAnswer(200, b"{}", {}))
+    inbox.finish(failed.id, StoredAnswer(503, b"{}", {}))
+    assert not accept(inbox, "github:d-1").new and not accept(inbox, "github:d-2").new
+    with inbox.db.session_scope(read_only=True) as session:
+        statuses = dict(session.exec(select(InboundRequest.key, InboundRequest.status)).all())
+    assert statuses == {"github:d-1": DONE, "github:d-2": PENDING}
+    assert inbox.answer_of(ok.id).status == 200 and inbox.answer_of(failed.id) is None
+
+
+def command(text: str, slack: SlackDouble, name: str) -> bytes:
+    return urlencode({
+        "team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": "/okr", "text": text,
+        "api_app_id": "A1", "response_url": slack.response_url(name), "trigger_id": f"1.2.{name}",
+    }).encode()
+
+
+def test_a_request_run_again_after_a_crash_changes_nothing_and_answers_once(database_url, db):
+    """The worker saved the change and queued the answer, then died before marking the
+    request done: the next worker runs it again."""
+    with SlackDouble() as slack:
+        settings = bot_settings(slack, database_url)
+        dispatcher = Dispatcher.in_process(settings, db)
+        dispatcher.start()
+        try:
+            bodies = [command('objective add "Once"', slack, "first"), command('kr add O-1 "Signups" from 0 to 10', slack, "kr"), command("checkin KR-1 4", slack, "checkin")]
+            bodies.append(command("checkin KR-1 lots", slack, "typo"))  # a problem is answered once too
+            accepted = []
+            for body in bodies:  # one after the other, as a person types them
+                accepted.append(dispatcher.submit(Route.SLACK, body, key=inspect_request(body, "application/x-www-form-urlencoded").key))
+                assert dispatcher.wait_idle(30)
+            answers_before = len(slack.calls("response_url"))
+            with dispatcher.inbox.db.session_scope() as session:  # as if each worker had died before `finish`
+                session.execute(update(InboundRequest).where(InboundRequest.id.in_([a.id for a in accepted])).values(status=PENDING, worker=None))
+            dispatcher.lanes[0].wake()
+            assert dispatcher.wait_idle(30)
+        finally:
+            dispatcher.close(timeout=30)
+    with db.session_scope(read_only=True) as session:
+        assert session.exec(select(Objective.title)).all() == ["Once"]
+        assert [c.value for c in session.exec(select(CheckIn)).all()] == [4]
+    assert answers_before == 4 and len(slack.calls("response_url")) == 4
