@@ -51,7 +51,7 @@ def measure(name: str, counter: Counting, count: int, step: Callable[[int], obje
         started = time.perf_counter()
         step(n)
         times.append((time.perf_counter() - started) * 1000)
-    return (name, (counter.statements - before) / count, round(percentile(times, 50), 3), round(percentile(times, 99), 3))
+    return (name, round((counter.statements - before) / count, 2), round(percentile(times, 50), 3), round(percentile(times, 99), 3))
 
 
 def database_url(backend: str, folder: Path) -> str:

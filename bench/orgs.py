@@ -5,7 +5,7 @@
     L   10 x M (10,000 objectives, 50,000 KRs, 200,000 initiatives, 1,000,000 check-ins)
     F   fan-out: 1,000 objectives whose 5,000 KRs each have their own owner (5,000 review DMs)
 
-Made by okrbot.sample_org.generate_document (deterministic) and imported with
+Made by bench.sample_org.generate_document (deterministic) and imported with
 services.interchange.import_document, in the current quarter so `/okr status` shows them.
 SQLite organisations are files under bench/.data/ (gitignored); PostgreSQL ones are
 schemas `bench_<size>` in the database okrbot_bench (created if missing) at
@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from okrbot.sample_org import generate_document
+from bench.sample_org import generate_document
 from okrbot.services.interchange import import_document, parse_document
 from okrbot.store.db import Database
 from okrbot.store.migrate import upgrade_to_head

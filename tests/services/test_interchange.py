@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from okrbot.cli import app
 from okrbot.domain.commands import Kind
-from okrbot.sample_org import generate_document
+from bench.sample_org import generate_document
 from okrbot.services.interchange import (
     ImportReport,
     InterchangeError,

@@ -95,14 +95,15 @@ def test_no_secret_is_logged_through_http_flows_refusals_and_faults(everything_l
         slack.fail("response_url", status=500)
         okr("reopen I-1")
         slack.fail("chat.postMessage", status=429, retry_after=1)
-        assert client.event(app_mention("status all")).status_code == 200
-        assert client.event(client.app_home_opened("U1")).status_code == 200
+        # 503 where the database is away (on SQLite this test points at one that is): Slack resends events.
+        assert client.event(app_mention("status all")).status_code in (200, 503)
+        assert client.event(client.app_home_opened("U1")).status_code in (200, 503)
         assert client.block_action("initiative_mark_done", "I-1").status_code == 200
         assert client.block_action("initiative_mark_done", "I-1", bad_signature=True).status_code == 401
         assert client.raw(b"payload=%7Bnot+json", headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 400
         bot.settle()
         assert webhook(bot, "work", {"initiative": "I-1", "status": "done"}).status_code in (200, 503)
-        assert webhook(bot, "work", {"initiative": "I-1"}, secret="wrong").status_code == 401
+        assert webhook(bot, "work", {"initiative": "I-1"}, secret="wrong").status_code in (401, 503)
         assert webhook(bot, "github", {"action": "closed", "issue": {"html_url": "https://github.com/a/b/issues/1"}}).status_code in (202, 503)
         httpx.get(f"{bot.url}/healthz", timeout=10)
         bot.bot.deliver(None)  # the sweeper's pass (it logs, and does not raise, when the database is down)

@@ -170,19 +170,21 @@ class Deliverer:
 
     def _respond(self, message: Outgoing) -> int:
         """An answer on the request's response_url. Slack keeps no history of these to look
-        in: one whose outcome is unknown is sent again if only its asker sees it, and not
-        if the channel does (a second public copy is worse than none)."""
+        in, so one that did not go through is sent the other way (privately where the
+        person is) at once, unless the channel sees it and it may have been posted: a
+        second public copy is worse than none."""
         payload = message.payload
-        if message.unsure and payload.get("response_type") == "in_channel":
-            log.warning("outbound answer %s may have been posted already; not posting it again", message.id)
-            self._retry(message, "unsure: not reposted", timedelta(0), give_up=True)
-            return 0
+        public = payload.get("response_type") == "in_channel"
+        if message.unsure and public:
+            return self._give_up_unsure(message)
         body = {key: payload[key] for key in ("text", "blocks", "response_type", "replace_original") if key in payload}
         try:
             response = WebhookClient(payload["url"], timeout=self.client.timeout).send_dict(body)
         except Exception as error:  # noqa: BLE001 - no answer: it may have been posted
-            self._unsure(message, error)
-            return 0
+            if public:
+                self._unsure(message, error)
+                return 0
+            return self._send_otherwise(message, error.__class__.__name__)
         if response.status_code == 200:
             self._sent(message, None, None)
             return 1
@@ -191,18 +193,26 @@ class Deliverer:
             self._hold(wait)
             self._retry(message, "ratelimited", timedelta(seconds=wait), count=False)
             return 0
-        if response.status_code >= 500:
+        if response.status_code >= 500 and public:
             self._unsure(message, RuntimeError(f"response_url answered {response.status_code}"))
             return 0
-        # Expired or used up (a response_url lasts 30 minutes, 5 answers): say it another way.
-        fallback = payload.get("fallback") or {}
-        log.warning("response_url refused outbound answer %s (%s); sending it with %s", message.id, response.status_code, fallback.get("method"))
+        # Refused, expired or used up (a response_url lasts 30 minutes, 5 answers).
+        return self._send_otherwise(message, f"response_url {response.status_code}")
+
+    def _send_otherwise(self, message: Outgoing, why: str) -> int:
+        fallback = message.payload.get("fallback") or {}
+        log.warning("outbound answer %s did not go through its response_url (%s); sending it with %s", message.id, why, fallback.get("method"))
         with self.db.session_scope() as session:
-            if fallback:
-                outbox.redirect(session, message.id, method=fallback["method"], channel=fallback["channel"], payload=fallback["payload"], now=utcnow())
-            else:
-                outbox.mark_retry(session, message.id, error=f"response_url {response.status_code}", retry_at=utcnow(), give_up=True)
-        return self._pass([message.id], 1)[0] if fallback else 0
+            if not fallback:
+                outbox.mark_retry(session, message.id, error=why, retry_at=utcnow(), give_up=True)
+                return 0
+            outbox.redirect(session, message.id, method=fallback["method"], channel=fallback["channel"], payload=fallback["payload"], now=utcnow())
+        return self._pass([message.id], 1)[0]
+
+    def _give_up_unsure(self, message: Outgoing) -> int:
+        log.warning("outbound answer %s may have been posted to the channel already; not posting it again", message.id)
+        self._retry(message, "unsure: not reposted", timedelta(0), give_up=True)
+        return 0
 
     def _sent(self, message: Outgoing, channel: str | None, ts: str | None) -> None:
         with self.db.session_scope() as session:

@@ -1,10 +1,11 @@
-"""Idempotency keys: an event or webhook delivery is applied at most once."""
+"""Idempotency keys: an event, a webhook delivery or a request's unit of work is applied at most once."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from okrbot.store.models import ProcessedEvent
@@ -15,16 +16,17 @@ def claim_event(session: Session, key: str, team_id: str, now: datetime) -> bool
     """True the first time `key` is seen; False for a retry or duplicate.
 
     Runs inside the caller's transaction, so if the effect fails and rolls
-    back, the claim goes with it and Slack's retry is applied.
+    back, the claim goes with it and the retry is applied. One statement: an
+    insert that does nothing when another transaction has the key (it waits for
+    that one to commit or roll back, so two workers never both go on).
     """
-    if session.get(ProcessedEvent, key) is not None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    claimed = session.execute(
+        insert(ProcessedEvent).values(key=key, team_id=team_id, at=now).on_conflict_do_nothing(index_elements=["key"]).returning(ProcessedEvent.key)
+    ).first()
+    if claimed is None:
         return False
     # The first event from a workspace (a bare "@okrbot help") may be answered before
     # any command created it; its outbox rows need the workspace row.
     ensure_workspace(session, team_id)
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(key=key, team_id=team_id, at=now))
-    except IntegrityError:
-        return False  # another process claimed it a moment ago
     return True
