@@ -1,9 +1,10 @@
 """The baseline server: a bare bolt App that only acks, behind the same server okrbot
 uses (uvicorn, Starlette, bolt's dispatch on Starlette's thread pool, the same signing
 checks, WebClient and GIL switch interval). This is how a bolt app is usually served;
-whatever okrbot adds on top of it is okrbot's doing.
+whatever okrbot adds on top of it is okrbot's doing. With --answer its slash command also
+posts a constant reply to the response_url after the ack: the baseline for answer latency.
 
-    python -m bench.ack_server --port 3001     # env as for `okrbot serve`
+    python -m bench.ack_server --port 3001 [--answer]     # env as for `okrbot serve`
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import sys
 
 import uvicorn
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from starlette.applications import Starlette
@@ -26,8 +27,9 @@ from okrbot.config import Settings
 from okrbot.server import GIL_SWITCH_INTERVAL
 
 
-def ack_only_bolt(settings: Settings) -> App:
-    """The same bolt App configuration as okrbot's, with listeners that only ack."""
+def ack_only_bolt(settings: Settings, *, answer: bool = False) -> App:
+    """The same bolt App configuration as okrbot's, with listeners that only ack (and, with
+    `answer`, a slash command that then posts a constant reply)."""
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     app = App(
         client=client,
@@ -38,8 +40,10 @@ def ack_only_bolt(settings: Settings) -> App:
     )
 
     @app.command(re.compile(".*"))
-    def on_command(ack: Ack) -> None:
+    def on_command(ack: Ack, respond: Respond) -> None:
         ack()
+        if answer:
+            respond(text="ok", response_type="ephemeral")
 
     @app.event(re.compile(".*"))
     def on_event() -> None:
@@ -72,9 +76,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--answer", action="store_true", help="slash commands also post a constant reply")
     args = parser.parse_args()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # as `okrbot serve` does
-    app = ack_only_app(ack_only_bolt(Settings()))
+    app = ack_only_app(ack_only_bolt(Settings(), answer=args.answer))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

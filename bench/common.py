@@ -305,10 +305,11 @@ def okrbot_serve(database_url: str, slack: SlackDouble, log: Path, **extra: str)
     return Subprocess(argv, serve_env(database_url, slack, **extra), port, log)
 
 
-def ack_only_serve(database_url: str, slack: SlackDouble, log: Path) -> Subprocess:
-    """The same server (uvicorn + okrbot's Starlette app + bolt, same signing) whose listeners only ack."""
+def ack_only_serve(database_url: str, slack: SlackDouble, log: Path, *, answer: bool = False) -> Subprocess:
+    """The same server (uvicorn + okrbot's Starlette app + bolt, same signing) whose listeners
+    only ack; with `answer`, slash commands then post a constant reply."""
     port = free_port()
-    argv = [sys.executable, "-m", "bench.ack_server", "--port", str(port)]
+    argv = [sys.executable, "-m", "bench.ack_server", "--port", str(port), *(["--answer"] if answer else [])]
     return Subprocess(argv, serve_env(database_url, slack, OKRBOT_SCHEDULER="false"), port, log)
 
 

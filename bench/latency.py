@@ -41,6 +41,8 @@ from bench.scenarios import NAMES, Picks, Requests, new_client
 
 ANSWER_TIMEOUT = 60.0
 CONCURRENCY = (1, 20)
+# Slash commands, which the answering baseline (bench/ack_server.py --answer) answers with a constant reply.
+SLASH_COMMANDS = ("status_team", "status_all", "done", "serves")
 
 
 @dataclass
@@ -170,6 +172,15 @@ def measure_size(size: str, names: list[str], args) -> dict:
                     cell = run_cell(bare, slack, picks, name, clients, requests=requests_for(clients, args), time_cap=args.time_cap, answers=False, label="ack-only")
                     cells.append(cell)
                     print(f"  ack-only {name:14} {clients:2} clients: ack p50 {cell.ack_p50_ms} p99 {cell.ack_p99_ms} ms, n={cell.requests}", flush=True)
+        commands = [name for name in names if name in SLASH_COMMANDS]
+        if commands:
+            with ack_only_serve(org.url, slack, logs / f"latency-{size}-answer.log", answer=True) as bare:
+                for name in commands:
+                    warm_up(bare, slack, picks, name, answers=True)
+                    for clients in CONCURRENCY:
+                        cell = run_cell(bare, slack, picks, name, clients, requests=requests_for(clients, args), time_cap=args.time_cap, answers=True, label="bare-answer")
+                        cells.append(cell)
+                        print(f"  bare-answer {name:11} {clients:2} clients: answer p50 {cell.answer_p50_ms} p99 {cell.answer_p99_ms} ms, n={cell.requests}", flush=True)
         picks.restore(org.url)
     return {
         "organisation": {"size": size, "backend": org.backend, **org.counts},
@@ -185,14 +196,17 @@ def measure_size(size: str, names: list[str], args) -> dict:
 def ratios(cells: list[Cell]) -> dict:
     """okrbot ack p50/p99 over the ack-only server's, per command and concurrency."""
     bare = {(c.command, c.clients): c for c in cells if c.server == "ack-only"}
+    answering = {(c.command, c.clients): c for c in cells if c.server == "bare-answer"}
     found = {}
     for cell in cells:
         base = bare.get((cell.command, cell.clients))
         if cell.server == "okrbot" and base is not None and base.ack_p50_ms and base.ack_p99_ms:
+            constant = answering.get((cell.command, cell.clients))
             found[f"{cell.command}@{cell.clients}"] = {
                 "ack_p50": round(cell.ack_p50_ms / base.ack_p50_ms, 2),
                 "ack_p99": round(cell.ack_p99_ms / base.ack_p99_ms, 2),
                 "answer_p99_over_bare_ack_p99": round(cell.answer_p99_ms / base.ack_p99_ms, 2) if cell.answer_p99_ms else None,
+                "answer_p99_over_bare_answer_p99": round(cell.answer_p99_ms / constant.answer_p99_ms, 2) if cell.answer_p99_ms and constant and constant.answer_p99_ms else None,
             }
     return found
 
@@ -200,19 +214,24 @@ def ratios(cells: list[Cell]) -> dict:
 def report(size: str, found: dict) -> str:
     cells = [Cell(**c) for c in found["cells"]]
     bare = {(c.command, c.clients): c for c in cells if c.server == "ack-only"}
+    answering = {(c.command, c.clients): c for c in cells if c.server == "bare-answer"}
     rows = []
     for cell in cells:
         if cell.server != "okrbot":
             continue
         base = bare.get((cell.command, cell.clients))
+        constant = answering.get((cell.command, cell.clients))
         rows.append((
             cell.command, cell.clients, cell.requests,
             cell.ack_p50_ms, cell.ack_p99_ms,
             base.ack_p50_ms if base else "-", base.ack_p99_ms if base else "-",
             f"{cell.ack_p99_ms / base.ack_p99_ms:.1f}x" if base and base.ack_p99_ms else "-",
-            cell.answer_p50_ms, cell.answer_p99_ms, cell.server_cpu_ms_per_request, cell.errors, cell.load_average[0],
+            cell.answer_p50_ms, cell.answer_p99_ms,
+            constant.answer_p99_ms if constant else "-",
+            f"{cell.answer_p99_ms / constant.answer_p99_ms:.1f}x" if constant and constant.answer_p99_ms and cell.answer_p99_ms else "-",
+            cell.server_cpu_ms_per_request, cell.errors, cell.load_average[0],
         ))
-    header = ("command", "clients", "n", "ack p50", "ack p99", "bare p50", "bare p99", "p99 ratio", "answer p50", "answer p99", "cpu ms/req", "errors", "load")
+    header = ("command", "clients", "n", "ack p50", "ack p99", "bare p50", "bare p99", "p99 ratio", "answer p50", "answer p99", "bare answer p99", "answer ratio", "cpu ms/req", "errors", "load")
     return f"\n{size}: milliseconds\n" + table(rows, header)
 
 
