@@ -13,8 +13,10 @@ from sqlmodel import select
 from okrbot.jobs import Route
 from okrbot.jobs.dispatcher import Dispatcher
 from okrbot.slack.routing import inspect_request
+from okrbot.store.events import claim_event, forget_old_keys
 from okrbot.store.inbox import DONE, PENDING, StoredAnswer, open_inbox
 from okrbot.store.models import CheckIn, InboundRequest, Objective
+from okrbot.store.types import utcnow
 from tests.e2e.harness import bot_settings
 from tests.fakes.slack_api import SlackDouble
 
@@ -67,6 +69,26 @@ def test_done_is_done_but_a_redelivery_after_a_5xx_is_worked_again(inbox):
         statuses = dict(session.exec(select(InboundRequest.key, InboundRequest.status)).all())
     assert statuses == {"github:d-1": DONE, "github:d-2": PENDING}
     assert inbox.answer_of(ok.id).status == 200 and inbox.answer_of(failed.id) is None
+
+
+def test_done_requests_and_old_keys_are_pruned_and_nothing_else(inbox, db):
+    old, recent, waiting = accept(inbox, "command:old"), accept(inbox, "command:recent"), accept(inbox, "command:waiting")
+    inbox.claim("w", limit=3)
+    for request in (old, recent):
+        inbox.finish(request.id, None)
+    with inbox.db.session_scope() as session:
+        session.execute(update(InboundRequest).where(InboundRequest.id == old.id).values(done_at=utcnow() - timedelta(days=2)))
+    assert inbox.prune() == 1
+    with inbox.db.session_scope(read_only=True) as session:
+        assert sorted(session.exec(select(InboundRequest.key)).all()) == ["command:recent", "command:waiting"]
+    with db.session_scope() as session:
+        assert claim_event(session, "command:old/1", "T1", utcnow() - timedelta(days=8))
+        assert claim_event(session, "command:recent/1", "T1", utcnow())
+    with db.session_scope() as session:
+        assert forget_old_keys(session, utcnow()) == 1
+    with db.session_scope() as session:  # the recent key still stops a second run; the old one is gone
+        assert not claim_event(session, "command:recent/1", "T1", utcnow())
+        assert claim_event(session, "command:old/1", "T1", utcnow())
 
 
 def command(text: str, slack: SlackDouble, name: str) -> bytes:

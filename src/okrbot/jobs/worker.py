@@ -19,7 +19,9 @@ import uuid
 
 from okrbot.jobs.job import Answer, Job, Route
 from okrbot.jobs.runner import JobRunner
+from okrbot.store.events import forget_old_keys
 from okrbot.store.inbox import LEASE, NOTIFY_CHANNEL, Claimed, Inbox, StoredAnswer
+from okrbot.store.types import utcnow
 
 log = logging.getLogger("okrbot.jobs")
 
@@ -122,8 +124,11 @@ class InboxWorker:
             log.warning("could not extend the inbox leases", exc_info=True)
 
     def _prune(self) -> None:
+        """Done requests and old keys go, so neither table grows with every request."""
         try:
             self.inbox.prune()
+            with self.runner.bot.db.session_scope() as session:
+                forget_old_keys(session, utcnow())
         except Exception:  # noqa: BLE001
             log.warning("could not prune the inbox", exc_info=True)
 

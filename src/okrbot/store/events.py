@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from okrbot.store.models import ProcessedEvent
@@ -30,3 +31,12 @@ def claim_event(session: Session, key: str, team_id: str, now: datetime) -> bool
     # any command created it; its outbox rows need the workspace row.
     ensure_workspace(session, team_id)
     return True
+
+
+# Keys outlive every retry Slack or a webhook sender makes (minutes to hours) by far; past
+# that a replayed delivery meets "marking done what is done changes nothing" instead.
+KEEP_KEYS = timedelta(days=7)
+
+
+def forget_old_keys(session: Session, now: datetime, keep: timedelta = KEEP_KEYS) -> int:
+    return session.execute(delete(ProcessedEvent).where(ProcessedEvent.at < now - keep)).rowcount
