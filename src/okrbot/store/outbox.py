@@ -23,6 +23,8 @@ from okrbot.store.models import OutboundMessage
 
 LEASE = timedelta(minutes=2)
 PENDING, POSTING, SENT, FAILED = "pending", "posting", "sent", "failed"
+# An initiative's card (with its Mark done button): updated in place, never posted twice in a channel.
+CARD_KIND = "initiative"
 
 
 def enqueue(
@@ -114,13 +116,20 @@ def claim(session: Session, message_id: int, seen_status: str, now: datetime, *,
     return session.exec(select(OutboundMessage).where(OutboundMessage.id == message_id)).one()
 
 
-def mark_unsure(session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False) -> None:
+def mark_unsure(
+    session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False, refund: bool = False
+) -> None:
     """The Slack call's outcome is unknown (no answer, or a 5xx): stay `posting`, so the
-    next attempt checks whether Slack has the message before sending it again."""
+    next attempt checks whether Slack has the message before sending it again. `give_up`
+    ends it as failed, never sent blind; `refund` when the attempt should not count
+    (Slack said "slow down" to the look-up)."""
+    values: dict = {"status": FAILED if give_up else POSTING, "next_attempt_at": retry_at, "last_error": error[:500]}
+    if refund:
+        values["attempts"] = OutboundMessage.attempts - 1
     session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == message_id, OutboundMessage.status == POSTING)
-        .values(status=FAILED if give_up else POSTING, next_attempt_at=retry_at, last_error=error[:500])
+        .values(values)
         .execution_options(synchronize_session=False)
     )
 
@@ -163,8 +172,40 @@ def sent_cards(session: Session, initiative_id: int) -> list[tuple[str, str]]:
     rows = session.exec(
         select(OutboundMessage.channel, OutboundMessage.sent_ts).where(
             OutboundMessage.initiative_id == initiative_id,
-            OutboundMessage.kind == "initiative",
+            OutboundMessage.kind == CARD_KIND,
             col(OutboundMessage.sent_ts).is_not(None),
         )
     ).all()
     return [(channel, ts) for channel, ts in rows]
+
+
+def card_channels(session: Session, initiative_id: int) -> set[str]:
+    """Channels that have a card about an initiative, or will have once the outbox sends it
+    (queued, or sent with its outcome unknown): a second card there would be a second live
+    Mark done button."""
+    rows = session.exec(
+        select(OutboundMessage.channel).where(
+            OutboundMessage.initiative_id == initiative_id,
+            OutboundMessage.kind == CARD_KIND,
+            col(OutboundMessage.status).in_((PENDING, POSTING, SENT)),
+        )
+    ).all()
+    return set(rows)
+
+
+def revise_unsent_cards(session: Session, initiative_id: int, *, text: str, blocks: list[dict]) -> None:
+    """Cards not yet in Slack (no ts to update) go out showing the work as it is now."""
+    rows = session.exec(
+        select(OutboundMessage).where(
+            OutboundMessage.initiative_id == initiative_id,
+            OutboundMessage.kind == CARD_KIND,
+            col(OutboundMessage.status).in_((PENDING, POSTING)),
+        )
+    ).all()
+    for row in rows:
+        row.payload = {**row.payload, "text": text, "blocks": blocks}
+    session.flush()
+
+
+def payload_of(session: Session, message_id: int) -> dict:
+    return session.exec(select(OutboundMessage.payload).where(OutboundMessage.id == message_id)).one()
