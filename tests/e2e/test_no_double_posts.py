@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,10 +22,12 @@ from sqlmodel import select
 
 from okrbot.reviews_job import review_tick
 from okrbot.slack.ids import Action
+from okrbot.store import outbox
 from okrbot.store.models import Initiative, OutboundMessage, ReviewCycle
 from okrbot.store.types import utcnow
 from tests.e2e.conftest import block_text
 from tests.e2e.harness import RunningBot, running_bot
+from tests.e2e.test_review_replicas import replicas
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.slack_client import SignedSlackClient, app_mention, reaction_added
 
@@ -201,3 +205,90 @@ def test_a_card_update_that_finds_no_message_never_becomes_a_new_card(team, bot,
     assert all(r.attempts == 1 for r in updates), "message_not_found is not retried"
     new_posts = [c.args.get("text", "") for c in slack.calls("chat.postMessage")[posted:]]
     assert not any(text.startswith("I-1 ") for text in new_posts), f"a second card was posted: {new_posts}"
+
+
+def test_processes_killed_between_slack_taking_a_post_and_recording_it_leave_each_message_once(team, bot, client, slack, database_url, tmp_path):
+    # The in-process bot queues every kind of post but sends none: Slack's first answer is a
+    # 429 asking for an hour, so its deliverer holds them all.
+    slack.fail("chat.postMessage", status=429, retry_after=3600)
+    on_time = len(rows(bot))
+    team.ok('initiative add KR-1 "Build the pipeline"')
+    team.ok('initiative add KR-1 "Write the docs"')
+    team.ok("done I-2")  # an announcement with Undo; I-2's card still on its way shows it done
+    assert client.event(app_mention("status", user="U1", channel=TEAM)).status_code == 200
+    bot.settle()
+    team.ok("review now", user=ADMIN)
+    queued = [r for r in rows(bot)[on_time:] if r.method == "chat.postMessage"]
+    assert Counter(r.kind for r in queued) == {"initiative": 2, "progress": 1, "reply": 1, "nudge": 2}
+    assert {r.status for r in queued} == {"pending"}
+    time_passes(bot)
+
+    # `okrbot serve` processes send them; each is SIGKILLed while Slack has the post and has
+    # not answered yet, until every post was tried; then one that is left alone finishes.
+    slack.answer_late("chat.postMessage", 30)
+    kills = 0
+    with replicas(slack, database_url, tmp_path) as group:
+        while any(r.status == "pending" and r.method == "chat.postMessage" for r in rows(bot)) and kills < 2 * len(queued):
+            taken = len(slack.calls("chat.postMessage"))
+            process = group.start()
+            slack.wait_for("chat.postMessage", count=taken + 1, timeout=60)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+            kills += 1
+        assert not any(r.status == "pending" and r.method == "chat.postMessage" for r in rows(bot)), "every post should have been tried by a killed process"
+        slack.answer_late("chat.postMessage", 0)
+        group.start()
+        deadline = time.monotonic() + 60
+        while any(r.status != "sent" for r in rows(bot)):
+            assert time.monotonic() < deadline, f"not all sent in 60 s: {[(r.kind, r.status) for r in rows(bot)]}\n{group.log_text()}"
+            time.sleep(0.2)
+
+    assert kills >= len(queued)
+    assert_each_post_once(bot, slack)
+    assert len(slack.calls("conversations.history")) + len(slack.calls("conversations.replies")) >= kills
+    # I-1's card, found in Slack after its process died, still answers a ✅.
+    card_ts = [r.sent_ts for r in rows(bot) if r.kind == "initiative" and r.initiative_id == 1]
+    assert client.event(reaction_added("white_check_mark", user="U1", channel=TEAM, ts=card_ts[0])).status_code == 200
+    bot.settle()
+    with bot.db.session_scope() as session:
+        assert session.exec(select(Initiative.status).where(Initiative.number == 1)).one() == "done"
+
+
+def test_a_connection_reset_after_slack_took_the_post_is_looked_up_not_resent_by_the_sdk(team, bot, slack):
+    # slack_sdk resends a request once after a connection reset, blind; the outbox must not.
+    slack.hang_up("chat.postMessage")
+    team.ok('initiative add KR-1 "Build the pipeline"')
+    (card_row,) = [r for r in rows(bot) if r.kind == "initiative"]
+    assert card_row.status == "posting"
+    assert len(slack.calls("chat.postMessage")) == 2, "the objective's announcement and the card, each once"
+
+    assert resend_after_outage(bot, slack) == []
+    assert_each_post_once(bot, slack)
+
+
+def queue_unsure(bot: RunningBot, method: str, payload: dict) -> int:
+    """A row whose send was attempted and whose outcome was never learned."""
+    with bot.db.session_scope() as session:
+        row = outbox.enqueue(session, team_id="T1", kind="test", channel=TEAM, payload=payload, now=utcnow(), method=method)
+        row.status, row.attempts, row.next_attempt_at = outbox.POSTING, 1, utcnow() - timedelta(seconds=1)
+        return row.id
+
+
+def status_of_row(bot: RunningBot, row_id: int) -> str:
+    return next(r.status for r in rows(bot) if r.id == row_id)
+
+
+def test_an_unsure_update_is_sent_again_and_an_unsure_answer_with_no_history_is_not(team, bot, slack, caplog):
+    posted = slack.messages(TEAM)[0]
+    update_id = queue_unsure(bot, "chat.update", {"ts": posted["ts"], "text": "Edited", "blocks": []})
+    answer_id = queue_unsure(bot, "response_url", {"url": slack.response_url("late"), "text": "Done", "response_type": "in_channel"})
+
+    with caplog.at_level(logging.WARNING, logger="okrbot.delivery"):
+        bot.bot.deliverer.deliver([update_id, answer_id])
+
+    # An update replaces: sending it again cannot add a message.
+    assert status_of_row(bot, update_id) == "sent" and slack.messages(TEAM)[0]["text"] == "Edited"
+    assert len(slack.messages(TEAM)) == 1
+    # An answer Slack keeps no history of is not risked twice: given up, and said so.
+    assert status_of_row(bot, answer_id) == "failed" and slack.responses("late") == []
+    assert any(f"outbound message {answer_id}" in r.getMessage() for r in caplog.records)
