@@ -188,13 +188,16 @@ class Deliverer:
         return 1
 
     def _sent(self, message: Outgoing, channel: str | None, ts: str | None, *, found: bool = False) -> None:
+        catch_up = None
         with self.db.session_scope() as session:
             outbox.mark_sent(session, message.id, ts=ts, now=utcnow())
             if message.kind == outbox.CARD_KIND and channel and ts:
-                _catch_up_card(session, message, channel, ts, found=found)
+                catch_up = _catch_up_card(session, message, channel, ts, found=found)
             sent = Sent(message.id, message.kind, message.team_id, message.dedupe_key, channel, ts)
             for hook in self.on_sent:
                 hook(session, sent)
+        if catch_up is not None:
+            self._pass([catch_up], 1)  # an update: it never comes back here
 
     def _failed(self, message: Outgoing, error: SlackApiError) -> None:
         response = error.response
@@ -357,15 +360,17 @@ def slack_payload(message: Outgoing) -> dict:
     return {**message.payload, "metadata": outbox_metadata(message)}
 
 
-def _catch_up_card(session: Session, message: Outgoing, channel: str, ts: str, *, found: bool) -> None:
-    """A card revised while it was on its way (the work was done, linked, …) is updated to
-    what it should show now. A card found in Slack shows whatever its first attempt carried."""
+def _catch_up_card(session: Session, message: Outgoing, channel: str, ts: str, *, found: bool) -> int | None:
+    """Queue an update of a card revised while it was on its way (the work was done, linked, …),
+    so it shows what it should now; returns its id. A card found in Slack shows whatever its
+    first attempt carried, so it is always updated."""
     current = outbox.payload_of(session, message.id)
     sent_as = message.payload
     if not found and (current.get("blocks"), current.get("text")) == (sent_as.get("blocks"), sent_as.get("text")):
-        return
+        return None
     update = {"text": current.get("text", ""), "blocks": current.get("blocks", []), "ts": ts}
-    outbox.enqueue(session, team_id=message.team_id, kind="card_update", channel=channel, payload=update, now=utcnow(), method="chat.update")
+    queued = outbox.enqueue(session, team_id=message.team_id, kind="card_update", channel=channel, payload=update, now=utcnow(), method="chat.update")
+    return queued.id
 
 
 def _outgoing(row, *, unsure: bool) -> Outgoing:
