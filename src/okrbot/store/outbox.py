@@ -167,40 +167,24 @@ def initiative_for_message(session: Session, team_id: str, channel: str, ts: str
     ).first()
 
 
-def sent_cards(session: Session, initiative_id: int) -> list[tuple[str, str]]:
-    """(channel, ts) of every card posted about an initiative, to update them in place."""
+def cards(session: Session, initiative_id: int) -> list[tuple[int, str, str | None]]:
+    """(id, channel, ts) of every card about an initiative that Slack has or will have once
+    the outbox sends it (queued, or sent with its outcome unknown: ts None); a second card in
+    one of those channels would be a second live Mark done button."""
     rows = session.exec(
-        select(OutboundMessage.channel, OutboundMessage.sent_ts).where(
-            OutboundMessage.initiative_id == initiative_id,
-            OutboundMessage.kind == CARD_KIND,
-            col(OutboundMessage.sent_ts).is_not(None),
-        )
-    ).all()
-    return [(channel, ts) for channel, ts in rows]
-
-
-def card_channels(session: Session, initiative_id: int) -> set[str]:
-    """Channels that have a card about an initiative, or will have once the outbox sends it
-    (queued, or sent with its outcome unknown): a second card there would be a second live
-    Mark done button."""
-    rows = session.exec(
-        select(OutboundMessage.channel).where(
+        select(OutboundMessage.id, OutboundMessage.channel, OutboundMessage.sent_ts).where(
             OutboundMessage.initiative_id == initiative_id,
             OutboundMessage.kind == CARD_KIND,
             col(OutboundMessage.status).in_((PENDING, POSTING, SENT)),
         )
     ).all()
-    return set(rows)
+    return [(message_id, channel, ts) for message_id, channel, ts in rows]
 
 
-def revise_unsent_cards(session: Session, initiative_id: int, *, text: str, blocks: list[dict]) -> None:
-    """Cards not yet in Slack (no ts to update) go out showing the work as it is now."""
+def revise_unsent(session: Session, ids: Sequence[int], *, text: str, blocks: list[dict]) -> None:
+    """Messages not in Slack yet (no ts to update) go out with this content instead."""
     rows = session.exec(
-        select(OutboundMessage).where(
-            OutboundMessage.initiative_id == initiative_id,
-            OutboundMessage.kind == CARD_KIND,
-            col(OutboundMessage.status).in_((PENDING, POSTING)),
-        )
+        select(OutboundMessage).where(col(OutboundMessage.id).in_(list(ids)), col(OutboundMessage.status).in_((PENDING, POSTING)))
     ).all()
     for row in rows:
         row.payload = {**row.payload, "text": text, "blocks": blocks}

@@ -122,16 +122,19 @@ def refresh_cards(ctx: CommandContext, initiative: Initiative) -> set[str]:
     """Show the work as it is now (status, button, the KRs it serves) on every card about it:
     an update of each one posted, a new content for each one still in the outbox. Returns
     the channels that have one."""
-    channels = outbox.card_channels(ctx.session, initiative.id)
-    if not channels:
+    cards = outbox.cards(ctx.session, initiative.id)
+    if not cards:
         return set()
     krs = _kr_titles(ctx, initiative)
     blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
     text = initiative_card_text(initiative.number, initiative.title)
-    for channel, ts in outbox.sent_cards(ctx.session, initiative.id):
-        ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)
-    outbox.revise_unsent_cards(ctx.session, initiative.id, text=text, blocks=[block.to_dict() for block in blocks])
-    return channels
+    for _id, channel, ts in cards:
+        if ts:
+            ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)
+    unsent = [message_id for message_id, _channel, ts in cards if not ts]
+    if unsent:
+        outbox.revise_unsent(ctx.session, unsent, text=text, blocks=[block.to_dict() for block in blocks])
+    return {channel for _id, channel, _ts in cards}
 
 
 def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
