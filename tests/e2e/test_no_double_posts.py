@@ -103,6 +103,7 @@ def assert_each_post_once(bot: RunningBot, slack: SlackDouble) -> None:
 
 def test_every_kind_of_post_shows_once_when_slack_answers_after_the_timeout(team, bot, client, slack):
     on_time = len(rows(bot))
+    on_time_posts = len([r for r in rows(bot) if r.method == "chat.postMessage"])
     slack.answer_late("chat.postMessage", LATE)
 
     team.ok('initiative add KR-1 "Build the pipeline"')  # its card, in #CTEAM
@@ -144,6 +145,8 @@ def test_every_kind_of_post_shows_once_when_slack_answers_after_the_timeout(team
 
     assert resend_after_outage(bot, slack) == []
     assert_each_post_once(bot, slack)
+    posts = [r for r in rows(bot) if r.method == "chat.postMessage"]
+    print(f"\n{len(posts) - on_time_posts} posts answered after the timeout; {len(slack.messages())} messages in Slack for {len(posts)} posts")
     (announcement,) = [m for m in slack.messages(TEAM) if m["text"].startswith("Progress moved")]
     assert Action.UNDO.value in json.dumps(announcement["blocks"])
     cards = [m for m in slack.messages(TEAM) if "work_1" in json.dumps(m["blocks"])]
@@ -243,9 +246,11 @@ def test_processes_killed_between_slack_taking_a_post_and_recording_it_leave_eac
             assert time.monotonic() < deadline, f"not all sent in 60 s: {[(r.kind, r.status) for r in rows(bot)]}\n{group.log_text()}"
             time.sleep(0.2)
 
+    lookups = len(slack.calls("conversations.history")) + len(slack.calls("conversations.replies"))
+    print(f"\n{len(queued)} posts, {kills} processes killed mid-post, {lookups} look-ups, {len(slack.messages())} messages in Slack for {len([r for r in rows(bot) if r.method == 'chat.postMessage'])} posts")
     assert kills >= len(queued)
     assert_each_post_once(bot, slack)
-    assert len(slack.calls("conversations.history")) + len(slack.calls("conversations.replies")) >= kills
+    assert lookups >= kills
     # I-1's card, found in Slack after its process died, still answers a ✅.
     card_ts = [r.sent_ts for r in rows(bot) if r.kind == "initiative" and r.initiative_id == 1]
     assert client.event(reaction_added("white_check_mark", user="U1", channel=TEAM, ts=card_ts[0])).status_code == 200
