@@ -260,7 +260,7 @@ class Deliverer:
             return None
         if message.method != "chat.postMessage":
             # No history to look in (e.g. a response_url answer): a resend could show it twice.
-            self._give_up_unsure(message, "its outcome is unknown and Slack keeps nothing to look it up in")
+            self._abandon_unsure(message, "its outcome is unknown and Slack keeps nothing to look it up in")
             return 0
         try:
             found = self._find_posted(message)
@@ -287,7 +287,7 @@ class Deliverer:
                 outbox.mark_unsure(session, message.id, error=f"history {code}", retry_at=retry_at, refund=True)
             return
         if code in PERMANENT or message.attempts >= MAX_ATTEMPTS:
-            self._give_up_unsure(message, f"its conversation's history cannot be read ({code})")
+            self._abandon_unsure(message, f"its conversation's history cannot be read ({code})")
             return
         if code == "missing_scope":
             log.warning(
@@ -300,7 +300,7 @@ class Deliverer:
         with self.db.session_scope() as session:
             outbox.mark_unsure(session, message.id, error=f"history {code}", retry_at=retry_at)
 
-    def _give_up_unsure(self, message: Outgoing, why: str) -> None:
+    def _abandon_unsure(self, message: Outgoing, why: str) -> None:
         log.warning(
             "giving up on outbound message %s (%s to %s): Slack may have it, but %s; not sending it again, "
             "so it shows at most once",
