@@ -51,9 +51,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "users.info": {"users:read"},
     "users.list": {"users:read"},
     "conversations.open": {"im:write"},
-    # History scopes depend on the conversation; okrbot reads only its own DMs (slack/delivery.py).
-    "conversations.history": {"im:history"},
-    "conversations.replies": {"im:history"},
+    # History scopes depend on the conversation. okrbot reads history only to look up a post
+    # whose answer was lost before any resend (slack/delivery.py), wherever it posts: public
+    # and private channels, DMs and group DMs.
+    "conversations.history": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "conversations.replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "conversations.info": {"channels:read"},
     # Team channels may be public (channels:read) or private (groups:read).
     "conversations.members": {"channels:read", "groups:read"},

@@ -164,7 +164,7 @@ def review_run(
     settings = _settings()
     db = _database(settings)
     team_id = _team(db, team)
-    bot = SlackBot(settings, db, WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10))
+    bot = SlackBot(settings, db, WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=settings.slack_timeout_seconds))
     attach(bot)
     run = run_review_now(bot, team_id)
     typer.echo(blocks_to_text(run_reply(run).block_dicts()))

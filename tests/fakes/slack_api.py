@@ -202,6 +202,21 @@ class SlackDouble:
             else:
                 self._delays.pop(method, None)
 
+    def answer_late(self, method: str, seconds: float) -> None:
+        """Act on each call of ``method`` at once but answer only ``seconds`` later (0 removes it):
+        a client that gives up waiting never learns that Slack did what it asked."""
+        with self._lock:
+            if seconds > 0:
+                self._late[method] = seconds
+            else:
+                self._late.pop(method, None)
+
+    def hang_up(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are acted on, then the connection is closed
+        with no answer at all (the client sees a connection reset / remote disconnect)."""
+        with self._lock:
+            self._hangups[method] += times
+
     def enforce_channel_rate(self, per_second: float | None = 1.0, workspace_per_minute: int | None = None) -> None:
         """Refuse chat.postMessage with 429 beyond Slack's per-channel rate or a workspace budget.
 
@@ -227,6 +242,14 @@ class SlackDouble:
     def responses(self, name: str | None = None) -> list[Call]:
         """POSTs to response URLs, optionally only those made to ``response_url(name)``."""
         return [c for c in self.calls("response_url") if name is None or c.path == f"/response/{name}"]
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """The messages Slack now holds (posted, as last updated, not deleted), oldest first;
+        only ``channel``'s when given (a user id means the DM with that user)."""
+        with self._lock:
+            where = None if channel is None else self._dm_id(channel)
+            found = [dict(m, channel=c) for (c, _ts), m in self._messages.items() if where is None or c == where]
+        return sorted(found, key=lambda m: float(m["ts"]))
 
     def last(self, method: str | None = None) -> Call:
         found = self.calls(method)
@@ -292,6 +315,8 @@ class SlackDouble:
         self._every: tuple[int, str | None, int] | None = None
         self._every_count = 0
         self._delays: dict[str, float] = {}
+        self._late: dict[str, float] = {}  # method -> seconds between acting and answering
+        self._hangups: Counter[str] = Counter()  # method -> calls to act on and then not answer
         self._in_progress: Counter[str] = Counter()  # calls received, not answered yet
         self._channel_rate: float | None = None
         self._workspace_rate: int | None = None
@@ -329,6 +354,13 @@ class SlackDouble:
                 answer = self._refusal(call) or self._answer(call)
                 call.status, call.response = answer.status, answer.body
                 self._calls.append(call)
+                self._changed.notify_all()
+                late = self._late.get(method, 0.0)
+                if self._hangups[method] > 0:
+                    self._hangups[method] -= 1
+                    answer = _HANG_UP
+            if late:
+                self._stop.wait(late)
         finally:
             with self._lock:
                 self._in_progress[method] -= 1
@@ -637,6 +669,10 @@ _METHODS: dict[str, Callable[[SlackDouble, dict[str, Any], Call], dict[str, Any]
 }
 
 
+# Not sent: the handler closes the connection instead (see SlackDouble.hang_up).
+_HANG_UP = _Answer(0, {})
+
+
 def _error(status: int, error: str, retry_after: int) -> _Answer:
     headers = {"Retry-After": str(retry_after)} if status == 429 else {}
     return _Answer(status, {"ok": False, "error": error}, headers)
@@ -725,6 +761,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(self.double._handle(method, args, dict(self.headers.items()), url.path))
 
     def _send(self, answer: _Answer) -> None:
+        if answer is _HANG_UP:
+            self.close_connection = True
+            return
         payload = json.dumps(answer.body).encode()
         self.send_response(answer.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -7,12 +7,20 @@ attempt. Other failures back off and retry; nothing is dropped silently.
 Exactly once, as far as Slack allows. chat.postMessage has no idempotency
 key, so the only danger is a call whose outcome we never learned: the process
 died between Slack accepting the message and our "sent" commit, or the
-answer was lost (timeout, 5xx). Such a row stays `posting` (store/outbox.py).
-Before it is sent again, a message that carries Slack `metadata` and goes to a
-DM is looked for in that DM's history (conversations.open + .history, or
-.replies in a thread); if Slack already has it, it is marked sent with the ts
-found, and not posted twice. Messages without metadata keep the old
-at-least-once behaviour, which only matters in that narrow window.
+answer was lost (timeout, connection reset, 5xx). Such a row stays `posting`
+(store/outbox.py). Every post carries Slack message `metadata` naming its
+outbox row, and before a `posting` row is sent again it is looked for where it
+would be: the channel's history (conversations.history), a thread's replies
+(conversations.replies), or the DM with a user (conversations.open first). If
+Slack has it, the row is marked sent with the ts found (so a ✅ on that card
+still finds its initiative) and it is not posted twice. The look-up waits a few
+client timeouts after the lost answer, so a request Slack is still working on
+has landed before we look. If the history cannot be read (a scope missing, the
+bot removed from the channel), the message is never posted blind: the look-up
+is tried again with backoff, then the row is given up as `failed` with a
+warning (docs/reliability.md says why). chat.update replaces a message, so
+sending it again is safe; other methods without a history to look in (a
+response_url post) are not sent again once their outcome is unknown.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
@@ -37,14 +46,31 @@ from okrbot.store.types import utcnow
 log = logging.getLogger("okrbot.delivery")
 
 MAX_ATTEMPTS = 8
-# Errors that will not heal by waiting: the channel is gone or the bot is not in it.
-PERMANENT = {"channel_not_found", "is_archived", "not_in_channel", "invalid_blocks", "msg_too_long", "user_not_found"}
+# Errors that will not heal by waiting: the channel is gone or the bot is not in it, or the
+# message to update was deleted (an update never turns into a new post).
+PERMANENT = {
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "invalid_blocks",
+    "msg_too_long",
+    "user_not_found",
+    "message_not_found",
+    "cant_update_message",
+}
+# Sending these again replaces what the first attempt may have done, never adds to it.
+REPEATABLE = {"chat.update", "chat.delete"}
 # A pass waits this long at most for Slack's Retry-After; past that it leaves the rest to a later pass.
 MAX_INLINE_WAIT = 30.0
 # How far back (and how many messages) to look for a message whose send we are unsure of.
 HISTORY_LIMIT = 200
 HISTORY_PAGES = 5
 CLOCK_SKEW = timedelta(hours=1)
+# After a lost answer, look only once Slack has had this many client timeouts more to finish
+# the request: a look-up while it is still under way would miss the message and post it twice.
+SETTLE_TIMEOUTS = 3
+# The metadata that names an outbox row on the message Slack keeps (rows may bring their own).
+METADATA_TYPE = "okrbot_outbox"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -93,6 +119,9 @@ class Deliverer:
     ):
         self.db = db
         self.client = client
+        # slack_sdk resends a request once after a connection reset, blind: Slack may have
+        # taken the first. The outbox decides about resends itself (it looks first).
+        client.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)]
         self.lease = lease
         self.on_sent: list[SentHook] = []
         self._sleep = sleep
@@ -131,16 +160,18 @@ class Deliverer:
         """(messages sent, whether this pass left nothing it could send now)."""
         with self.db.session_scope() as session:
             candidates = outbox.due(session, utcnow(), limit=limit, ids=ids)
-        sent = 0
-        for message_id, status in candidates:
-            if not self._wait_for_slack():
-                return sent, True  # held by Slack for longer than a pass waits: a later sweep goes on
+        sent, held = 0, False
+        for message_id, status, method in candidates:
+            # Slack's Retry-After is about its Web API: answers on a response_url still go.
+            if method != RESPOND and (held or not self._wait_for_slack()):
+                held = True  # held by Slack for longer than a pass waits: a later sweep goes on
+                continue
             with self.db.session_scope() as session:
                 row = outbox.claim(session, message_id, status, utcnow(), lease=self.lease)
                 outgoing = None if row is None else _outgoing(row, unsure=status == outbox.POSTING)
             if outgoing is not None:
                 sent += self._send(outgoing)
-        return sent, len(candidates) < limit
+        return sent, held or len(candidates) < limit
 
     # ------------------------------------------------------------------ sending
 
@@ -148,17 +179,11 @@ class Deliverer:
         if message.method == RESPOND:
             return self._respond(message)
         if message.unsure:
-            try:
-                found = self._find_posted(message)
-            except Exception as error:  # noqa: BLE001 - can't tell yet: don't risk a double, ask again later
-                self._unsure(message, error)
-                return 0
-            if found is not None:
-                log.info("outbound message %s was already in Slack; not posting it again", message.id)
-                self._sent(message, *found)
-                return 1
+            settled = self._settle_unsure(message)
+            if settled is not None:
+                return settled
         try:
-            response = self.client.api_call(message.method, json=message.payload)
+            response = self.client.api_call(message.method, json=slack_payload(message))
         except SlackApiError as error:
             self._failed(message, error)
             return 0
@@ -214,12 +239,17 @@ class Deliverer:
         self._retry(message, "unsure: not reposted", timedelta(0), give_up=True)
         return 0
 
-    def _sent(self, message: Outgoing, channel: str | None, ts: str | None) -> None:
+    def _sent(self, message: Outgoing, channel: str | None, ts: str | None, *, found: bool = False) -> None:
+        catch_up = None
         with self.db.session_scope() as session:
             outbox.mark_sent(session, message.id, ts=ts, now=utcnow())
+            if message.kind == outbox.CARD_KIND and channel and ts:
+                catch_up = _catch_up_card(session, message, channel, ts, found=found)
             sent = Sent(message.id, message.kind, message.team_id, message.dedupe_key, channel, ts)
             for hook in self.on_sent:
                 hook(session, sent)
+        if catch_up is not None:
+            self._pass([catch_up], 1)  # an update: it never comes back here
 
     def _failed(self, message: Outgoing, error: SlackApiError) -> None:
         response = error.response
@@ -247,7 +277,7 @@ class Deliverer:
             self._hold(wait)
             delay, give_up = timedelta(seconds=wait), False
         else:
-            delay, give_up = backoff(message.attempts), message.attempts >= MAX_ATTEMPTS
+            delay, give_up = max(backoff(message.attempts), self._settle()), message.attempts >= MAX_ATTEMPTS
         if give_up:
             log.warning("giving up on outbound message %s: %s", message.id, error.__class__.__name__)
         with self.db.session_scope() as session:
@@ -272,19 +302,81 @@ class Deliverer:
 
     # ------------------------------------------------------------------ was it posted?
 
+    def _settle(self) -> timedelta:
+        return timedelta(seconds=SETTLE_TIMEOUTS * float(self.client.timeout or 30))
+
+    def _settle_unsure(self, message: Outgoing) -> int | None:
+        """An earlier attempt may have reached Slack: find out before sending again.
+        None: Slack does not have it (or a resend is harmless), send it; else what `_send` returns."""
+        if message.method in REPEATABLE:
+            return None
+        if message.method != "chat.postMessage":
+            # No history to look in (e.g. a response_url answer): a resend could show it twice.
+            self._abandon_unsure(message, "its outcome is unknown and Slack keeps nothing to look it up in")
+            return 0
+        try:
+            found = self._find_posted(message)
+        except SlackApiError as error:
+            self._lookup_failed(message, error)
+            return 0
+        except Exception as error:  # noqa: BLE001 - can't tell yet: don't risk a double, ask again later
+            self._unsure(message, error)
+            return 0
+        if found is None:
+            return None
+        log.info("outbound message %s was already in Slack; not posting it again", message.id)
+        self._sent(message, *found, found=True)
+        return 1
+
+    def _lookup_failed(self, message: Outgoing, error: SlackApiError) -> None:
+        """Slack would not show the history: ask again later, and never post blind."""
+        response = error.response
+        code = str(response.get("error", "") if hasattr(response, "get") else "") or str(response.status_code)
+        if response.status_code == 429:
+            # History has its own (small) rate limit: only this message waits, posting goes on.
+            retry_at = utcnow() + timedelta(seconds=_retry_after(response))
+            with self.db.session_scope() as session:
+                outbox.mark_unsure(session, message.id, error=f"history {code}", retry_at=retry_at, refund=True)
+            return
+        if code in PERMANENT or message.attempts >= MAX_ATTEMPTS:
+            self._abandon_unsure(message, f"its conversation's history cannot be read ({code})")
+            return
+        if code == "missing_scope":
+            log.warning(
+                "outbound message %s may or may not be in %s and the bot may not read its history "
+                "(missing_scope): reinstall the app from manifest.yml; looking again later",
+                message.id,
+                message.payload.get("channel"),
+            )
+        retry_at = utcnow() + max(backoff(message.attempts), self._settle())
+        with self.db.session_scope() as session:
+            outbox.mark_unsure(session, message.id, error=f"history {code}", retry_at=retry_at)
+
+    def _abandon_unsure(self, message: Outgoing, why: str) -> None:
+        log.warning(
+            "giving up on outbound message %s (%s to %s): Slack may have it, but %s; not sending it again, "
+            "so it shows at most once",
+            message.id,
+            message.kind,
+            message.payload.get("channel"),
+            why,
+        )
+        with self.db.session_scope() as session:
+            outbox.mark_unsure(session, message.id, error=why, retry_at=utcnow(), give_up=True)
+
     def _find_posted(self, message: Outgoing) -> tuple[str, str] | None:
-        """(channel, ts) of this message if Slack already has it; None if not, or if it can't be told."""
-        metadata = message.payload.get("metadata")
+        """(channel, ts) of this message if Slack already has it; None if not.
+        Raises when it can't be told (history refused, or too much of it)."""
+        metadata = slack_payload(message).get("metadata")
         channel = str(message.payload.get("channel") or "")
-        if message.method != "chat.postMessage" or not isinstance(metadata, dict) or not channel:
+        if not isinstance(metadata, dict) or not channel:
             return None
         if channel[:1] in ("U", "W"):
             # A message to a user id lands in the app's DM with them; history needs that DM's id.
             channel = self.client.conversations_open(users=channel)["channel"]["id"]
-        elif not channel.startswith("D"):
-            return None  # only DMs are checked: channels would need more read scopes
-        # Slack's ts is its clock; allow for ours being ahead of it.
-        oldest = f"{(message.created_at - CLOCK_SKEW).timestamp():.6f}"
+        # Slack's ts is its clock; allow for ours being ahead of it (and for a row stamped with
+        # a time still to come, like a review step run for a later moment).
+        oldest = f"{(min(message.created_at, utcnow()) - CLOCK_SKEW).timestamp():.6f}"
         thread_ts = message.payload.get("thread_ts")
         cursor = None
         for _page in range(HISTORY_PAGES):
@@ -300,6 +392,37 @@ class Deliverer:
             if not answer.get("has_more") or not cursor:
                 return None
         raise RuntimeError("too much history to tell whether the message was posted")  # retried later, never doubled
+
+
+def outbox_metadata(message: Outgoing) -> dict:
+    """Slack message metadata naming the outbox row, so a post whose outcome was lost can be
+    found in the conversation. The same on every attempt: it is made of the row's own fields
+    (its creation time keeps two databases' row 1 apart in one workspace)."""
+    return {
+        "event_type": METADATA_TYPE,
+        "event_payload": {"outbox_id": message.id, "team": message.team_id, "queued_at": message.created_at.isoformat()},
+    }
+
+
+def slack_payload(message: Outgoing) -> dict:
+    """What is sent for a row: every new post carries metadata naming it (rows that bring
+    their own, like review DMs, keep theirs)."""
+    if message.method != "chat.postMessage" or isinstance(message.payload.get("metadata"), dict):
+        return message.payload
+    return {**message.payload, "metadata": outbox_metadata(message)}
+
+
+def _catch_up_card(session: Session, message: Outgoing, channel: str, ts: str, *, found: bool) -> int | None:
+    """Queue an update of a card revised while it was on its way (the work was done, linked, …),
+    so it shows what it should now; returns its id. A card found in Slack shows whatever its
+    first attempt carried, so it is always updated."""
+    current = outbox.payload_of(session, message.id)
+    sent_as = message.payload
+    if not found and (current.get("blocks"), current.get("text")) == (sent_as.get("blocks"), sent_as.get("text")):
+        return None
+    update = {"text": current.get("text", ""), "blocks": current.get("blocks", []), "ts": ts}
+    queued = outbox.enqueue(session, team_id=message.team_id, kind="card_update", channel=channel, payload=update, now=utcnow(), method="chat.update")
+    return queued.id
 
 
 def _outgoing(row, *, unsure: bool) -> Outgoing:

@@ -28,7 +28,7 @@ class SocketModeFront:
 
     def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
-        web = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+        web = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=settings.slack_timeout_seconds)
         self.client = SocketModeClient(app_token=settings.slack_app_token, web_client=web, logger=logging.getLogger("okrbot.socket"))
         self.client.socket_mode_request_listeners.append(self._receive)
 

@@ -23,6 +23,8 @@ from okrbot.store.models import OutboundMessage
 
 LEASE = timedelta(minutes=2)
 PENDING, POSTING, SENT, FAILED = "pending", "posting", "sent", "failed"
+# An initiative's card (with its Mark done button): updated in place, never posted twice in a channel.
+CARD_KIND = "initiative"
 
 
 def enqueue(
@@ -81,14 +83,14 @@ def claim_due(session: Session, now: datetime, *, limit: int = 50, ids: Sequence
     return list(session.exec(select(OutboundMessage).where(col(OutboundMessage.id).in_(claimed)).order_by(OutboundMessage.id)).all())
 
 
-def due(session: Session, now: datetime, *, limit: int = 50, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
-    """(id, status) of up to `limit` messages that may be sent now, oldest first."""
-    query = select(OutboundMessage.id, OutboundMessage.status).where(
+def due(session: Session, now: datetime, *, limit: int = 50, ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
+    """(id, status, method) of up to `limit` messages that may be sent now, oldest first."""
+    query = select(OutboundMessage.id, OutboundMessage.status, OutboundMessage.method).where(
         col(OutboundMessage.status).in_((PENDING, "sending", POSTING)), OutboundMessage.next_attempt_at <= now
     )
     if ids is not None:
         query = query.where(col(OutboundMessage.id).in_(list(ids)))
-    return [(message_id, status) for message_id, status in session.exec(query.order_by(OutboundMessage.id).limit(limit)).all()]
+    return [(message_id, status, method) for message_id, status, method in session.exec(query.order_by(OutboundMessage.id).limit(limit)).all()]
 
 
 def claim(session: Session, message_id: int, seen_status: str, now: datetime, *, lease: timedelta = LEASE) -> OutboundMessage | None:
@@ -114,13 +116,20 @@ def claim(session: Session, message_id: int, seen_status: str, now: datetime, *,
     return session.exec(select(OutboundMessage).where(OutboundMessage.id == message_id)).one()
 
 
-def mark_unsure(session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False) -> None:
+def mark_unsure(
+    session: Session, message_id: int, *, error: str, retry_at: datetime, give_up: bool = False, refund: bool = False
+) -> None:
     """The Slack call's outcome is unknown (no answer, or a 5xx): stay `posting`, so the
-    next attempt checks whether Slack has the message before sending it again."""
+    next attempt checks whether Slack has the message before sending it again. `give_up`
+    ends it as failed, never sent blind; `refund` when the attempt should not count
+    (Slack said "slow down" to the look-up)."""
+    values: dict = {"status": FAILED if give_up else POSTING, "next_attempt_at": retry_at, "last_error": error[:500]}
+    if refund:
+        values["attempts"] = OutboundMessage.attempts - 1
     session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == message_id, OutboundMessage.status == POSTING)
-        .values(status=FAILED if give_up else POSTING, next_attempt_at=retry_at, last_error=error[:500])
+        .values(values)
         .execution_options(synchronize_session=False)
     )
 
@@ -168,13 +177,29 @@ def initiative_for_message(session: Session, team_id: str, channel: str, ts: str
     ).first()
 
 
-def sent_cards(session: Session, initiative_id: int) -> list[tuple[str, str]]:
-    """(channel, ts) of every card posted about an initiative, to update them in place."""
+def cards(session: Session, initiative_id: int) -> list[tuple[int, str, str | None]]:
+    """(id, channel, ts) of every card about an initiative that Slack has or will have once
+    the outbox sends it (queued, or sent with its outcome unknown: ts None); a second card in
+    one of those channels would be a second live Mark done button."""
     rows = session.exec(
-        select(OutboundMessage.channel, OutboundMessage.sent_ts).where(
+        select(OutboundMessage.id, OutboundMessage.channel, OutboundMessage.sent_ts).where(
             OutboundMessage.initiative_id == initiative_id,
-            OutboundMessage.kind == "initiative",
-            col(OutboundMessage.sent_ts).is_not(None),
+            OutboundMessage.kind == CARD_KIND,
+            col(OutboundMessage.status).in_((PENDING, POSTING, SENT)),
         )
     ).all()
-    return [(channel, ts) for channel, ts in rows]
+    return [(message_id, channel, ts) for message_id, channel, ts in rows]
+
+
+def revise_unsent(session: Session, ids: Sequence[int], *, text: str, blocks: list[dict]) -> None:
+    """Messages not in Slack yet (no ts to update) go out with this content instead."""
+    rows = session.exec(
+        select(OutboundMessage).where(col(OutboundMessage.id).in_(list(ids)), col(OutboundMessage.status).in_((PENDING, POSTING)))
+    ).all()
+    for row in rows:
+        row.payload = {**row.payload, "text": text, "blocks": blocks}
+    session.flush()
+
+
+def payload_of(session: Session, message_id: int) -> dict:
+    return session.exec(select(OutboundMessage.payload).where(OutboundMessage.id == message_id)).one()

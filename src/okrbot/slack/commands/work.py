@@ -50,7 +50,7 @@ def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     initiative, kr = outcome.initiative, outcome.kr
     objective = ctx.session.get(Objective, kr.objective_id)
     channel = _team_channel(objective) or ctx.actor.channel_id
-    # Cards already posted now list this KR too; a channel that has one gets no second.
+    # Cards already posted (or still on their way) now list this KR too; a channel that has one gets no second.
     carded = refresh_cards(ctx, initiative)
     posted = bool(channel) and channel not in carded
     if posted:
@@ -70,7 +70,7 @@ def post_initiative_card(ctx: CommandContext, initiative: Initiative, channel: s
         channel,
         initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs),
         initiative_card_text(initiative.number, initiative.title),
-        kind="initiative",
+        kind=outbox.CARD_KIND,
         initiative_id=initiative.id,
     )
 
@@ -119,17 +119,22 @@ def set_status_by_message(ctx: CommandContext, channel: str, ts: str, status: st
 
 
 def refresh_cards(ctx: CommandContext, initiative: Initiative) -> set[str]:
-    """Show the work as it is now (status, button, the KRs it serves) on every card already
-    posted about it; returns the channels that have one."""
-    cards = outbox.sent_cards(ctx.session, initiative.id)
+    """Show the work as it is now (status, button, the KRs it serves) on every card about it:
+    an update of each one posted, a new content for each one still in the outbox. Returns
+    the channels that have one."""
+    cards = outbox.cards(ctx.session, initiative.id)
     if not cards:
         return set()
     krs = _kr_titles(ctx, initiative)
     blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
     text = initiative_card_text(initiative.number, initiative.title)
-    for channel, ts in cards:
-        ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)
-    return {channel for channel, _ in cards}
+    for _id, channel, ts in cards:
+        if ts:
+            ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)
+    unsent = [message_id for message_id, _channel, ts in cards if not ts]
+    if unsent:
+        outbox.revise_unsent(ctx.session, unsent, text=text, blocks=[block.to_dict() for block in blocks])
+    return {channel for _id, channel, _ts in cards}
 
 
 def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
