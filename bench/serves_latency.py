@@ -6,7 +6,7 @@ the latency of one question with a warm cache.
     python -m bench.serves_latency --org M                    # the shared M organisation instead
 
 By default the database holds exactly `--krs` active KRs in the current quarter: the 37
-of eval/serves, then synthetic ones (`okrbot.serves_eval.synthetic_krs`) with their linked
+of eval/serves, then synthetic ones (`eval.serves_eval.synthetic_krs`) with their linked
 work, under their objectives, one objective in ten private. With `--org` it is one of
 bench/orgs.py's organisations (M: 5,000 KRs, 20,000 initiatives; a few archived). Each
 question is one unit of work around `services.serves.serves()`: the OKR revision read,
@@ -41,7 +41,7 @@ from sqlmodel import col, select
 
 from okrbot.config import Settings
 from okrbot.domain.commands import Kind, WorkRef
-from okrbot.serves_eval import load, synthetic_krs
+from eval.serves_eval import load, synthetic_krs
 from okrbot.services import serves, work
 from okrbot.services.context import Actor
 from okrbot.slack.commands.runner import CommandRunner

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from okrbot.domain.analyzer import Analyzer, stem, words
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Matcher
-from okrbot.serves_eval import evaluate, load, synthetic_krs
+from eval.serves_eval import evaluate, load, synthetic_krs
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval" / "serves"
 

@@ -32,7 +32,7 @@ from okrbot.domain.lexicon import STOPWORDS
 from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
 
 # Below this confidence the answer is "no KR". Chosen on the tune half of
-# eval/serves (python -m okrbot.serves_eval prints it re-tuned): the middle of
+# eval/serves (python -m eval.serves_eval prints it re-tuned): the middle of
 # the widest run of thresholds maximising hit@1 + the share of off-topic
 # requests answered "no KR", so a missed KR and a wrong KR count alike.
 NO_MATCH_THRESHOLD = 0.54

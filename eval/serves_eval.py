@@ -1,6 +1,6 @@
 """Evaluate "does this serve a KR?" on the labelled set in eval/serves.
 
-    python -m okrbot.serves_eval [eval/serves] [--scale 5000]
+    python -m eval.serves_eval [eval/serves] [--scale 5000]
 
 Prints hit@1, hit@3, the share of off-topic requests answered "no KR" and
 latency, for the matcher and the plain BM25 baseline, on the whole set and on
@@ -366,7 +366,7 @@ def _scale_table(report: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="okrbot.serves_eval", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="eval.serves_eval", description=__doc__.split("\n")[0])
     parser.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--scale", type=int, metavar="N", help="also time an index of N KRs")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
