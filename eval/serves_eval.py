@@ -23,6 +23,7 @@ from pathlib import Path
 
 from okrbot.domain.analyzer import is_informative, stem, words
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Match, Matcher
+from okrbot.domain.serves_tiers import SERVES_PRECISION, SERVES_THRESHOLD, Tier, tiered
 
 DEFAULT_DATA_DIR = Path("eval/serves")
 SPLITS = ("all", "tune", "holdout")
@@ -153,6 +154,43 @@ def tune_threshold(
     return widest[len(widest) // 2]
 
 
+def tune_serves_threshold(
+    requests: Sequence[Request], answers: Sequence[tuple[list[Match], float]], no_kr: float
+) -> float:
+    """The lowest cut-off (so the most confident answers) at which the KR named first is
+    right for at least SERVES_PRECISION of the requests it names one for."""
+    for threshold in THRESHOLD_GRID:
+        if threshold < no_kr:
+            continue
+        named = [(r, m[0]) for r, (m, _) in zip(requests, answers) if m and m[0].score >= threshold]
+        right = sum(best.kr_id in request.expected for request, best in named)
+        if named and right / len(named) >= SERVES_PRECISION:
+            return threshold
+    return 1.0
+
+
+def tier_shares(
+    requests: Sequence[Request], answers: Sequence[tuple[list[Match], float]], no_kr: float, serves: float
+) -> dict[str, dict[str, float]]:
+    """How serving and off-topic requests were answered, by tier; "right" means the
+    confident KR (serves) or one of the KRs named (might) is an expected one."""
+    counts = {kind: {"serves_right": 0, "serves_wrong": 0, "might_right": 0, "might_wrong": 0, "none": 0}
+              for kind in ("serving", "off_topic")}
+    for request, (matches, _) in zip(requests, answers):
+        answer = tiered([m for m in matches if m.score >= no_kr], serves_threshold=serves)
+        kind = "serving" if request.expected else "off_topic"
+        if answer.tier is Tier.NONE:
+            counts[kind]["none"] += 1
+            continue
+        named = answer.matches[:1] if answer.tier is Tier.SERVES else answer.matches
+        right = any(m.kr_id in request.expected for m in named)
+        counts[kind][f"{answer.tier.value}_{'right' if right else 'wrong'}"] += 1
+    return {
+        kind: {key: round(value / max(1, sum(c.values())), 3) for key, value in c.items()}
+        for kind, c in counts.items()
+    }
+
+
 def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
     """Figures for every matcher and split, plus the thresholds in use and re-tuned."""
     krs, requests = load(data_dir)
@@ -187,6 +225,16 @@ def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
         entry["no_title_word"] = asdict(
             _figures([requests[i] for i in no_overlap], [answers[i] for i in no_overlap], in_use)
         )
+        if name == "Matcher":
+            entry["serves_threshold"] = SERVES_THRESHOLD
+            entry["tuned_serves_threshold"] = tune_serves_threshold(
+                [requests[i] for i in tune], [answers[i] for i in tune], in_use
+            )
+            holdout = [i for i, r in enumerate(requests) if r.split == "holdout"]
+            entry["tiers"] = {
+                split: tier_shares([requests[i] for i in chosen], [answers[i] for i in chosen], in_use, SERVES_THRESHOLD)
+                for split, chosen in (("tune", tune), ("holdout", holdout))
+            }
         report["matchers"][name] = entry
     return report
 
@@ -351,6 +399,19 @@ def _table(report: dict) -> str:
             f"{name}: threshold in use {entry['threshold']:.2f}; re-tuned on the tune half "
             f"(middle of the best run of hit@1 + none share): {entry['tuned_threshold']:.2f}"
         )
+    entry = report["matchers"]["Matcher"]
+    lines.append(
+        f"Matcher: \"serves\" (confident) cut-off in use {entry['serves_threshold']:.2f}; re-tuned on the "
+        f"tune half (lowest with >= {SERVES_PRECISION:.0%} right): {entry['tuned_serves_threshold']:.2f}"
+    )
+    lines.append("")
+    lines.append(f"{'tiers':<20} {'serves ok':>9} {'serves bad':>10} {'might ok':>9} {'might bad':>9} {'no KR':>6}")
+    for split, shares in entry["tiers"].items():
+        for kind, f in shares.items():
+            lines.append(
+                f"{split + ', ' + kind:<20} {f['serves_right']:>9.3f} {f['serves_wrong']:>10.3f} "
+                f"{f['might_right']:>9.3f} {f['might_wrong']:>9.3f} {f['none']:>6.3f}"
+            )
     return "\n".join(lines)
 
 
