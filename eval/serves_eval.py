@@ -23,7 +23,7 @@ from pathlib import Path
 
 from okrbot.domain.analyzer import is_informative, stem, words
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Match, Matcher
-from okrbot.domain.serves_tiers import SERVES_PRECISION, SERVES_THRESHOLD, Tier, tiered
+from okrbot.domain.serves_tiers import SERVES_PRECISION, SERVES_THRESHOLD, Tier, tier_of
 
 DEFAULT_DATA_DIR = Path("eval/serves")
 SPLITS = ("all", "tune", "holdout")
@@ -177,14 +177,15 @@ def tier_shares(
     counts = {kind: {"serves_right": 0, "serves_wrong": 0, "might_right": 0, "might_wrong": 0, "none": 0}
               for kind in ("serving", "off_topic")}
     for request, (matches, _) in zip(requests, answers):
-        answer = tiered([m for m in matches if m.score >= no_kr], serves_threshold=serves)
+        kept = [m for m in matches if m.score >= no_kr]
+        tier = tier_of([m.score for m in kept], serves_threshold=serves)
         kind = "serving" if request.expected else "off_topic"
-        if answer.tier is Tier.NONE:
+        if tier is Tier.NONE:
             counts[kind]["none"] += 1
             continue
-        named = answer.matches[:1] if answer.tier is Tier.SERVES else answer.matches
+        named = kept[:1] if tier is Tier.SERVES else kept
         right = any(m.kr_id in request.expected for m in named)
-        counts[kind][f"{answer.tier.value}_{'right' if right else 'wrong'}"] += 1
+        counts[kind][f"{tier.value}_{'right' if right else 'wrong'}"] += 1
     return {
         kind: {key: round(value / max(1, sum(c.values())), 3) for key, value in c.items()}
         for kind, c in counts.items()

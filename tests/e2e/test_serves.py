@@ -39,10 +39,20 @@ def thread_replies(slack: SlackDouble, channel: str, ts: str) -> list[Call]:
     return [c for c in slack.calls("chat.postMessage") if c.args.get("channel") == channel and c.args.get("thread_ts") == ts]
 
 
-def link_buttons(blocks: list[dict]) -> dict[str, dict]:
-    """The answer's Link buttons by the KR they link to."""
-    buttons = [block["accessory"] for block in blocks if block.get("accessory", {}).get("action_id") == Action.SERVES_LINK.value]
+def suggestion_buttons(blocks: list[dict], action: Action) -> dict[str, dict]:
+    """The answer's buttons of one kind, by the KR they are about."""
+    buttons = [
+        element
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element.get("action_id") == action.value
+    ]
     return {f"KR-{json.loads(button['value'])['kr']}": button for button in buttons}
+
+
+def link_buttons(blocks: list[dict]) -> dict[str, dict]:
+    return suggestion_buttons(blocks, Action.SERVES_LINK)
 
 
 def ask_in_channel(client, bot, slack, question: str, channel: str = "C1", user: str = "U1") -> Call:

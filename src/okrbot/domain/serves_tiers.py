@@ -8,10 +8,7 @@ this decides how sure the answer may sound about the rest.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-
-from okrbot.domain.matching import Match
 
 # At or above this confidence the best KR is named as served. Chosen on the tune
 # half of eval/serves (`python -m eval.serves_eval` prints it re-tuned): the lowest
@@ -27,15 +24,9 @@ class Tier(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
-class TieredMatches:
-    tier: Tier
-    matches: tuple[Match, ...]  # best first; under SERVES the first is the confident one
-
-
-def tiered(matches: Sequence[Match], *, serves_threshold: float = SERVES_THRESHOLD) -> TieredMatches:
-    """The answer's tier for a matcher's ranked matches (all above the "no KR" cut-off)."""
-    if not matches:
-        return TieredMatches(Tier.NONE, ())
-    tier = Tier.SERVES if matches[0].score >= serves_threshold else Tier.MIGHT
-    return TieredMatches(tier, tuple(matches))
+def tier_of(scores: Sequence[float], *, serves_threshold: float = SERVES_THRESHOLD) -> Tier:
+    """The answer's tier, from the confidences of the KRs it would name, best first
+    (every one already above the "no KR" cut-off)."""
+    if not scores:
+        return Tier.NONE
+    return Tier.SERVES if scores[0] >= serves_threshold else Tier.MIGHT
