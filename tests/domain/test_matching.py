@@ -185,3 +185,8 @@ def test_longer_phrases_win_over_their_parts():
     keys = {t.key for t in Analyzer().terms("npm audit findings")}
     assert "#vulnerability" in keys
     assert "#compliance" not in keys
+
+
+def test_confident_cut_off_in_use_is_the_one_tuned_on_the_tune_half(report):
+    entry = report["matchers"]["Matcher"]
+    assert entry["serves_threshold"] == pytest.approx(entry["tuned_serves_threshold"])
