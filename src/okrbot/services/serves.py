@@ -199,6 +199,15 @@ def _in_period(query, team_id: str, period: str):
     )
 
 
+def _of_period_krs(query, kr_column, team_id: str, period: str):
+    """Rows attached (by `kr_column`) to an active KR of `period`."""
+    return _in_period(
+        query.join(KeyResult, KeyResult.id == kr_column).join(Objective, Objective.id == KeyResult.objective_id),
+        team_id,
+        period,
+    )
+
+
 def _fingerprint(session: Session, team_id: str) -> tuple[Any, ...]:
     """Moves whenever the evidence may have changed (the cache is keyed by period already):
     the workspace's OKR revision (store/revisions.py), one primary-key read. Done work and
@@ -224,23 +233,14 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
         ).order_by(KeyResult.number)
     ).all()
     linked = session.exec(
-        _in_period(
-            select(KrLink.kr_id, Initiative.title, Initiative.url)
-            .join(Initiative, Initiative.id == KrLink.initiative_id)
-            .join(KeyResult, KeyResult.id == KrLink.kr_id)
-            .join(Objective, Objective.id == KeyResult.objective_id),
-            team_id,
-            period,
+        _of_period_krs(
+            select(KrLink.kr_id, Initiative.title, Initiative.url).join(Initiative, Initiative.id == KrLink.initiative_id),
+            KrLink.kr_id, team_id, period,
         ).order_by(KrLink.kr_id, Initiative.number)
     ).all()
     rejections = session.exec(
-        _in_period(
-            select(ServesFeedback.kr_id, ServesFeedback.request)
-            .join(KeyResult, KeyResult.id == ServesFeedback.kr_id)
-            .join(Objective, Objective.id == KeyResult.objective_id),
-            team_id,
-            period,
-        ).order_by(ServesFeedback.kr_id, ServesFeedback.id)
+        _of_period_krs(select(ServesFeedback.kr_id, ServesFeedback.request), ServesFeedback.kr_id, team_id, period)
+        .order_by(ServesFeedback.kr_id, ServesFeedback.id)
     ).all()
     rejected_of: dict[int, list[str]] = {}
     for kr_pk, request in rejections:
