@@ -157,12 +157,16 @@ def tune_threshold(
 def tune_serves_threshold(
     requests: Sequence[Request], answers: Sequence[tuple[list[Match], float]], no_kr: float
 ) -> float:
-    """The lowest cut-off (so the most confident answers) at which the KR named first is
-    right for at least SERVES_PRECISION of the requests it names one for."""
+    """The lowest cut-off (so the most confident answers) at which the KR a "Serves"
+    answer names is right for at least SERVES_PRECISION of the requests it names one for."""
     for threshold in THRESHOLD_GRID:
         if threshold < no_kr:
             continue
-        named = [(r, m[0]) for r, (m, _) in zip(requests, answers) if m and m[0].score >= threshold]
+        named = [
+            (r, m[0])
+            for r, (m, _) in zip(requests, answers)
+            if tier_of([x.score for x in m if x.score >= no_kr], serves_threshold=threshold) is Tier.SERVES
+        ]
         right = sum(best.kr_id in request.expected for request, best in named)
         if named and right / len(named) >= SERVES_PRECISION:
             return threshold

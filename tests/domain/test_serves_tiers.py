@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from okrbot.domain.matching import NO_MATCH_THRESHOLD, KrEvidence, Matcher
-from okrbot.domain.serves_tiers import SERVES_THRESHOLD, Tier, tier_of
+from okrbot.domain.serves_tiers import SERVES_LEAD, SERVES_THRESHOLD, Tier, tier_of
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,10 @@ from okrbot.domain.serves_tiers import SERVES_THRESHOLD, Tier, tier_of
         ((SERVES_THRESHOLD, 0.6), Tier.SERVES),
         ((SERVES_THRESHOLD - 0.01,), Tier.MIGHT),
         ((NO_MATCH_THRESHOLD, NO_MATCH_THRESHOLD), Tier.MIGHT),
+        # Two KRs about as likely: no confident answer, however strong.
+        ((0.9, 0.9), Tier.MIGHT),
+        ((0.9, 0.9 - SERVES_LEAD / 2), Tier.MIGHT),
+        ((0.9, 0.9 - SERVES_LEAD), Tier.SERVES),
     ],
 )
 def test_the_best_score_decides_the_tier(scores, tier):

@@ -14,8 +14,11 @@ from enum import StrEnum
 # half of eval/serves (`python -m eval.serves_eval` prints it re-tuned): the lowest
 # cut-off at which the KR named first is right for at least SERVES_PRECISION of the
 # requests it names one for, off-topic requests included.
-SERVES_THRESHOLD = 0.62
+SERVES_THRESHOLD = 0.65
 SERVES_PRECISION = 0.98
+# A best KR that another one matches about as well is not a confident answer:
+# "Serves" also needs this lead over the second KR named.
+SERVES_LEAD = 0.02
 
 
 class Tier(StrEnum):
@@ -29,4 +32,5 @@ def tier_of(scores: Sequence[float], *, serves_threshold: float = SERVES_THRESHO
     (every one already above the "no KR" cut-off)."""
     if not scores:
         return Tier.NONE
-    return Tier.SERVES if scores[0] >= serves_threshold else Tier.MIGHT
+    clear_lead = len(scores) == 1 or scores[0] - scores[1] >= SERVES_LEAD
+    return Tier.SERVES if scores[0] >= serves_threshold and clear_lead else Tier.MIGHT
