@@ -235,3 +235,21 @@ def test_a_link_from_a_might_answer_teaches_the_next_similar_question(client, bo
     for question in ("serves value for users", "serves more value for our users"):
         answer = okr.ok(question)
         assert "Serves *KR-2*" in answer.text and 'like linked work "value for users"' in answer.text
+
+
+def test_in_a_private_objectives_own_channel_serves_shows_what_status_shows(client, bot, slack, okr):
+    slack.set_members("CDEAL", ["U5", "U7"])  # conversations.members: the private team
+    okr.ok('objective add "Acquire Initech" team <#CDEAL|deal> private', user="U5")
+    okr.ok('kr add O-1 "Finish the Initech due diligence" by initiatives', user="U5")
+
+    # A team member asks in the team's channel: answered to them alone, with the team's KR.
+    status = okr.ok("status all", user="U7", channel="CDEAL")
+    answer = okr.ok("serves collect the due diligence documents", user="U7", channel="CDEAL")
+    assert "Acquire Initech" in status.text
+    assert answer.ephemeral and "KR-1" in answer.text and "Acquire Initech" in answer.text
+    # Someone outside the team, in the same channel, hears of no KR.
+    outsider = okr.ok("serves collect the due diligence documents", user="U9", channel="CDEAL")
+    assert "KR-1" not in outsider.text and "Initech" not in outsider.text
+    # A mention there is answered in a thread the whole channel reads: public-safe.
+    reply = ask_in_channel(client, bot, slack, "<@UBOT> does collecting the due diligence documents serve a KR?", channel="CDEAL", user="U7")
+    assert "KR-1" not in said(reply) and "Acquire Initech" not in said(reply)
