@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -103,7 +104,6 @@ class _KrTerms:
 
     shown: dict[str, str]  # index key -> the KR's own word for it
     initiatives: tuple[frozenset[str], ...]  # index keys of each initiative
-    precedents: tuple[frozenset[str], ...]  # informative word stems of each initiative
     rejected: tuple[frozenset[str], ...]  # informative word stems of each rejected request
 
 
@@ -134,12 +134,12 @@ class Matcher:
             for terms in (title, *per_initiative, objective):
                 # Within one field, the shortest wording of a concept reads best.
                 for term in sorted(terms, key=lambda t: len(t.shown)):
-                    shown.setdefault(term.key, term.shown)
+                    # Interned: the same few thousand words recur across thousands of KRs.
+                    shown.setdefault(term.key, sys.intern(term.shown))
             explained.append(
                 _KrTerms(
                     shown,
                     tuple(frozenset(t.key for t in ts) for ts in per_initiative),
-                    tuple(_word_keys(ts) for ts in per_initiative),
                     tuple(_word_keys(self._analyzer.terms(text)) for text in kr.rejected),
                 )
             )
@@ -181,7 +181,9 @@ class Matcher:
         rejection = max((_overlap(asked, keys) for keys in explained.rejected), default=0.0)
         if rejection >= REJECTION_SIMILARITY:
             return 0.0
-        precedent = max((_overlap(asked, keys) for keys in explained.precedents), default=0.0)
+        precedent = max(
+            (_overlap(asked, _without_concepts(keys)) for keys in explained.initiatives), default=0.0
+        )
         if precedent >= PRECEDENT_SIMILARITY:
             confidence = max(confidence, math.sqrt(precedent))
         return confidence * (1.0 - rejection)
@@ -376,6 +378,11 @@ def _readable(text: str) -> str:
 
 def _word_keys(terms: Sequence[Term]) -> frozenset[str]:
     return frozenset(t.key for t in terms if t.kind is TermKind.WORD)
+
+
+def _without_concepts(keys: frozenset[str]) -> frozenset[str]:
+    """An initiative's word stems (its index keys less "#concept" keys)."""
+    return frozenset(key for key in keys if not key.startswith(CONCEPT_PREFIX))
 
 
 def _overlap(asked: frozenset[str], known: frozenset[str]) -> float:
