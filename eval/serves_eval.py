@@ -241,6 +241,43 @@ def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
                 for split, chosen in (("tune", tune), ("holdout", holdout))
             }
         report["matchers"][name] = entry
+    report["warm"] = warm_report(krs, requests)
+    return report
+
+
+def warm_split(
+    krs: Sequence[KrEvidence], requests: Sequence[Request]
+) -> tuple[list[KrEvidence], list[Request], list[Request]]:
+    """A workspace that has linked half of each KR's work: per KR, the half of its serving
+    requests with the lower stable hash become linked initiatives (as a Link click would
+    make them); the others are asked, against the KRs cold and warm. A request serving
+    several KRs is linked if any KR links it, and then not asked."""
+    linked: dict[str, list[str]] = {}
+    taught: set[str] = set()
+    for kr in krs:
+        own = sorted((r for r in requests if kr.kr_id in r.expected), key=lambda r: zlib.crc32(r.text.encode()))
+        for request in own[: len(own) // 2]:
+            linked.setdefault(kr.kr_id, []).append(request.text)
+            taught.add(request.text)
+    warm = [
+        KrEvidence(kr.kr_id, kr.title, kr.objective, kr.initiatives + tuple(linked.get(kr.kr_id, ())), kr.rejected)
+        for kr in krs
+    ]
+    asked = [r for r in requests if r.expected and r.text not in taught]
+    return warm, asked, [r for r in requests if not r.expected]
+
+
+def warm_report(krs: Sequence[KrEvidence], requests: Sequence[Request]) -> dict:
+    """hit@1, hit@3 and the "no KR" share of off-topic requests, cold and warm, per matcher."""
+    warm, asked, off_topic = warm_split(krs, requests)
+    chosen = [*asked, *off_topic]
+    report: dict = {"asked": len(asked), "linked": sum(1 for r in requests if r.expected) - len(asked), "matchers": {}}
+    for name, factory in MATCHERS.items():
+        states = {}
+        for state, evidence in (("cold", krs), ("warm", warm)):
+            matcher = factory(evidence)
+            states[state] = asdict(_figures(chosen, _answers(matcher, chosen), matcher.threshold))
+        report["matchers"][name] = states
     return report
 
 
@@ -404,6 +441,19 @@ def _table(report: dict) -> str:
             f"{name}: threshold in use {entry['threshold']:.2f}; re-tuned on the tune half "
             f"(middle of the best run of hit@1 + none share): {entry['tuned_threshold']:.2f}"
         )
+    warm = report["warm"]
+    lines.append("")
+    lines.append(
+        f"warm: half of each KR's serving requests linked as its work ({warm['linked']}), "
+        f"the other {warm['asked']} asked, with the off-topic ones"
+    )
+    for name, states in warm["matchers"].items():
+        for state in ("cold", "warm"):
+            f = states[state]
+            lines.append(
+                f"{name:<12} {state:<5} hit@1 {f['hit_at_1']:.3f}  hit@3 {f['hit_at_3']:.3f}  "
+                f"none->no KR {f['no_kr_share']:.3f}"
+            )
     entry = report["matchers"]["Matcher"]
     lines.append(
         f"Matcher: \"serves\" (confident) cut-off in use {entry['serves_threshold']:.2f}; re-tuned on the "

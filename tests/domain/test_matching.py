@@ -190,3 +190,9 @@ def test_longer_phrases_win_over_their_parts():
 def test_confident_cut_off_in_use_is_the_one_tuned_on_the_tune_half(report):
     entry = report["matchers"]["Matcher"]
     assert entry["serves_threshold"] == pytest.approx(entry["tuned_serves_threshold"])
+
+
+def test_linking_half_of_each_krs_work_helps_the_other_half(report):
+    cold, warm = (report["warm"]["matchers"]["Matcher"][state] for state in ("cold", "warm"))
+    assert warm["hit_at_1"] > cold["hit_at_1"] and warm["hit_at_3"] >= cold["hit_at_3"]
+    assert warm["no_kr_share"] >= 0.85  # learnt words do not make off-topic requests look served

@@ -43,9 +43,12 @@ from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
 NO_MATCH_THRESHOLD = 0.54
 BM25_NO_MATCH_THRESHOLD = 0.34  # the baseline's own, tuned the same way
 
-# The title says what the KR is; linked work is strong evidence of what serves
-# it; the objective is shared by several KRs, so it only breaks ties.
-FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.8, "objective": 0.15}
+# The title says what the KR is; linked work is evidence of what serves it, but
+# noisy (one shared everyday word with one linked title is no reason): at 0.5 a
+# workspace that linked half its work answers off-topic requests "no KR" as often
+# as a cold one nearly (eval/serves, tune half, "warm"); the objective is shared by
+# several KRs, so it only breaks ties.
+FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.5, "objective": 0.15}
 CONCEPT_WEIGHT = 1.2  # a shared concept is the topic; the same word also matches itself
 COMPOUND_WEIGHT = 0.8  # "sign up" for "signup"
 FUZZY_WEIGHT = 0.6  # scaled by spelling similarity

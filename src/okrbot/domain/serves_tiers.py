@@ -14,7 +14,7 @@ from enum import StrEnum
 # half of eval/serves (`python -m eval.serves_eval` prints it re-tuned): the lowest
 # cut-off at which the KR named first is right for at least SERVES_PRECISION of the
 # requests it names one for, off-topic requests included.
-SERVES_THRESHOLD = 0.65
+SERVES_THRESHOLD = 0.64
 SERVES_PRECISION = 0.98
 # A best KR that another one matches about as well is not a confident answer:
 # "Serves" also needs this lead over the second KR named.
