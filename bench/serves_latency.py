@@ -6,7 +6,7 @@ the latency of one question with a warm cache.
     python -m bench.serves_latency --org M                    # the shared M organisation instead
 
 By default the database holds exactly `--krs` active KRs in the current quarter: the 37
-of eval/serves, then synthetic ones (`okrbot.serves_eval.synthetic_krs`) with their linked
+of eval/serves, then synthetic ones (`eval.serves_eval.synthetic_krs`) with their linked
 work, under their objectives, one objective in ten private. With `--org` it is one of
 bench/orgs.py's organisations (M: 5,000 KRs, 20,000 initiatives; a few archived). Each
 question is one unit of work around `services.serves.serves()`: the OKR revision read,
@@ -18,6 +18,8 @@ each asked `--rounds` times. Reported, wall-clock and CPU:
 - warm, per question: a member (sees no private objective), that owner (hidden KRs
   filtered out), and the member through the whole `/okr serves` command (parse, service,
   Block Kit);
+- index: the memory one matcher over the period's evidence holds (tracemalloc, after
+  a collection) and its build time, measured apart from the questions;
 - after done work: the OKR revision does not move (done work changes no word the
   matcher reads), so the evidence is not read again and nothing is rebuilt.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import gc
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -41,7 +44,8 @@ from sqlmodel import col, select
 
 from okrbot.config import Settings
 from okrbot.domain.commands import Kind, WorkRef
-from okrbot.serves_eval import load, synthetic_krs
+from eval.serves_eval import load, synthetic_krs
+from okrbot.domain.matching import Matcher
 from okrbot.services import serves, work
 from okrbot.services.context import Actor
 from okrbot.slack.commands.runner import CommandRunner
@@ -141,6 +145,24 @@ def figures(samples: list[tuple[float, float]]) -> dict[str, float]:
     }
 
 
+def index_size(db: Database, period: str) -> dict[str, float]:
+    """Build time and held memory of one matcher over the period's evidence (all KRs)."""
+    with db.session_scope() as session:
+        evidence, _ = serves._load_evidence(session, TEAM, period)
+    gc.collect()
+    started = time.perf_counter()
+    Matcher(evidence)
+    build_s = time.perf_counter() - started
+    gc.collect()
+    tracemalloc.start()
+    matcher = Matcher(evidence)
+    gc.collect()
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del matcher
+    return {"krs": len(evidence), "build_s": round(build_s, 3), "held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
@@ -189,6 +211,7 @@ def main() -> None:
         after_done.append(timed(lambda: ask(member, "speed up the slow API endpoints")))
     with db.session_scope() as session:
         builds = serves.matcher_builds(session)
+    index = index_size(db, period)
     db.dispose()
 
     print(f"cold: first question {cold_member[0] / 1000:.2f} s (reads the evidence, builds the matcher); "
@@ -197,6 +220,8 @@ def main() -> None:
         [(name, f["n"], f["p50_ms"], f["p95_ms"], f["max_ms"], f["cpu_p50_ms"], f["cpu_p95_ms"]) for name, f in warm.items()],
         ("warm cache, one question", "n", "p50 ms", "p95 ms", "max ms", "cpu p50", "cpu p95"),
     ))
+    print(f"index: {index['krs']} KRs, built in {index['build_s']} s, holds {index['held_mib']} MiB "
+          f"(peak {index['peak_mib']} MiB while building)")
     done = figures(after_done)
     print(f"after done work (the OKR revision stays, nothing is re-read): p50 {done['p50_ms']} ms; "
           f"matchers built in all: {builds}")
@@ -212,6 +237,7 @@ def main() -> None:
         "warm": warm,
         "after_done_work": done,
         "matchers_built": builds,
+        "index": index,
         "load_average_at_end": load_average(),
     })
     suffix = f"_{args.org.lower()}" if args.org else ""

@@ -77,5 +77,8 @@ def test_a_database_with_data_upgrades_to_head(tmp_path):
             assert MigrationContext.configure(connection).get_current_revision() == _head(url)
             assert connection.execute(text("SELECT title FROM objective")).scalars().all() == ["Grow activation"]
             assert connection.execute(text("SELECT okr_revision FROM workspace")).scalars().all() == [0]
+            assert connection.execute(text("SELECT count(*) FROM serves_feedback")).scalar() == 0
+        command.downgrade(config, "0004")  # "Not this one" can be taken out again
+        assert not inspect(engine).has_table("serves_feedback")
     finally:
         engine.dispose()

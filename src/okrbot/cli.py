@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -204,12 +205,16 @@ def eval_serves(
     data_dir: Annotated[Path, typer.Argument(help="krs.json and requests.jsonl.", file_okay=False)] = Path("eval/serves"),
     scale: Annotated[int | None, typer.Option(help="Also time an index of N KRs (e.g. 5000).", min=1)] = None,
 ) -> None:
-    """Evaluate "does this serve a KR?": hit@1, hit@3 and "no KR" share, against plain BM25."""
-    from okrbot import serves_eval
-
+    """Evaluate "does this serve a KR?" (from a checkout): hit@1, hit@3, tiers and "no KR" share, against plain BM25."""
+    runner = Path("eval") / "serves_eval.py"
+    if not runner.is_file():
+        typer.echo("The evaluation is a development tool: run this from an okrbot checkout (it reads eval/serves_eval.py).", err=True)
+        raise typer.Exit(2)
     if not (data_dir / "krs.json").is_file() or not (data_dir / "requests.jsonl").is_file():
         typer.echo(f"{data_dir} needs krs.json and requests.jsonl (see eval/serves/README.md).", err=True)
         raise typer.Exit(2)
+    sys.path.insert(0, str(Path.cwd()))  # the checkout's eval/ package, never installed
+    serves_eval = importlib.import_module("eval.serves_eval")
     serves_eval.main([str(data_dir)] + (["--scale", str(scale)] if scale else []))
 
 

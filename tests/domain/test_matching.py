@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from okrbot.domain.analyzer import Analyzer, stem, words
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Matcher
-from okrbot.serves_eval import evaluate, load, synthetic_krs
+from eval.serves_eval import evaluate, load, synthetic_krs
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval" / "serves"
 
@@ -185,3 +185,14 @@ def test_longer_phrases_win_over_their_parts():
     keys = {t.key for t in Analyzer().terms("npm audit findings")}
     assert "#vulnerability" in keys
     assert "#compliance" not in keys
+
+
+def test_confident_cut_off_in_use_is_the_one_tuned_on_the_tune_half(report):
+    entry = report["matchers"]["Matcher"]
+    assert entry["serves_threshold"] == pytest.approx(entry["tuned_serves_threshold"])
+
+
+def test_linking_half_of_each_krs_work_helps_the_other_half(report):
+    cold, warm = (report["warm"]["matchers"]["Matcher"][state] for state in ("cold", "warm"))
+    assert warm["hit_at_1"] > cold["hit_at_1"] and warm["hit_at_3"] >= cold["hit_at_3"]
+    assert warm["no_kr_share"] >= 0.85  # learnt words do not make off-topic requests look served

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from okrbot.slack.ids import Action
-from okrbot.store.models import Initiative
+from okrbot.store.models import Initiative, ServesFeedback
 from tests.e2e.conftest import Answer, block_text, channel_of, message_of
 from tests.fakes.slack_api import Call, SlackDouble
 from tests.fakes.slack_client import app_mention, dm_message
@@ -39,10 +39,20 @@ def thread_replies(slack: SlackDouble, channel: str, ts: str) -> list[Call]:
     return [c for c in slack.calls("chat.postMessage") if c.args.get("channel") == channel and c.args.get("thread_ts") == ts]
 
 
-def link_buttons(blocks: list[dict]) -> dict[str, dict]:
-    """The answer's Link buttons by the KR they link to."""
-    buttons = [block["accessory"] for block in blocks if block.get("accessory", {}).get("action_id") == Action.SERVES_LINK.value]
+def suggestion_buttons(blocks: list[dict], action: Action) -> dict[str, dict]:
+    """The answer's buttons of one kind, by the KR they are about."""
+    buttons = [
+        element
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element.get("action_id") == action.value
+    ]
     return {f"KR-{json.loads(button['value'])['kr']}": button for button in buttons}
+
+
+def link_buttons(blocks: list[dict]) -> dict[str, dict]:
+    return suggestion_buttons(blocks, Action.SERVES_LINK)
 
 
 def ask_in_channel(client, bot, slack, question: str, channel: str = "C1", user: str = "U1") -> Call:
@@ -158,3 +168,88 @@ def test_an_off_topic_request_gets_a_clear_no_kr(client, bot, slack, okr):
 def test_with_no_krs_yet_the_answer_says_how_to_make_one(okr):
     answer = okr.ok("serves speed up the slow API endpoints")
     assert "no KRs in" in answer.text and "/okr kr add" in answer.text
+
+
+# --- three tiers, "Not this one", learning from links ---------------------------------------------
+
+
+def reject_buttons(blocks: list[dict]) -> dict[str, dict]:
+    return suggestion_buttons(blocks, Action.SERVES_REJECT)
+
+
+@pytest.mark.usefixtures("quarter")
+def test_each_tier_says_how_sure_it_is_and_only_named_krs_get_buttons(okr):
+    confident = okr.ok("serves speed up the slow API endpoints")
+    assert "Serves *KR-3*" in confident.text and "Might" not in confident.text
+    assert list(link_buttons(confident.body["blocks"])) == list(reject_buttons(confident.body["blocks"])) == ["KR-3"]
+
+    maybe = okr.ok("serves value for users")
+    assert "No KR fits for sure; these *might*" in maybe.text
+    assert "Might serve *KR-1*" in maybe.text and "Might serve *KR-2*" in maybe.text
+    assert "Serves *" not in maybe.text and "Why only maybe: matches" in maybe.text
+    assert list(link_buttons(maybe.body["blocks"])) == list(reject_buttons(maybe.body["blocks"])) == ["KR-1", "KR-2"]
+
+    none = okr.ok("serves order new chairs for the kitchen")
+    assert "No KR" in none.text and "KR-" not in none.text
+    assert not link_buttons(none.body["blocks"]) and not reject_buttons(none.body["blocks"])
+
+
+@pytest.mark.usefixtures("quarter")
+def test_not_this_one_is_stored_and_the_next_answer_leaves_that_kr_out(client, bot, slack, okr):
+    reply = ask_in_channel(client, bot, slack, "<@UBOT> does value for users serve a KR?")
+    assert list(reject_buttons(reply.args["blocks"])) == ["KR-1", "KR-2"]
+    button = reject_buttons(reply.args["blocks"])["KR-1"]
+
+    response = client.block_action(button["action_id"], button["value"], user_id="U2", channel_id="C1", message=message_of(reply))
+    assert response.status_code == 200
+    bot.settle()
+
+    confirmation = slack.calls("chat.postEphemeral")[-1]
+    assert confirmation.args["user"] == "U2" and "*KR-1* will not be suggested for this request again" in confirmation.args["text"]
+    with bot.db.session_scope() as session:
+        (row,) = session.exec(select(ServesFeedback)).all()
+        assert (row.request, row.user_id) == ("value for users", "U2")
+    # The very next question with these words (by anyone, in any case) no longer names KR-1.
+    again = okr.ok("serves Value for Users")
+    assert "KR-1" not in again.text and "KR-2" in again.text
+
+    # Saying it twice changes nothing.
+    client.block_action(button["action_id"], button["value"], user_id="U2", channel_id="C1", message=message_of(reply))
+    bot.settle()
+    assert "already said" in slack.calls("chat.postEphemeral")[-1].args["text"]
+    with bot.db.session_scope() as session:
+        assert len(session.exec(select(ServesFeedback)).all()) == 1
+
+
+@pytest.mark.usefixtures("quarter")
+def test_a_link_from_a_might_answer_teaches_the_next_similar_question(client, bot, slack, okr):
+    reply = ask_in_channel(client, bot, slack, "<@UBOT> does value for users serve a KR?")
+    assert "Might serve *KR-2*" in said(reply)
+    button = link_buttons(reply.args["blocks"])["KR-2"]
+
+    client.block_action(button["action_id"], button["value"], user_id="U2", channel_id="C1", message=message_of(reply))
+    bot.settle()
+    assert "Created and linked" in slack.calls("chat.postEphemeral")[-1].args["text"]
+
+    # The same words, and a close rewording, are now confidently KR-2's.
+    for question in ("serves value for users", "serves more value for our users"):
+        answer = okr.ok(question)
+        assert "Serves *KR-2*" in answer.text and 'like linked work "value for users"' in answer.text
+
+
+def test_in_a_private_objectives_own_channel_serves_shows_what_status_shows(client, bot, slack, okr):
+    slack.set_members("CDEAL", ["U5", "U7"])  # conversations.members: the private team
+    okr.ok('objective add "Acquire Initech" team <#CDEAL|deal> private', user="U5")
+    okr.ok('kr add O-1 "Finish the Initech due diligence" by initiatives', user="U5")
+
+    # A team member asks in the team's channel: answered to them alone, with the team's KR.
+    status = okr.ok("status all", user="U7", channel="CDEAL")
+    answer = okr.ok("serves collect the due diligence documents", user="U7", channel="CDEAL")
+    assert "Acquire Initech" in status.text
+    assert answer.ephemeral and "KR-1" in answer.text and "Acquire Initech" in answer.text
+    # Someone outside the team, in the same channel, hears of no KR.
+    outsider = okr.ok("serves collect the due diligence documents", user="U9", channel="CDEAL")
+    assert "KR-1" not in outsider.text and "Initech" not in outsider.text
+    # A mention there is answered in a thread the whole channel reads: public-safe.
+    reply = ask_in_channel(client, bot, slack, "<@UBOT> does collecting the due diligence documents serve a KR?", channel="CDEAL", user="U7")
+    assert "KR-1" not in said(reply) and "Acquire Initech" not in said(reply)

@@ -289,7 +289,7 @@ def test_a_question_runs_a_fixed_number_of_queries(organisation, actor, count_st
                 work.create_initiative(session, admin(actor), kr_number=kr.number, title=f"Cohort {n} work {i}", owner="U2")
     count_statements.clear()
     ask(organisation, actor, "speed up the slow API endpoints")
-    assert len(count_statements) == cold == 4  # fingerprint, private objectives, KRs, linked work
+    assert len(count_statements) == cold == 5  # fingerprint, private objectives, KRs, linked work, "Not this one"s
     count_statements.clear()
     ask(organisation, actor, "a checklist on first login")
     assert len(count_statements) == 2  # warm: fingerprint and private objectives only
@@ -376,12 +376,14 @@ def test_the_answer_fits_slack_and_each_button_carries_its_kr_and_the_request():
 
     assert len(blocks) <= 50
     assert all(len(block["text"]["text"]) <= 3000 for block in blocks if block["type"] == "section")
-    buttons = [block["accessory"] for block in blocks if "accessory" in block]
-    assert [button["text"]["text"] for button in buttons] == ["Link to KR-1", "Link to KR-2", "Link to KR-3"]
-    for number, button in enumerate(buttons, start=1):
+    buttons = [element for block in blocks if block["type"] == "actions" for element in block["elements"]]
+    assert [button["text"]["text"] for button in buttons] == [
+        "Link to KR-1", "Not this one", "Link to KR-2", "Not this one", "Link to KR-3", "Not this one"
+    ]
+    for position, button in enumerate(buttons):
         assert len(button["value"]) <= 2000
         carried = read_link_value(button["value"])
-        assert carried.kr == number and request.startswith(carried.text) and len(carried.text) > 1000
+        assert carried.kr == position // 2 + 1 and request.startswith(carried.text) and len(carried.text) > 1000
 
 
 def test_the_request_and_titles_cannot_inject_mentions_or_links():

@@ -17,14 +17,15 @@ import pytest
 from sqlmodel import select
 
 from okrbot.config import Settings
-from okrbot.services import reviews
+from okrbot.services import reviews, serves
+from okrbot.services.errors import NotFound
 from okrbot.services.context import Actor
 from okrbot.services.home import home_data
 from okrbot.slack.commands.runner import CommandRunner
 from okrbot.slack.views.home import home_view
 from okrbot.slack.views.reviews import SlackReviewMessages
 from okrbot.store.db import Database
-from okrbot.store.models import OutboundMessage, ReviewCycle
+from okrbot.store.models import OutboundMessage, ReviewCycle, ServesFeedback
 from tests.conftest import NOW
 
 SECRET = "Initech"
@@ -124,7 +125,29 @@ def test_serves_answers_leave_private_krs_to_those_who_may_see_them(org):
     question = f"serves paperwork to close the {SECRET} deal"
     assert "KR-1" not in answer(org, question, OUTSIDER) and "Secret merger" not in answer(org, question, OUTSIDER)
     assert "KR-1" in run(org, question, replace(person("UD"), channel_id="DUD"))  # asked in a DM
-    assert "KR-1" not in answer(org, question, person("UD"))  # asked in a channel: others read it
+    # `/okr serves` in a channel answers the asker alone, like `/okr status` there: a team
+    # member sees the team's private KR in its own channel and anywhere else.
+    for channel in (PRIVATE_TEAM, "C1"):
+        assert "KR-1" in run(org, question, person("UD", channel=channel))
+        assert SECRET in run(org, "status KR-1", person("UD", channel=channel))
+        assert "KR-1" not in answer(org, question, person("UE", channel=channel))
+
+
+def test_not_this_one_on_a_private_kr_is_refused_to_whoever_may_not_see_it(org):
+    with pytest.raises(NotFound), org.session_scope() as session:
+        serves.reject(session, OUTSIDER, 1, "the paperwork to close the deal")
+    with org.session_scope() as session:
+        assert serves.reject(session, person("UD"), 1, "the paperwork to close the deal")
+        assert [row.user_id for row in session.exec(select(ServesFeedback)).all()] == ["UD"]
+
+
+def test_a_serves_question_answered_in_a_channel_thread_names_no_private_kr(org):
+    question = "does the paperwork to close the deal serve a KR?"
+    assert "KR-1" in run(org, "serves the paperwork to close the deal", person("UD"))  # the asker alone: named
+    for channel in (PRIVATE_TEAM, "CPUBLIC"):
+        runner(org).run_in_thread(question, person("UD", channel=channel), channel=channel, thread_ts="1.000002", event_key=f"ev:serves:{channel}")
+        posted = [payload for _, where, payload in outbox_text(org) if where == channel]
+        assert SECRET not in posted[-1] and "KR-1" not in posted[-1]
 
 
 def test_an_answer_read_in_a_channel_shows_only_what_that_channel_may_see(org):

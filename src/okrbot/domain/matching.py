@@ -8,6 +8,10 @@ spellings. Scores are BM25F over three weighted fields; the confidence blends
 how strongly the best KR matched with how much of the request it explains,
 and a request below NO_MATCH_THRESHOLD gets a clear "no KR".
 
+The workspace teaches it: work linked to a KR (by hand or with an answer's Link
+button) is a precedent, so a request worded like it is confidently that KR's;
+"Not this one" is a rejection, so a request worded like it no longer names that KR.
+
 `Bm25Matcher` is the plain-BM25 baseline the evaluation compares against.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -32,15 +37,18 @@ from okrbot.domain.lexicon import STOPWORDS
 from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
 
 # Below this confidence the answer is "no KR". Chosen on the tune half of
-# eval/serves (python -m okrbot.serves_eval prints it re-tuned): the middle of
+# eval/serves (python -m eval.serves_eval prints it re-tuned): the middle of
 # the widest run of thresholds maximising hit@1 + the share of off-topic
 # requests answered "no KR", so a missed KR and a wrong KR count alike.
 NO_MATCH_THRESHOLD = 0.54
 BM25_NO_MATCH_THRESHOLD = 0.34  # the baseline's own, tuned the same way
 
-# The title says what the KR is; linked work is strong evidence of what serves
-# it; the objective is shared by several KRs, so it only breaks ties.
-FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.8, "objective": 0.15}
+# The title says what the KR is; linked work is evidence of what serves it, but
+# noisy (one shared everyday word with one linked title is no reason): at 0.5 a
+# workspace that linked half its work answers off-topic requests "no KR" as often
+# as a cold one nearly (eval/serves, tune half, "warm"); the objective is shared by
+# several KRs, so it only breaks ties.
+FIELD_WEIGHTS = {"title": 1.0, "initiatives": 0.5, "objective": 0.15}
 CONCEPT_WEIGHT = 1.2  # a shared concept is the topic; the same word also matches itself
 COMPOUND_WEIGHT = 0.8  # "sign up" for "signup"
 FUZZY_WEIGHT = 0.6  # scaled by spelling similarity
@@ -56,6 +64,14 @@ UNKNOWN_WORD_MASS = 1.0
 MAX_REASON_TERMS = 4
 SHORTLIST = 20
 
+# Word overlap (Jaccard of informative stems) with linked work at which the
+# request is taken as the same kind of work: its confidence is at least the
+# overlap's square root (0.5 -> 0.71, 1.0 -> 1.0).
+PRECEDENT_SIMILARITY = 0.5
+# Word overlap with a request someone said does not serve the KR: at or above
+# this the KR is not named; below it the confidence shrinks by the overlap.
+REJECTION_SIMILARITY = 0.5
+
 
 @dataclass(frozen=True)
 class KrEvidence:
@@ -63,6 +79,7 @@ class KrEvidence:
     title: str
     objective: str  # objective title
     initiatives: tuple[str, ...] = ()  # titles (and URLs) of linked initiatives
+    rejected: tuple[str, ...] = ()  # requests someone said do not serve this KR
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,7 @@ class _KrTerms:
 
     shown: dict[str, str]  # index key -> the KR's own word for it
     initiatives: tuple[frozenset[str], ...]  # index keys of each initiative
+    rejected: tuple[frozenset[str], ...]  # informative word stems of each rejected request
 
 
 class Matcher:
@@ -119,9 +137,14 @@ class Matcher:
             for terms in (title, *per_initiative, objective):
                 # Within one field, the shortest wording of a concept reads best.
                 for term in sorted(terms, key=lambda t: len(t.shown)):
-                    shown.setdefault(term.key, term.shown)
+                    # Interned: the same few thousand words recur across thousands of KRs.
+                    shown.setdefault(term.key, sys.intern(term.shown))
             explained.append(
-                _KrTerms(shown, tuple(frozenset(t.key for t in ts) for ts in per_initiative))
+                _KrTerms(
+                    shown,
+                    tuple(frozenset(t.key for t in ts) for ts in per_initiative),
+                    tuple(_word_keys(self._analyzer.terms(text)) for text in kr.rejected),
+                )
             )
         self._explained = tuple(explained)
         self._index = FieldedBm25(documents, FIELD_WEIGHTS)
@@ -132,7 +155,7 @@ class Matcher:
         """Best first, only KRs above the threshold; [] means "no KR"."""
         if limit <= 0:
             return []
-        query, mass = self._query(text)
+        query, mass, asked = self._query(text)
         if not query:
             return []
         weights = {key: term.weight for key, term in query.items()}
@@ -144,7 +167,7 @@ class Matcher:
         )
         ranked = sorted(
             (
-                (round(self._confidence(raw, self._coverage(position, query, mass)), 3), -position)
+                (round(self._learned(position, asked, self._confidence(raw, self._coverage(position, query, mass))), 3), -position)
                 for position, raw in shortlist
             ),
             reverse=True,
@@ -155,8 +178,23 @@ class Matcher:
             if confidence >= self.threshold
         ]
 
-    def _query(self, text: str) -> tuple[dict[str, _QueryTerm], dict[int, float]]:
-        """Weighted query terms, and the information mass of each informative word."""
+    def _learned(self, position: int, asked: frozenset[str], confidence: float) -> float:
+        """Confidence after what the workspace taught: linked work and "Not this one"."""
+        explained = self._explained[position]
+        rejection = max((_overlap(asked, keys) for keys in explained.rejected), default=0.0)
+        if rejection >= REJECTION_SIMILARITY:
+            return 0.0
+        precedent = max(
+            (_overlap(asked, _without_concepts(keys)) for keys in explained.initiatives), default=0.0
+        )
+        if precedent >= PRECEDENT_SIMILARITY:
+            confidence = max(confidence, math.sqrt(precedent))
+        return confidence * (1.0 - rejection)
+
+    def _query(
+        self, text: str
+    ) -> tuple[dict[str, _QueryTerm], dict[int, float], frozenset[str]]:
+        """Weighted query terms, the information mass of each informative word, and those words' stems."""
         query: dict[str, _QueryTerm] = {}
 
         def add(key: str, weight: float, shown: str, positions: Sequence[int]) -> None:
@@ -185,7 +223,7 @@ class Matcher:
                 for position in term.positions:
                     if position not in mass:
                         mass[position] = self._index.idf.get(term.key, 0.0) / len(term.positions)
-        return query, mass
+        return query, mass, _word_keys(terms)
 
     def _add_compounds(self, raw: list[str], add: _AddTerm) -> None:
         """Also read "sign up" as "signup" when the KRs or the lexicon know that word."""
@@ -339,6 +377,22 @@ def _readable(text: str) -> str:
         return " ".join(w for w in words(link.group()) if w not in _URL_NOISE and not w.isdigit())
 
     return _URL.sub(path_words, text)
+
+
+def _word_keys(terms: Sequence[Term]) -> frozenset[str]:
+    return frozenset(t.key for t in terms if t.kind is TermKind.WORD)
+
+
+def _without_concepts(keys: frozenset[str]) -> frozenset[str]:
+    """An initiative's word stems (its index keys less "#concept" keys)."""
+    return frozenset(key for key in keys if not key.startswith(CONCEPT_PREFIX))
+
+
+def _overlap(asked: frozenset[str], known: frozenset[str]) -> float:
+    """Jaccard overlap of two sets of word stems."""
+    if not asked or not known:
+        return 0.0
+    return len(asked & known) / len(asked | known)
 
 
 def _plain_words(text: str) -> list[str]:

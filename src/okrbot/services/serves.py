@@ -15,6 +15,10 @@ matcher built without any, as if those KRs did not exist. People who may see
 some ask the matcher over all KRs. Either way each answer drops the KRs whose
 objective the asker may not see, read fresh on every question (`okrs.visible`),
 and asks the matcher for more when hidden KRs took the top places.
+
+The workspace teaches the matcher: linked work is read with each KR, and "Not this
+one" (a `ServesFeedback` row) is read as a rejection of that KR for those words. Both
+move the OKR revision, so the next question is answered with them.
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ from sqlmodel import Session, col, select
 from okrbot.domain.commands import WorkRef
 from okrbot.domain.ids import kr_id
 from okrbot.domain.matching import KrEvidence, Matcher
+from okrbot.domain.serves_tiers import Tier, tier_of
 from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, work
 from okrbot.services.context import Actor
 from okrbot.services.work import WorkOutcome
-from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, Workspace
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, ServesFeedback, Workspace
 
 MAX_MATCHES = 3
 CACHED_INDEXES = 16  # (workspace, period) pairs kept per database; the least recently asked goes first
@@ -63,6 +68,7 @@ class ServesAnswer:
     period: str
     krs_considered: int  # active KRs of the period the asker may see
     fits: list[KrFit]  # best first; empty means "no KR"
+    tier: Tier = Tier.NONE  # how sure the answer may sound (domain/serves_tiers.py)
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,13 @@ def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool 
     in_scope = [info for info in index.krs.values() if sees_private or not info.private]
     hidden_krs = sum(info.objective_pk in hidden for info in in_scope)
     fits = _visible_matches(index, matcher, text, hidden, hidden_krs)
-    return ServesAnswer(request=text, period=period, krs_considered=len(in_scope) - hidden_krs, fits=fits)
+    return ServesAnswer(
+        request=text,
+        period=period,
+        krs_considered=len(in_scope) - hidden_krs,
+        fits=fits,
+        tier=tier_of([fit.score for fit in fits]),
+    )
 
 
 def matcher_builds(session: Session) -> int:
@@ -187,6 +199,15 @@ def _in_period(query, team_id: str, period: str):
     )
 
 
+def _of_period_krs(query, kr_column, team_id: str, period: str):
+    """Rows attached (by `kr_column`) to an active KR of `period`."""
+    return _in_period(
+        query.join(KeyResult, KeyResult.id == kr_column).join(Objective, Objective.id == KeyResult.objective_id),
+        team_id,
+        period,
+    )
+
+
 def _fingerprint(session: Session, team_id: str) -> tuple[Any, ...]:
     """Moves whenever the evidence may have changed (the cache is keyed by period already):
     the workspace's OKR revision (store/revisions.py), one primary-key read. Done work and
@@ -195,7 +216,7 @@ def _fingerprint(session: Session, team_id: str) -> tuple[Any, ...]:
 
 
 def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:
-    """Every active KR of the period with its objective and linked work: two queries."""
+    """Every active KR of the period with its objective, linked work and rejections: three queries."""
     rows = session.exec(
         _in_period(
             select(
@@ -212,15 +233,18 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
         ).order_by(KeyResult.number)
     ).all()
     linked = session.exec(
-        _in_period(
-            select(KrLink.kr_id, Initiative.title, Initiative.url)
-            .join(Initiative, Initiative.id == KrLink.initiative_id)
-            .join(KeyResult, KeyResult.id == KrLink.kr_id)
-            .join(Objective, Objective.id == KeyResult.objective_id),
-            team_id,
-            period,
+        _of_period_krs(
+            select(KrLink.kr_id, Initiative.title, Initiative.url).join(Initiative, Initiative.id == KrLink.initiative_id),
+            KrLink.kr_id, team_id, period,
         ).order_by(KrLink.kr_id, Initiative.number)
     ).all()
+    rejections = session.exec(
+        _of_period_krs(select(ServesFeedback.kr_id, ServesFeedback.request), ServesFeedback.kr_id, team_id, period)
+        .order_by(ServesFeedback.kr_id, ServesFeedback.id)
+    ).all()
+    rejected_of: dict[int, list[str]] = {}
+    for kr_pk, request in rejections:
+        rejected_of.setdefault(kr_pk, []).append(request)
     work_of: dict[int, list[str]] = {}
     for kr_pk, title, url in linked:
         texts = work_of.setdefault(kr_pk, [])
@@ -231,7 +255,9 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
     krs: dict[str, _KrInfo] = {}
     for kr_pk, number, title, objective_pk, objective_number, objective_title, private in rows:
         ident = kr_id(number)
-        evidence.append(KrEvidence(ident, title, objective_title, tuple(work_of.get(kr_pk, ()))))
+        evidence.append(
+            KrEvidence(ident, title, objective_title, tuple(work_of.get(kr_pk, ())), tuple(rejected_of.get(kr_pk, ())))
+        )
         krs[ident] = _KrInfo(number, title, objective_pk, objective_number, objective_title, bool(private))
     return tuple(evidence), krs
 
@@ -308,3 +334,33 @@ def _linked_with_title(session: Session, kr_pk: int, title: str, url: str | None
         .where(KrLink.kr_id == kr_pk, Initiative.title == title, Initiative.url == url)
         .limit(1)
     ).first()
+
+
+# --- "Not this one" ---------------------------------------------------------------------------
+
+REQUEST_KEY_LIMIT = 255  # ServesFeedback.request_key
+
+
+def request_key(text: str) -> str:
+    """The same words, whatever their case and spacing, are one rejection."""
+    return " ".join(text.lower().split())[:REQUEST_KEY_LIMIT]
+
+
+def reject(session: Session, actor: Actor, kr_number: int, text: str) -> bool:
+    """Record that the request does not serve the KR ("Not this one"); False when this
+    person had already said so. The KR is not suggested for these words again."""
+    kr = okrs.get_kr(session, actor, kr_number)  # refuses a KR the asker may not see
+    key = request_key(text)
+    already = session.exec(
+        select(ServesFeedback.id).where(
+            ServesFeedback.kr_id == kr.id, ServesFeedback.user_id == actor.user_id, ServesFeedback.request_key == key
+        )
+    ).first()
+    if already is not None:
+        return False
+    session.add(
+        ServesFeedback(team_id=actor.team_id, kr_id=kr.id, request=" ".join(text.split())[:URL_LIMIT],
+                       request_key=key, user_id=actor.user_id)
+    )
+    session.flush()
+    return True

@@ -19,6 +19,7 @@ class Action(StrEnum):
     INITIATIVE_NEW_OPEN = "initiative_new_open"  # Add work on a KR card: opens the new initiative form
     HOME_REFRESH = "home_refresh"
     HOME_NEW_OBJECTIVE = "home_new_objective"
+    SERVES_REJECT = "serves_reject"  # "Not this one" on a serves suggestion: negative evidence
 
 
 class Callback(StrEnum):

@@ -295,3 +295,21 @@ ALL_TABLES = [
     OutboundMessage,
     InboundRequest,
 ]
+
+
+class ServesFeedback(SQLModel, table=True):
+    """"Not this one" on a "does this serve a KR?" answer: this request does not serve
+    this KR. Negative evidence the matcher reads (services/serves.py); one row per
+    person, KR and request."""
+
+    __tablename__ = "serves_feedback"
+    __table_args__ = (UniqueConstraint("kr_id", "user_id", "request_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32, index=True)
+    kr_id: int = _fk("key_result.id")
+    request: str = Field(max_length=2000)
+    # The request lower-cased with its spaces squeezed: the same words are one rejection.
+    request_key: str = Field(max_length=255)
+    user_id: str = Field(max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)

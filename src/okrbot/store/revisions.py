@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session as OrmSession
 
-from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, Workspace
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, ServesFeedback, Workspace
 
 # Per table, the columns whose change moves the revision.
 WATCHED: dict[type, tuple[str, ...]] = {
@@ -24,6 +24,7 @@ WATCHED: dict[type, tuple[str, ...]] = {
     KeyResult: ("title", "status", "objective_id", "team_id"),
     Initiative: ("title", "url", "team_id"),
     KrLink: ("kr_id", "initiative_id", "team_id"),
+    ServesFeedback: ("kr_id", "request", "team_id"),  # "Not this one" is evidence too
 }
 
 

@@ -10,8 +10,10 @@ from okrbot.slack.views.serves import serves_blocks, serves_text
 
 
 def serves(ctx: CommandContext, command: cmd.Serves) -> Reply:
-    # In a channel the answer may be posted for all to read (a mention is answered in
-    # its thread), so private objectives stay out there; in a DM or the shell they may show.
-    in_channel = ctx.actor.channel_id is not None and not ctx.actor.in_dm
-    answer = serves_service.serves(ctx.session, ctx.actor, command.text, shown_to_channel=in_channel)
+    # A mention answered in a channel thread is read by the whole channel (the runner
+    # sets the audience), so no private objective is named there. `/okr serves` is
+    # answered to the asker alone, wherever they type it: they see what `/okr status`
+    # shows them, private objectives they may see included.
+    in_thread = ctx.actor.audience is not None
+    answer = serves_service.serves(ctx.session, ctx.actor, command.text, shown_to_channel=in_thread)
     return Reply(text=serves_text(answer), blocks=serves_blocks(answer))

@@ -1,5 +1,7 @@
-"""The Link button on a "does this serve a KR?" answer: the request becomes an
-initiative linked to the chosen KR, announced like any new work."""
+"""The buttons on a "does this serve a KR?" answer. Link: the request becomes an
+initiative linked to the chosen KR, announced like any new work (and a precedent the
+matcher learns from). Not this one: recorded as negative evidence, so that KR is not
+suggested for these words again."""
 
 from __future__ import annotations
 
@@ -24,6 +26,11 @@ def register(app: App, bot: SlackBot) -> None:
         # One unit of work, then a private confirmation, like every other button.
         run_button(bot, body, lambda ctx: link_request(ctx, action.get("value")))
 
+    @app.action(Action.SERVES_REJECT.value)
+    def on_serves_reject(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        run_button(bot, body, lambda ctx: reject_suggestion(ctx, action.get("value")))
+
 
 def link_request(ctx: CommandContext, value: str | None) -> Reply:
     request = read_link_value(value)
@@ -32,3 +39,11 @@ def link_request(ctx: CommandContext, value: str | None) -> Reply:
         ident = initiative_id(outcome.initiative.number)
         return Reply.say(f"*{ident}* {escape(outcome.initiative.title)} is already linked to *{kr_id(request.kr)}*; nothing changed.")
     return linked_reply(ctx, outcome)
+
+
+def reject_suggestion(ctx: CommandContext, value: str | None) -> Reply:
+    request = read_link_value(value)
+    ident = kr_id(request.kr)
+    if not serves.reject(ctx.session, ctx.actor, request.kr, request.text):
+        return Reply.say(f"You already said this does not serve *{ident}*; nothing changed.")
+    return Reply.say(f"Noted: *{ident}* will not be suggested for this request again. Thanks — answers learn from this.")

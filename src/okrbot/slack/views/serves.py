@@ -1,16 +1,25 @@
-"""The answer to "does this serve a KR?": the request, up to three KRs with why, and a
-Link button on each; or a plain "no KR" with what to do instead."""
+"""The answer to "does this serve a KR?" in its tier: "Serves KR-n" when the matcher is
+confident, "Might serve KR-n, KR-m" with why the evidence is weaker, or a plain "no KR"
+with what to do instead. Each KR named has a Link button and a "Not this one" button."""
 
 from __future__ import annotations
 
 import json
 
 from pydantic import BaseModel, ValidationError
-from slack_sdk.models.blocks import Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from okrbot.domain.ids import kr_id, objective_id
 from okrbot.services.errors import Invalid
-from okrbot.services.serves import ServesAnswer
+from okrbot.domain.serves_tiers import Tier
+from okrbot.services.serves import KrFit, ServesAnswer
 from okrbot.slack.ids import Action
 from okrbot.slack.mrkdwn import escape, truncate
 from okrbot.slack.reply import SECTION_LIMIT
@@ -22,7 +31,8 @@ REASON_SHOWN = 600
 
 
 class LinkRequest(BaseModel):
-    """What the Link button carries back: the KR and the request to make into work."""
+    """What a suggestion's buttons carry back: the KR and the request (to link, or to
+    record as not serving that KR)."""
 
     kr: int
     text: str
@@ -51,31 +61,53 @@ def serves_text(answer: ServesAnswer) -> str:
         return f"No KR in {answer.period} fits this request"
     best = answer.fits[0]
     more = f" (and {len(answer.fits) - 1} more)" if len(answer.fits) > 1 else ""
-    return f"It may serve {kr_id(best.kr_number)} {escape(truncate(best.kr_title, 150))}{more}"  # mrkdwn too
+    verb = "It serves" if answer.tier is Tier.SERVES else "It might serve"
+    return f"{verb} {kr_id(best.kr_number)} {escape(truncate(best.kr_title, 150))}{more}"  # mrkdwn too
 
 
 def serves_blocks(answer: ServesAnswer) -> list[Block]:
     quoted = "\n".join(f"> {line}" for line in escape(truncate(answer.request, QUOTED_LIMIT)).splitlines() or [""])
     if not answer.fits:
         return [_section(f"*Does this serve a KR?*\n{quoted}\n\n{_no_kr(answer)}")]
-    blocks: list[Block] = [_section(f":dart: *Does this serve a KR?*\n{quoted}")]
-    for rank, fit in enumerate(answer.fits, start=1):
-        ident = kr_id(fit.kr_number)
-        text = (
-            f"*{rank}. {ident}* {escape(truncate(fit.kr_title, TITLE_SHOWN))}\n"
-            f"Objective *{objective_id(fit.objective_number)}* {escape(truncate(fit.objective_title, TITLE_SHOWN))}\n"
-            f"Why: {escape(truncate(fit.reason, REASON_SHOWN))}"
-        )
-        button = ButtonElement(
-            text=f"Link to {ident}", action_id=Action.SERVES_LINK.value, value=link_value(fit.kr_number, answer.request)
-        )
-        blocks.append(_section(text, block_id=f"serves_{fit.kr_number}", accessory=button))
+    header = f":dart: *Does this serve a KR?*\n{quoted}"
+    if answer.tier is Tier.MIGHT:
+        header += "\n\nNo KR fits for sure; these *might* (the evidence is weaker):"
+    blocks: list[Block] = [_section(header)]
+    for rank, fit in enumerate(answer.fits):
+        confident = answer.tier is Tier.SERVES and rank == 0
+        blocks.extend(_suggestion(fit, answer.request, confident=confident, also=rank > 0 and answer.tier is Tier.SERVES))
     blocks.append(
         ContextBlock(
-            elements=[MarkdownTextObject(text="Best fit first. *Link* adds this request as an initiative on that KR.")]
+            elements=[
+                MarkdownTextObject(
+                    text="*Link* adds this request as an initiative on that KR; "
+                    "*Not this one* stops suggesting that KR for these words."
+                )
+            ]
         )
     )
     return blocks
+
+
+def _suggestion(fit: KrFit, request: str, *, confident: bool, also: bool) -> list[Block]:
+    ident = kr_id(fit.kr_number)
+    if confident:
+        verdict, why = f"Serves *{ident}*", "Why"
+    else:
+        verdict = f"Might {'also ' if also else ''}serve *{ident}*"
+        why = "Why only maybe"
+    text = (
+        f"{verdict} {escape(truncate(fit.kr_title, TITLE_SHOWN))}\n"
+        f"Objective *{objective_id(fit.objective_number)}* {escape(truncate(fit.objective_title, TITLE_SHOWN))}\n"
+        f"{why}: {escape(truncate(fit.reason, REASON_SHOWN))}"
+    )
+    value = link_value(fit.kr_number, request)
+    buttons = [
+        ButtonElement(text=f"Link to {ident}", action_id=Action.SERVES_LINK.value, value=value,
+                      style="primary" if confident else None),
+        ButtonElement(text="Not this one", action_id=Action.SERVES_REJECT.value, value=value),
+    ]
+    return [_section(text), ActionsBlock(block_id=f"serves_{fit.kr_number}", elements=buttons)]
 
 
 def _no_kr(answer: ServesAnswer) -> str:

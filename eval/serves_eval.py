@@ -1,6 +1,6 @@
 """Evaluate "does this serve a KR?" on the labelled set in eval/serves.
 
-    python -m okrbot.serves_eval [eval/serves] [--scale 5000]
+    python -m eval.serves_eval [eval/serves] [--scale 5000]
 
 Prints hit@1, hit@3, the share of off-topic requests answered "no KR" and
 latency, for the matcher and the plain BM25 baseline, on the whole set and on
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from okrbot.domain.analyzer import is_informative, stem, words
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Match, Matcher
+from okrbot.domain.serves_tiers import SERVES_PRECISION, SERVES_THRESHOLD, Tier, tier_of
 
 DEFAULT_DATA_DIR = Path("eval/serves")
 SPLITS = ("all", "tune", "holdout")
@@ -153,6 +154,48 @@ def tune_threshold(
     return widest[len(widest) // 2]
 
 
+def tune_serves_threshold(
+    requests: Sequence[Request], answers: Sequence[tuple[list[Match], float]], no_kr: float
+) -> float:
+    """The lowest cut-off (so the most confident answers) at which the KR a "Serves"
+    answer names is right for at least SERVES_PRECISION of the requests it names one for."""
+    for threshold in THRESHOLD_GRID:
+        if threshold < no_kr:
+            continue
+        named = [
+            (r, m[0])
+            for r, (m, _) in zip(requests, answers)
+            if tier_of([x.score for x in m if x.score >= no_kr], serves_threshold=threshold) is Tier.SERVES
+        ]
+        right = sum(best.kr_id in request.expected for request, best in named)
+        if named and right / len(named) >= SERVES_PRECISION:
+            return threshold
+    return 1.0
+
+
+def tier_shares(
+    requests: Sequence[Request], answers: Sequence[tuple[list[Match], float]], no_kr: float, serves: float
+) -> dict[str, dict[str, float]]:
+    """How serving and off-topic requests were answered, by tier; "right" means the
+    confident KR (serves) or one of the KRs named (might) is an expected one."""
+    counts = {kind: {"serves_right": 0, "serves_wrong": 0, "might_right": 0, "might_wrong": 0, "none": 0}
+              for kind in ("serving", "off_topic")}
+    for request, (matches, _) in zip(requests, answers):
+        kept = [m for m in matches if m.score >= no_kr]
+        tier = tier_of([m.score for m in kept], serves_threshold=serves)
+        kind = "serving" if request.expected else "off_topic"
+        if tier is Tier.NONE:
+            counts[kind]["none"] += 1
+            continue
+        named = kept[:1] if tier is Tier.SERVES else kept
+        right = any(m.kr_id in request.expected for m in named)
+        counts[kind][f"{tier.value}_{'right' if right else 'wrong'}"] += 1
+    return {
+        kind: {key: round(value / max(1, sum(c.values())), 3) for key, value in c.items()}
+        for kind, c in counts.items()
+    }
+
+
 def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
     """Figures for every matcher and split, plus the thresholds in use and re-tuned."""
     krs, requests = load(data_dir)
@@ -187,7 +230,54 @@ def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
         entry["no_title_word"] = asdict(
             _figures([requests[i] for i in no_overlap], [answers[i] for i in no_overlap], in_use)
         )
+        if name == "Matcher":
+            entry["serves_threshold"] = SERVES_THRESHOLD
+            entry["tuned_serves_threshold"] = tune_serves_threshold(
+                [requests[i] for i in tune], [answers[i] for i in tune], in_use
+            )
+            holdout = [i for i, r in enumerate(requests) if r.split == "holdout"]
+            entry["tiers"] = {
+                split: tier_shares([requests[i] for i in chosen], [answers[i] for i in chosen], in_use, SERVES_THRESHOLD)
+                for split, chosen in (("tune", tune), ("holdout", holdout))
+            }
         report["matchers"][name] = entry
+    report["warm"] = warm_report(krs, requests)
+    return report
+
+
+def warm_split(
+    krs: Sequence[KrEvidence], requests: Sequence[Request]
+) -> tuple[list[KrEvidence], list[Request], list[Request]]:
+    """A workspace that has linked half of each KR's work: per KR, the half of its serving
+    requests with the lower stable hash become linked initiatives (as a Link click would
+    make them); the others are asked, against the KRs cold and warm. A request serving
+    several KRs is linked if any KR links it, and then not asked."""
+    linked: dict[str, list[str]] = {}
+    taught: set[str] = set()
+    for kr in krs:
+        own = sorted((r for r in requests if kr.kr_id in r.expected), key=lambda r: zlib.crc32(r.text.encode()))
+        for request in own[: len(own) // 2]:
+            linked.setdefault(kr.kr_id, []).append(request.text)
+            taught.add(request.text)
+    warm = [
+        KrEvidence(kr.kr_id, kr.title, kr.objective, kr.initiatives + tuple(linked.get(kr.kr_id, ())), kr.rejected)
+        for kr in krs
+    ]
+    asked = [r for r in requests if r.expected and r.text not in taught]
+    return warm, asked, [r for r in requests if not r.expected]
+
+
+def warm_report(krs: Sequence[KrEvidence], requests: Sequence[Request]) -> dict:
+    """hit@1, hit@3 and the "no KR" share of off-topic requests, cold and warm, per matcher."""
+    warm, asked, off_topic = warm_split(krs, requests)
+    chosen = [*asked, *off_topic]
+    report: dict = {"asked": len(asked), "linked": sum(1 for r in requests if r.expected) - len(asked), "matchers": {}}
+    for name, factory in MATCHERS.items():
+        states = {}
+        for state, evidence in (("cold", krs), ("warm", warm)):
+            matcher = factory(evidence)
+            states[state] = asdict(_figures(chosen, _answers(matcher, chosen), matcher.threshold))
+        report["matchers"][name] = states
     return report
 
 
@@ -351,6 +441,32 @@ def _table(report: dict) -> str:
             f"{name}: threshold in use {entry['threshold']:.2f}; re-tuned on the tune half "
             f"(middle of the best run of hit@1 + none share): {entry['tuned_threshold']:.2f}"
         )
+    warm = report["warm"]
+    lines.append("")
+    lines.append(
+        f"warm: half of each KR's serving requests linked as its work ({warm['linked']}), "
+        f"the other {warm['asked']} asked, with the off-topic ones"
+    )
+    for name, states in warm["matchers"].items():
+        for state in ("cold", "warm"):
+            f = states[state]
+            lines.append(
+                f"{name:<12} {state:<5} hit@1 {f['hit_at_1']:.3f}  hit@3 {f['hit_at_3']:.3f}  "
+                f"none->no KR {f['no_kr_share']:.3f}"
+            )
+    entry = report["matchers"]["Matcher"]
+    lines.append(
+        f"Matcher: \"serves\" (confident) cut-off in use {entry['serves_threshold']:.2f}; re-tuned on the "
+        f"tune half (lowest with >= {SERVES_PRECISION:.0%} right): {entry['tuned_serves_threshold']:.2f}"
+    )
+    lines.append("")
+    lines.append(f"{'tiers':<20} {'serves ok':>9} {'serves bad':>10} {'might ok':>9} {'might bad':>9} {'no KR':>6}")
+    for split, shares in entry["tiers"].items():
+        for kind, f in shares.items():
+            lines.append(
+                f"{split + ', ' + kind:<20} {f['serves_right']:>9.3f} {f['serves_wrong']:>10.3f} "
+                f"{f['might_right']:>9.3f} {f['might_wrong']:>9.3f} {f['none']:>6.3f}"
+            )
     return "\n".join(lines)
 
 
@@ -366,7 +482,7 @@ def _scale_table(report: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="okrbot.serves_eval", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="eval.serves_eval", description=__doc__.split("\n")[0])
     parser.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--scale", type=int, metavar="N", help="also time an index of N KRs")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -1,0 +1,1 @@
+"""Evaluations of okrbot's matchers: development tools, outside the installed package."""
