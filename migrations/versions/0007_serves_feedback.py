@@ -1,7 +1,7 @@
 """serves_feedback: "Not this one" on a serves answer, negative evidence for the matcher
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-04
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import okrbot.store.types
 
 
 revision: str = '0007'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

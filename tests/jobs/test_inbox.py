@@ -72,7 +72,8 @@ def test_done_is_done_but_a_redelivery_after_a_5xx_is_worked_again(inbox):
 
 
 def test_done_requests_and_old_keys_are_pruned_and_nothing_else(inbox, db):
-    old, recent, waiting = accept(inbox, "command:old"), accept(inbox, "command:recent"), accept(inbox, "command:waiting")
+    old, recent = accept(inbox, "command:old"), accept(inbox, "command:recent")
+    accept(inbox, "command:waiting")  # still to do: never pruned
     inbox.claim("w", limit=3)
     for request in (old, recent):
         inbox.finish(request.id, None)
