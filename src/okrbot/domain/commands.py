@@ -71,6 +71,7 @@ class StatusScope(StrEnum):
     OBJECTIVE = "objective"
     KR = "kr"
     ALL = "all"
+    WORK = "work"  # an initiative, by I-n or the URL of its work item
 
 
 class Metric(StrEnum):
@@ -103,6 +104,7 @@ class Status:
     channel: ChannelRef | None = None
     ref: Ref | None = None  # O-n or KR-n for those scopes
     period: str | None = None  # canonical "2026-Q4"
+    work: WorkRef | None = None  # for the WORK scope
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,10 @@ __all__ = [
 USAGE: dict[str, tuple[str, ...]] = {
     "status": (
         "/okr status [me|@user|#channel|O-n|KR-n|all] [period]",
+        "/okr status I-n|<url>",
         "Alone, /okr shows your OKRs (a team channel's in a team channel);"
-        " a target or period right after /okr means the same as with status.",
+        " a target or period right after /okr means the same as with status."
+        " With I-n or the link of linked work: that work and every KR it serves.",
     ),
     "help": ("/okr help [command]",),
     "objective": (
@@ -614,6 +616,8 @@ def _status(reader: _Reader) -> Status:
             period = _only_once(reader, period, found, token)
         else:
             target = _only_once(reader, target, _status_target(reader), token)
+    if period is not None and target and target["scope"] is StatusScope.WORK:
+        reader.fail(f"The status of {target['work']} is shown as it is now; leave out {_code(period)}.")
     return Status(period=period, **(target or {}))
 
 
@@ -633,9 +637,11 @@ def _status_target(reader: _Reader) -> dict[str, Any]:
         return {"scope": StatusScope.CHANNEL, "channel": token.channel}
     if token.kind is _Kind.SPECIAL:
         reader.fail(f"{_code(token.text)} is not a person; name someone, like @ana.")
+    if token.kind is _Kind.LINK:
+        return {"scope": StatusScope.WORK, "work": WorkRef(url=token.url)}
     ref = _ref(token)
     if ref is not None and ref.kind is Kind.INITIATIVE:
-        reader.fail(f"Status shows an objective or a key result; {_code(token.text)} is an initiative.")
+        return {"scope": StatusScope.WORK, "work": WorkRef(initiative=ref.number)}
     if ref is not None:
         scope = StatusScope.OBJECTIVE if ref.kind is Kind.OBJECTIVE else StatusScope.KR
         return {"scope": scope, "ref": ref}
