@@ -188,6 +188,23 @@ class Checkin:
 
 
 @dataclass(frozen=True)
+class CheckinFix:
+    """Correct the person's latest check-in of a KR; confidence and note stay unless given."""
+
+    kr: int
+    value: float | bool
+    confidence: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckinDelete:
+    """Delete the person's latest check-in of a KR."""
+
+    kr: int
+
+
+@dataclass(frozen=True)
 class Serves:
     text: str
 
@@ -243,4 +260,6 @@ Command = (
     | Edit
     | Archive
     | History
+    | CheckinFix
+    | CheckinDelete
 )

@@ -40,6 +40,8 @@ from okrbot.domain.commands import (
     Archive,
     ChannelRef,
     Checkin,
+    CheckinDelete,
+    CheckinFix,
     Command,
     Direction,
     Done,
@@ -117,6 +119,9 @@ USAGE: dict[str, tuple[str, ...]] = {
         '/okr checkin KR-n <value> [confidence 7] ["note"]',
         "The value is a number, or yes/no for a yes/no KR. Confidence is 0 to 10"
         " (also conf 7 or 7/10). The note may go without quotes at the end. check-in = checkin.",
+        '/okr checkin fix KR-n <value> [confidence 7] ["note"]',
+        "/okr checkin delete KR-n",
+        "fix and delete act on your latest check-in of that KR, while its period is open.",
     ),
     "serves": ("/okr serves <free text>", "serve = serves."),
     "gaps": ("/okr gaps [period]",),
@@ -855,8 +860,20 @@ def _confidence_at(reader: _Reader, index: int, limit: int, *, leading: bool) ->
     return _confidence_number(reader, value), 2
 
 
-def _checkin(reader: _Reader) -> Checkin:
-    kr = reader.expect_ref(_code("checkin"), Kind.KR).number
+def _checkin(reader: _Reader) -> Checkin | CheckinFix | CheckinDelete:
+    token = reader.peek()
+    if token is not None and token.word == "delete":
+        reader.take()
+        return CheckinDelete(reader.expect_ref(_code("checkin delete"), Kind.KR).number)
+    if token is not None and token.word == "fix":
+        reader.take()
+        found = _checkin_entry(reader, _code("checkin fix"))
+        return CheckinFix(kr=found.kr, value=found.value, confidence=found.confidence, note=found.note)
+    return _checkin_entry(reader, _code("checkin"))
+
+
+def _checkin_entry(reader: _Reader, role: str) -> Checkin:
+    kr = reader.expect_ref(role, Kind.KR).number
     value = _checkin_value(reader)
     confidence: int | None = None
     first, last = reader.pos, len(reader.tokens)

@@ -23,6 +23,7 @@ from okrbot.store.models import OutboundMessage
 
 LEASE = timedelta(minutes=2)
 PENDING, POSTING, SENT, FAILED = "pending", "posting", "sent", "failed"
+ANNOUNCEMENT_PREFIX = "progress:"  # dedupe_key of a change's announcement: progress:<change id>:<channel>
 
 
 def enqueue(
@@ -168,3 +169,15 @@ def sent_cards(session: Session, initiative_id: int) -> list[tuple[str, str]]:
         )
     ).all()
     return [(channel, ts) for channel, ts in rows]
+
+
+def announcements_of(session: Session, team_id: str, change_id: int) -> list[OutboundMessage]:
+    """The messages that announced a change in channels (one per channel)."""
+    return list(
+        session.exec(
+            select(OutboundMessage).where(
+                OutboundMessage.team_id == team_id,
+                col(OutboundMessage.dedupe_key).startswith(f"{ANNOUNCEMENT_PREFIX}{change_id}:"),
+            )
+        ).all()
+    )

@@ -13,7 +13,7 @@ from okrbot.config import Settings
 from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
 from okrbot.services.context import Actor
-from okrbot.slack.commands import gaps, misc, okrs, review, serves, work
+from okrbot.slack.commands import checkin_fix, gaps, misc, okrs, review, serves, work
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
 from okrbot.slack.errors import reply_for_error
 from okrbot.slack.mrkdwn import escape
@@ -36,6 +36,8 @@ HANDLERS: dict[type, Handler] = {
     cmd.Done: work.done,
     cmd.Reopen: work.reopen,
     cmd.Checkin: work.checkin,
+    cmd.CheckinFix: checkin_fix.fix,
+    cmd.CheckinDelete: checkin_fix.delete,
     cmd.Help: misc.help_,
     cmd.Serves: serves.serves,
     cmd.Gaps: gaps.gaps,

@@ -1,0 +1,105 @@
+"""Fix a check-in typed wrong (issue 15): `/okr checkin fix|delete KR-n` over real HTTP.
+
+The announcement in the team channel is updated in place (chat.update on its ts), never
+posted again; the KR is recomputed and history keeps the correction.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from okrbot.services.summaries import progress_of
+from okrbot.store.models import CheckIn, KeyResult
+from tests.e2e.conftest import block_text
+from tests.e2e.harness import RunningBot
+
+pytestmark = pytest.mark.usefixtures("valid_blockkit")
+
+TEAM = "C9"
+
+
+def kr_state(bot: RunningBot, number: int = 1) -> tuple[float | None, float]:
+    with bot.db.session_scope() as session:
+        kr = session.exec(select(KeyResult).where(KeyResult.number == number)).one()
+        return kr.current, progress_of(session, kr)
+
+
+def checkins(bot: RunningBot) -> list[float | None]:
+    with bot.db.session_scope() as session:
+        return [c.value for c in session.exec(select(CheckIn).order_by(CheckIn.id)).all()]
+
+
+@pytest.fixture
+def announced(okr, slack) -> str:
+    """KR-1 (45 → 25 days) of O-1 for the team channel C9, checked in at 35 by U1; returns the announcement's ts."""
+    slack.set_members(TEAM, ["U1", "U2"])
+    okr.ok(f'objective add "Grow activation" team <#{TEAM}|growth>')
+    okr.ok('kr add O-1 "Cut time to value" from 45 to 25 days')
+    answer = okr.ok('checkin KR-1 35 "first week"')
+    (post,) = [c for c in answer.posts(TEAM) if str(c.args["text"]).startswith("Progress moved")]
+    assert "35 days" in block_text(post.args["blocks"])
+    return post.response["ts"]
+
+
+def test_fix_corrects_the_value_recomputes_progress_and_updates_the_announcement_in_place(okr, bot, announced):
+    assert kr_state(bot) == (35.0, 0.5)
+    answer = okr.ok("checkin fix KR-1 40")
+    assert "Corrected your check-in" in answer.text and "35 days → *40 days*" in answer.text
+    assert kr_state(bot) == (40.0, 0.25)
+    assert checkins(bot) == [40.0]
+    assert not answer.posts(TEAM), "the correction is not posted again"
+    (update,) = answer.of("chat.update", TEAM)
+    assert update.args["ts"] == announced
+    shown = block_text(update.args["blocks"])
+    assert "40 days" in shown and "corrected from 35 days" in shown and "first week" in shown and "25%" in shown
+    history = okr.ok("history KR-1").text
+    assert "Corrected the check-in" in history and "35 days → 40 days" in history
+
+
+def test_fix_keeps_confidence_and_note_unless_given(okr, bot, announced):
+    okr.ok('checkin fix KR-1 38 confidence 4 "after the recount"')
+    with bot.db.session_scope() as session:
+        (checkin,) = session.exec(select(CheckIn)).all()
+        assert (checkin.value, checkin.confidence, checkin.note) == (38.0, 4, "after the recount")
+        assert session.exec(select(KeyResult.confidence)).one() == 4
+    okr.ok("checkin fix KR-1 37")
+    with bot.db.session_scope() as session:
+        (checkin,) = session.exec(select(CheckIn)).all()
+        assert (checkin.value, checkin.confidence, checkin.note) == (37.0, 4, "after the recount")
+
+
+def test_delete_puts_the_kr_back_and_strikes_the_announcement(okr, bot, announced):
+    okr.ok("checkin KR-1 30")  # a second check-in; delete acts on the latest
+    assert kr_state(bot) == (30.0, 0.75)
+    answer = okr.ok("checkin delete KR-1")
+    assert "Deleted the check-in" in answer.text and "30 days" in answer.text
+    assert kr_state(bot) == (35.0, 0.5), "back to the previous check-in"
+    assert not answer.posts(TEAM)
+    (update,) = answer.of("chat.update", TEAM)
+    assert "deleted by <@U1>" in block_text(update.args["blocks"])
+    assert all(b["type"] != "actions" for b in update.args["blocks"]), "no Undo on a deleted check-in"
+    okr.ok("checkin delete KR-1")
+    assert kr_state(bot) == (45.0, 0.0), "no check-in left: back to where it started"
+    assert checkins(bot) == []
+    (first_update,) = [c for c in okr.slack.calls("chat.update") if c.args["ts"] == announced]
+    assert "35 days" in block_text(first_update.args["blocks"])
+    history = okr.ok("history KR-1").text
+    assert history.count("Deleted the check-in") == 2
+    nothing = okr("checkin delete KR-1")
+    assert nothing.problem and "no check-in on KR-1" in nothing.text and "/okr checkin KR-1" in nothing.text
+
+
+def test_only_your_own_check_ins_and_only_while_the_period_is_open(okr, bot, announced):
+    theirs = okr("checkin fix KR-1 20", user="U2")
+    assert theirs.problem and "You have no check-in on KR-1" in theirs.text
+    assert kr_state(bot) == (35.0, 0.5)
+    okr.ok('objective add "Last year" period 2025-Q1')
+    okr.ok('kr add O-2 "Old number" from 0 to 10')
+    okr.ok("checkin KR-2 4")
+    closed = okr("checkin fix KR-2 5")
+    assert closed.problem and "2025-Q1" in closed.text and "is over" in closed.text
+    assert kr_state(bot, 2)[0] == 4.0
+    bad = okr("checkin fix KR-1")
+    assert bad.problem and "/okr checkin fix KR-n" in bad.text
+    assert kr_state(bot) == (35.0, 0.5)
