@@ -13,6 +13,7 @@ from okrbot.services.summaries import progress_of
 from okrbot.store.models import CheckIn, KeyResult
 from tests.e2e.conftest import block_text
 from tests.e2e.harness import RunningBot
+from tests.e2e.test_modals import fill
 
 pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
@@ -103,3 +104,59 @@ def test_only_your_own_check_ins_and_only_while_the_period_is_open(okr, bot, ann
     bad = okr("checkin fix KR-1")
     assert bad.problem and "/okr checkin fix KR-n" in bad.text
     assert kr_state(bot) == (35.0, 0.5)
+
+
+# --------------------------------------------------------------------------- from /okr history
+
+
+def history_buttons(answer) -> dict[str, list[dict]]:
+    """action_id → the buttons with it in a history answer."""
+    found: dict[str, list[dict]] = {}
+    for block in answer.body["blocks"]:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            found.setdefault(element["action_id"], []).append(element)
+    return found
+
+
+def test_history_shows_edit_and_delete_on_your_own_check_ins_only(okr, announced):
+    okr.ok("checkin KR-1 30", user="U2")
+    mine = history_buttons(okr.ok("history KR-1"))
+    assert len(mine["checkin_edit_open"]) == 1 and len(mine["checkin_delete"]) == 1
+    (delete,) = mine["checkin_delete"]
+    assert delete["confirm"]["confirm"]["text"] == "Delete", "deleting asks first"
+    theirs = history_buttons(okr.ok("history KR-1", user="U2"))
+    assert len(theirs["checkin_edit_open"]) == 1 and theirs["checkin_edit_open"][0]["value"] != mine["checkin_edit_open"][0]["value"]
+    assert history_buttons(okr.ok("history KR-1", user="U3")) == {}
+
+
+def test_edit_from_history_opens_the_form_filled_in_and_saving_fixes_an_older_check_in(okr, bot, client, slack, announced):
+    okr.ok("checkin KR-1 30")  # now the latest; the fix below is on the older one
+    (edit, _newer) = history_buttons(okr.ok("history KR-1"))["checkin_edit_open"][::-1]
+    before = len(slack.calls())
+    client.block_action("checkin_edit_open", edit["value"], user_id="U1")
+    bot.settle()
+    (opened,) = [c for c in slack.calls()[before:] if c.method == "views.open"]
+    view = opened.args["view"]
+    values = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"] if b["type"] == "input"}
+    assert values["value"] == "35" and values["note"] == "first week"
+    response = client.view_submission(view, state_values=fill(view, value="36", note="recounted"), user_id="U1")
+    assert response.status_code == 200 and response.text == ""
+    bot.settle()
+    assert kr_state(bot) == (30.0, 0.75), "an older check-in does not move the KR"
+    assert checkins(bot) == [36.0, 30.0]
+    (update,) = [c for c in slack.calls()[before:] if c.method == "chat.update"]
+    assert update.args["ts"] == announced and "36 days" in block_text(update.args["blocks"]) and "recounted" in block_text(update.args["blocks"])
+
+
+def test_delete_from_history_and_someone_elses_button_is_refused(okr, bot, client, slack, announced):
+    (delete,) = history_buttons(okr.ok("history KR-1"))["checkin_delete"]
+    before = len(slack.calls())
+    client.block_action("checkin_delete", delete["value"], user_id="U2")
+    bot.settle()
+    assert kr_state(bot) == (35.0, 0.5)
+    assert "Only <@U1>, who made that check-in, or an admin" in "\n".join(
+        str(c.args.get("text")) for c in slack.calls()[before:]
+    )
+    client.block_action("checkin_delete", delete["value"], user_id="U1")
+    bot.settle()
+    assert kr_state(bot) == (45.0, 0.0) and checkins(bot) == []

@@ -59,6 +59,14 @@ def get_checkin(session: Session, actor: Actor, checkin_pk: int) -> CheckIn:
     return checkin
 
 
+def fixable(session: Session, actor: Actor, kr: KeyResult, checkin_pks: list[int]) -> set[int]:
+    """Which of these check-ins of `kr` the actor may still fix or delete."""
+    if not checkin_pks or not period_open(objective_of(session, kr), actor):
+        return set()
+    rows = session.exec(select(CheckIn.id, CheckIn.author).where(col(CheckIn.id).in_(checkin_pks))).all()
+    return {pk for pk, author in rows if author == actor.user_id or permissions.trusted(actor)}
+
+
 def may_fix(actor: Actor, checkin: CheckIn) -> bool:
     return checkin.author == actor.user_id or permissions.trusted(actor)
 
@@ -115,6 +123,11 @@ def delete_checkin(session: Session, actor: Actor, checkin: CheckIn) -> FixOutco
     snapshot = {"checkin": checkin.id, "value": checkin.value, "confidence": checkin.confidence, "note": checkin.note, "by": checkin.author}
     correction, moves = record_change(session, actor, DELETE, None, [kr], before, summary, snapshot=snapshot)
     return FixOutcome(kr, checkin, checkin.value, correction, moves, announced)
+
+
+def require_fixable(session: Session, actor: Actor, checkin: CheckIn, doing: str) -> KeyResult:
+    """The check-in's KR, once the actor may still `doing` (fix or delete) it."""
+    return _editable(session, actor, checkin, doing)[0]
 
 
 def _editable(session: Session, actor: Actor, checkin: CheckIn, doing: str) -> tuple[KeyResult, Change | None]:

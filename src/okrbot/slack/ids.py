@@ -19,6 +19,8 @@ class Action(StrEnum):
     INITIATIVE_NEW_OPEN = "initiative_new_open"  # Add work on a KR card: opens the new initiative form
     HOME_REFRESH = "home_refresh"
     HOME_NEW_OBJECTIVE = "home_new_objective"
+    CHECKIN_EDIT_OPEN = "checkin_edit_open"  # Edit on a check-in in history: opens the fix form
+    CHECKIN_DELETE = "checkin_delete"  # Delete on a check-in in history (with a confirmation)
 
 
 class Callback(StrEnum):
@@ -27,6 +29,7 @@ class Callback(StrEnum):
     INITIATIVE_MODAL = "initiative_modal"
     CHECKIN_MODAL = "checkin_modal"
     LINK_MODAL = "link_modal"
+    CHECKIN_FIX_MODAL = "checkin_fix_modal"
 
 
 class Field(StrEnum):

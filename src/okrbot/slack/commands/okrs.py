@@ -7,7 +7,7 @@ from okrbot.domain.commands import Direction, Kind, Metric, StatusScope
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
 from okrbot.services import history as history_service
-from okrbot.services import okrs, permissions
+from okrbot.services import checkin_fix, okrs, permissions
 from okrbot.services.alignment import with_children
 from okrbot.services.summaries import summarise
 from okrbot.services.work import find_initiative, initiatives_of_krs, objective_of
@@ -163,4 +163,5 @@ def edit(ctx: CommandContext, command: cmd.Edit) -> Reply:
 def history(ctx: CommandContext, command: cmd.History) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, command.kr)
     entries = history_service.kr_history(ctx.session, kr)
-    return Reply(text=f"History of {kr_id(kr.number)}", blocks=history_blocks(kr, entries))
+    editable = checkin_fix.fixable(ctx.session, ctx.actor, kr, [entry.checkin_id for entry in entries if entry.checkin_id and not entry.undone])
+    return Reply(text=f"History of {kr_id(kr.number)}", blocks=history_blocks(kr, entries, editable))

@@ -11,9 +11,10 @@ from slack_bolt import Ack, App
 from okrbot.domain.commands import Direction, Keep, Kind, Metric, WorkRef
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.urls import is_url
-from okrbot.services import checkins, okrs, work
+from okrbot.services import checkin_fix, checkins, okrs, work
 from okrbot.services.errors import OkrbotError
 from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands.checkin_fix import fix_reply
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.commands.okrs import objective_created
 from okrbot.slack.commands.work import checkin_reply, linked_reply, refresh_cards, work_status_reply
@@ -47,6 +48,7 @@ def register(app: App, bot: SlackBot) -> None:
     app.view(Callback.INITIATIVE_MODAL.value)(listener(submit_initiative, Field.TITLE))
     app.view(Callback.CHECKIN_MODAL.value)(listener(submit_checkin, Field.VALUE))
     app.view(Callback.LINK_MODAL.value)(listener(submit_link, Field.URL))
+    app.view(Callback.CHECKIN_FIX_MODAL.value)(listener(submit_checkin_fix, Field.VALUE))
 
 
 def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, default_field: Field) -> None:
@@ -165,8 +167,7 @@ def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply
 
 
 def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
-    choice = form.choice(Field.VALUE)
-    value: float | bool | None = (choice == "yes") if choice in ("yes", "no") else form.number(Field.VALUE, required=True, label="A value")
+    value = _checkin_value(form)
     confidence = form.choice(Field.CONFIDENCE)
     note = form.text(Field.NOTE)
     form.raise_if_errors()
@@ -174,6 +175,16 @@ def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
         ctx.session, ctx.actor, meta.number, value, confidence=int(confidence) if confidence else None, note=note
     )
     return checkin_reply(ctx, outcome)
+
+
+def submit_checkin_fix(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    value = _checkin_value(form)
+    confidence = form.choice(Field.CONFIDENCE)
+    note = form.text(Field.NOTE) or ""  # a cleared note is removed
+    form.raise_if_errors()
+    checkin = checkin_fix.get_checkin(ctx.session, ctx.actor, meta.checkin or 0)
+    outcome = checkin_fix.fix_checkin(ctx.session, ctx.actor, checkin, value, confidence=int(confidence) if confidence else None, note=note)
+    return fix_reply(ctx, outcome)
 
 
 def submit_link(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
@@ -193,3 +204,8 @@ def submit_link(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
     if not outcome.changed:
         return Reply.say(f"I-{outcome.initiative.number} is already linked to KR-{meta.kr}; nothing changed.")
     return linked_reply(ctx, outcome)
+
+
+def _checkin_value(form: Form) -> float | bool | None:
+    choice = form.choice(Field.VALUE)
+    return (choice == "yes") if choice in ("yes", "no") else form.number(Field.VALUE, required=True, label="A value")
