@@ -205,6 +205,13 @@ class CheckinDelete:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A KR's trend, or an objective's KRs side by side, as a picture."""
+
+    ref: Ref
+
+
+@dataclass(frozen=True)
 class Serves:
     text: str
 
@@ -262,4 +269,5 @@ Command = (
     | History
     | CheckinFix
     | CheckinDelete
+    | Chart
 )

@@ -39,6 +39,7 @@ from zoneinfo import available_timezones
 from okrbot.domain.commands import (
     Archive,
     ChannelRef,
+    Chart,
     Checkin,
     CheckinDelete,
     CheckinFix,
@@ -132,6 +133,7 @@ USAGE: dict[str, tuple[str, ...]] = {
     "edit": ("/okr edit O-n|KR-n|I-n",),
     "archive": ("/okr archive O-n",),
     "history": ("/okr history KR-n",),
+    "chart": ("/okr chart KR-n|O-n", "A KR's check-ins against the expected pace, or an objective's KRs side by side, as a picture."),
 }
 
 COMMAND_WORDS: tuple[str, ...] = tuple(USAGE)
@@ -974,6 +976,10 @@ def _history(reader: _Reader) -> History:
     return History(reader.expect_ref(_code("history"), Kind.KR).number)
 
 
+def _chart(reader: _Reader) -> Chart:
+    return Chart(reader.expect_ref(_code("chart"), Kind.KR, Kind.OBJECTIVE))
+
+
 _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "status": _status,
     "help": _help,
@@ -990,6 +996,7 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "edit": _edit,
     "archive": _archive,
     "history": _history,
+    "chart": _chart,
 }
 
 

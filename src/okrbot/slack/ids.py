@@ -21,6 +21,7 @@ class Action(StrEnum):
     HOME_NEW_OBJECTIVE = "home_new_objective"
     CHECKIN_EDIT_OPEN = "checkin_edit_open"  # Edit on a check-in in history: opens the fix form
     CHECKIN_DELETE = "checkin_delete"  # Delete on a check-in in history (with a confirmation)
+    CHART = "chart_show"  # Chart on a KR (status, history): uploads its trend as a picture
 
 
 class Callback(StrEnum):

@@ -16,6 +16,7 @@ from okrbot.services.errors import Invalid
 from okrbot.services.undo import undo
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.commands import checkin_fix as checkin_fix_commands
+from okrbot.slack.commands.charts import chart_reply
 from okrbot.slack.commands import home as home_commands
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.commands.okrs import edit
@@ -86,6 +87,11 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         _run(bot, body, lambda ctx: _delete_checkin(ctx, _checkin_pk(action)))
 
+    @app.action(Action.CHART.value)
+    def on_chart(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        _run(bot, body, lambda ctx: chart_reply(ctx, _ref(action)))
+
     @app.action(Action.HOME_REFRESH.value)
     def on_home_refresh(ack: Ack, body: dict) -> None:
         ack()
@@ -120,6 +126,8 @@ def _run(bot: SlackBot, body: dict, act) -> None:
     outcome = bot.runner.in_unit_of_work(actor, act)
     bot.confirm(actor, outcome.reply)
     bot.deliver(outcome.queued)
+    if outcome.reply.upload is not None:
+        bot.upload(actor, outcome.reply.upload)
     if (body.get("view") or {}).get("type") == "home":
         home_commands.publish_home(bot, actor.team_id, actor.user_id)
 

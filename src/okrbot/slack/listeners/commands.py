@@ -23,3 +23,5 @@ def register(app: App, bot: SlackBot) -> None:
                 bot.confirm(actor, outcome.reply)
         finally:
             bot.deliver(outcome.queued)  # what the change queued goes out whatever happened to the answer
+        if outcome.reply.upload is not None:
+            bot.upload(actor, outcome.reply.upload)

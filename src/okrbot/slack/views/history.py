@@ -63,6 +63,7 @@ def history_blocks(kr: KeyResult, entries: Sequence[HistoryEntry], editable: Col
         else:
             lines.append(entry_line(kr, entry))
     blocks += _lines(lines)
+    blocks.append(ActionsBlock(block_id=f"kr_{kr.number}_history", elements=[ButtonElement(text="Chart", action_id=Action.CHART.value, value=kr_id(kr.number))]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Times in UTC. Showing the latest {len(entries)} entries.")]))
     return blocks
 
