@@ -9,6 +9,7 @@ import pytest
 
 from okrbot.slack.ids import Action
 from tests.fakes.slack_api import SlackDouble
+from tests.fakes.slack_client import app_mention
 
 pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
@@ -96,3 +97,11 @@ def test_chart_of_something_else_says_what_to_type(okr, slack, checked_in):
     missing = okr("chart KR-9")
     assert missing.problem and "There is no KR-9" in missing.text
     assert uploads(slack) == []
+
+
+def test_a_mention_asking_for_a_chart_gets_it_in_the_thread(okr, client, bot, slack, checked_in):
+    event = app_mention("chart KR-1", channel="C9")
+    client.event(event)
+    bot.settle()
+    (upload,) = uploads(slack)
+    assert upload["completion"]["channel_id"] == "C9" and upload["completion"]["thread_ts"] == event["ts"]
