@@ -83,6 +83,20 @@ class SlackBot:
         except SlackApiError as error:
             log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
 
+    def tell_privately(self, channel: str, user: str, reply: Reply) -> None:
+        """An ephemeral note in the channel; a DM where the bot may not post (not a member)."""
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.block_dicts())
+            return
+        except SlackApiError as error:
+            if error.response.get("error") not in NOT_POSTABLE:
+                log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
+                return
+        try:
+            self.client.chat_postMessage(channel=user, text=reply.text, blocks=reply.block_dicts())
+        except SlackApiError as error:
+            log.warning("DM failed: %s", error.response.get("error"))
+
     def confirm(self, actor: Actor, reply: Reply) -> None:
         """Tell the person what a form or button did: privately where they were, else in a DM.
         A public reply (e.g. a new objective made in its team channel) is for the channel."""

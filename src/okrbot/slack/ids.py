@@ -31,6 +31,21 @@ class Callback(StrEnum):
     CHECKIN_MODAL = "checkin_modal"
     LINK_MODAL = "link_modal"
     CHECKIN_FIX_MODAL = "checkin_fix_modal"
+    CHECKIN_ANY_MODAL = "checkin_any_modal"  # the global shortcut: pick the KR in the form
+
+
+class Shortcut(StrEnum):
+    """callback_id of each shortcut in manifest.yml."""
+
+    SERVES_MESSAGE = "serves_message"  # on a message: "Does this serve a KR?"
+    CHECKIN = "checkin_kr"  # global: "Check in on a KR"
+
+
+class Picker(StrEnum):
+    """action_id of the searchable menus in forms; Slack asks for their options (block_suggestion)."""
+
+    KR = "pick_kr"
+    OBJECTIVE = "pick_objective"
 
 
 class Field(StrEnum):

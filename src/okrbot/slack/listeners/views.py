@@ -34,6 +34,7 @@ KR_KINDS: dict[str, tuple[Metric, Direction, Keep | None]] = {
 }
 
 Submit = Callable[[CommandContext, Form, ModalMeta], Reply]
+YES, NO = frozenset({"yes", "y", "done", "true"}), frozenset({"no", "n", "not yet", "false"})
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -49,6 +50,7 @@ def register(app: App, bot: SlackBot) -> None:
     app.view(Callback.CHECKIN_MODAL.value)(listener(submit_checkin, Field.VALUE))
     app.view(Callback.LINK_MODAL.value)(listener(submit_link, Field.URL))
     app.view(Callback.CHECKIN_FIX_MODAL.value)(listener(submit_checkin_fix, Field.VALUE))
+    app.view(Callback.CHECKIN_ANY_MODAL.value)(listener(submit_checkin_any, Field.KR))
 
 
 def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, default_field: Field) -> None:
@@ -174,6 +176,20 @@ def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
     outcome = checkins.record_checkin(
         ctx.session, ctx.actor, meta.number, value, confidence=int(confidence) if confidence else None, note=note
     )
+    return checkin_reply(ctx, outcome)
+
+
+def submit_checkin_any(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    """The global shortcut's form: the KR was picked (or its id typed), the value typed."""
+    kr = form.ref(Field.KR, Kind.KR, "KR-3")
+    typed = (form.text(Field.VALUE) or "").lower()
+    value = (typed in YES) if typed in YES | NO else form.number(Field.VALUE, required=True, label="A value")
+    confidence = form.choice(Field.CONFIDENCE)
+    note = form.text(Field.NOTE)
+    if kr is None and Field.KR.value not in form.errors:
+        form.fail(Field.KR, "Pick the key result to check in.")
+    form.raise_if_errors()
+    outcome = checkins.record_checkin(ctx.session, ctx.actor, kr, value, confidence=int(confidence) if confidence else None, note=note)
     return checkin_reply(ctx, outcome)
 
 

@@ -25,8 +25,10 @@ from slack_sdk.models.views import View
 
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
-from okrbot.slack.ids import INPUT_ACTION, Callback, Field
+from okrbot.services.pickers import Choice
+from okrbot.slack.ids import INPUT_ACTION, Callback, Field, Picker
 from okrbot.slack.mrkdwn import escape, truncate
+from okrbot.slack.views.pickers import picker
 from okrbot.store.models import CheckIn, Initiative, KeyResult, Objective
 
 TITLE_LIMIT = 24  # Slack's limit on a modal title
@@ -116,8 +118,13 @@ def objective_modal(*, owner: str, period: str, channel: str | None, existing: O
             ),
         ),
         _text_input(Field.PERIOD, "Period", initial=existing.period if existing else period, placeholder="2026-Q4", max_length=16),
-        _text_input(
-            Field.PARENT, "Aligns to (parent objective)", initial=objective_id(parent) if parent else None, optional=True, placeholder="O-3", max_length=12
+        picker(
+            Field.PARENT,
+            Picker.OBJECTIVE,
+            "Aligns to (parent objective)",
+            placeholder="Type O-3 or words of its title",
+            initial=Choice(objective_id(parent), objective_id(parent)) if parent else None,
+            optional=True,
         ),
         _text_input(
             Field.DESCRIPTION, "Why it matters", initial=existing.description if existing else None, optional=True, multiline=True, max_length=3000
@@ -220,3 +227,15 @@ def link_modal(kr: KeyResult, *, channel: str | None) -> View:
         _text_input(Field.WEIGHT, "Weight on the KR", initial="1", optional=True, max_length=10),
     ]
     return _modal(Callback.LINK_MODAL, f"Link to {kr_id(kr.number)}", "Link", blocks, ModalMeta(kr=kr.number, channel=channel))
+
+
+def checkin_any_modal(*, channel: str | None) -> View:
+    """The global shortcut "Check in on a KR": the KR is picked in the form."""
+    confidence = {str(n): f"{n}/10" for n in range(10, -1, -1)}
+    blocks: list[Block] = [
+        picker(Field.KR, Picker.KR, "Key result", placeholder="Type KR-3 or words of its title"),
+        _text_input(Field.VALUE, "New value", placeholder="42, or yes / no", max_length=40, hint="A number, or yes / no for a yes/no KR."),
+        _select(Field.CONFIDENCE, "Confidence we'll hit it", confidence, optional=True),
+        _text_input(Field.NOTE, "Note", optional=True, multiline=True, placeholder="What changed, what's blocking", max_length=3000),
+    ]
+    return _modal(Callback.CHECKIN_ANY_MODAL, "Check in on a KR", "Check in", blocks, ModalMeta(channel=channel))
