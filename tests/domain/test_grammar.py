@@ -11,6 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from okrbot.domain.commands import (
+    Chart,
+    CheckinDelete,
+    CheckinFix,
     Archive,
     ChannelRef,
     Checkin,
@@ -235,6 +238,12 @@ VALID = [
     ("archive o-3", Archive(3)),
     ("history KR-34", History(34)),
     ("history kr34", History(34)),
+    ("chart KR-3", Chart(Ref(Kind.KR, 3))),
+    ("chart o2", Chart(Ref(Kind.OBJECTIVE, 2))),
+    ("checkin fix KR-3 42", CheckinFix(3, 42.0)),
+    ('checkin fix kr3 40 confidence 6 "recounted"', CheckinFix(3, 40.0, confidence=6, note="recounted")),
+    ("checkin fix KR-4 yes", CheckinFix(4, True)),
+    ("checkin delete KR-3", CheckinDelete(3)),
 ]
 
 
@@ -257,6 +266,11 @@ BAD = [
     ("history O-3", "O-3", "history", None),
     ("history", "history", "history", None),
     ("history KR-3 extra", "extra", "history", None),
+    ("chart I-3", "I-3", "chart", None),
+    ("chart", "chart", "chart", None),
+    ("checkin delete", "checkin delete", "checkin", None),
+    ("checkin delete KR-3 now", "now", "checkin", None),
+    ("checkin fix KR-3", "checkin", "checkin", None),
     ("archive KR-3", "KR-3", "archive", None),
     ("edit X-3", "X-3", "edit", None),
     ("objective", "objective", "objective", None),
@@ -369,6 +383,7 @@ def test_usage_covers_every_command_with_the_spec_lines() -> None:
     assert set(COMMAND_WORDS) == {
         "status", "help", "objective", "kr", "initiative", "link", "unlink", "done",
         "reopen", "checkin", "serves", "gaps", "review", "edit", "archive", "history",
+        "chart",
     }  # fmt: skip
     spec_lines = [
         "/okr status [me|@user|#channel|O-n|KR-n|all] [period]",
