@@ -240,9 +240,9 @@ VALID = [
     ("history kr34", History(34)),
     ("chart KR-3", Chart(Ref(Kind.KR, 3))),
     ("chart o2", Chart(Ref(Kind.OBJECTIVE, 2))),
-    ("checkin fix KR-3 42", CheckinFix(3, 42.0)),
-    ('checkin fix kr3 40 confidence 6 "recounted"', CheckinFix(3, 40.0, confidence=6, note="recounted")),
-    ("checkin fix KR-4 yes", CheckinFix(4, True)),
+    ("checkin fix KR-3 42", CheckinFix(Checkin(3, 42.0))),
+    ('checkin fix kr3 40 confidence 6 "recounted"', CheckinFix(Checkin(3, 40.0, confidence=6, note="recounted"))),
+    ("checkin fix KR-4 yes", CheckinFix(Checkin(4, True))),
     ("checkin delete KR-3", CheckinDelete(3)),
 ]
 

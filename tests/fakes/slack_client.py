@@ -299,33 +299,37 @@ class SignedSlackClient:
     ) -> httpx.Response:
         """A message shortcut on ``message`` (text, ts, user), from Slack's published payload
         (tests/fixtures/slack_message_action.json) with this test's ids."""
-        payload = _fixture("slack_message_action.json")
-        payload.update(
-            callback_id=callback_id,
-            token=self.verification_token,
-            trigger_id=new_trigger_id(),
-            action_ts=new_ts(),
-            team={"id": team_id, "domain": self.team_domain},
+        published = _fixture("slack_message_action.json")["message"]
+        payload = self._shortcut(
+            "slack_message_action.json",
+            callback_id,
+            team_id,
             user={"id": user_id, "name": user_id.lower()},
             channel={"id": channel_id, "name": channel_id.lower()},
             message_ts=message["ts"],
-            message={**payload["message"], "team": team_id, "blocks": [], **message},
+            message={**published, "team": team_id, "blocks": [], **message},
             response_url=response_url or self._response_url("shortcut"),
         )
         return self._form({"payload": json.dumps(payload)}, **sign_opts)
 
     def global_shortcut(self, callback_id: str, *, user_id: str = "U1", team_id: str = "T1", **sign_opts: Any) -> httpx.Response:
         """A global shortcut, from Slack's published payload (tests/fixtures/slack_shortcut_global.json)."""
-        payload = _fixture("slack_shortcut_global.json")
+        user = {"id": user_id, "username": user_id.lower(), "team_id": team_id}
+        payload = self._shortcut("slack_shortcut_global.json", callback_id, team_id, user=user)
+        return self._form({"payload": json.dumps(payload)}, **sign_opts)
+
+    def _shortcut(self, fixture: str, callback_id: str, team_id: str, **fields: Any) -> dict[str, Any]:
+        """A published shortcut payload with this test's callback, team and fresh ids."""
+        payload = _fixture(fixture)
         payload.update(
             callback_id=callback_id,
             token=self.verification_token,
             trigger_id=new_trigger_id(),
             action_ts=new_ts(),
             team={"id": team_id, "domain": self.team_domain},
-            user={"id": user_id, "username": user_id.lower(), "team_id": team_id},
+            **fields,
         )
-        return self._form({"payload": json.dumps(payload)}, **sign_opts)
+        return payload
 
     def block_suggestion(
         self, view: dict[str, Any], block_id: str, value: str, *, user_id: str = "U1", team_id: str = "T1", **sign_opts: Any

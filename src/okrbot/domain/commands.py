@@ -189,12 +189,10 @@ class Checkin:
 
 @dataclass(frozen=True)
 class CheckinFix:
-    """Correct the person's latest check-in of a KR; confidence and note stay unless given."""
+    """Correct the person's latest check-in of `entry.kr` to `entry`'s value; its confidence
+    and note stay unless given."""
 
-    kr: int
-    value: float | bool
-    confidence: int | None = None
-    note: str | None = None
+    entry: Checkin
 
 
 @dataclass(frozen=True)

@@ -869,8 +869,7 @@ def _checkin(reader: _Reader) -> Checkin | CheckinFix | CheckinDelete:
         return CheckinDelete(reader.expect_ref(_code("checkin delete"), Kind.KR).number)
     if token is not None and token.word == "fix":
         reader.take()
-        found = _checkin_entry(reader, _code("checkin fix"))
-        return CheckinFix(kr=found.kr, value=found.value, confidence=found.confidence, note=found.note)
+        return CheckinFix(_checkin_entry(reader, _code("checkin fix")))
     return _checkin_entry(reader, _code("checkin"))
 
 

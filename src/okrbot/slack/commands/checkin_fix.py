@@ -24,8 +24,9 @@ from okrbot.store.models import CheckIn, KeyResult
 
 
 def fix(ctx: CommandContext, command: cmd.CheckinFix) -> Reply:
-    checkin = checkin_fix.latest_checkin(ctx.session, ctx.actor, command.kr)
-    return fix_reply(ctx, checkin_fix.fix_checkin(ctx.session, ctx.actor, checkin, command.value, confidence=command.confidence, note=command.note))
+    entry = command.entry
+    checkin = checkin_fix.latest_checkin(ctx.session, ctx.actor, entry.kr)
+    return fix_reply(ctx, checkin_fix.fix_checkin(ctx.session, ctx.actor, checkin, entry.value, confidence=entry.confidence, note=entry.note))
 
 
 def delete(ctx: CommandContext, command: cmd.CheckinDelete) -> Reply:
