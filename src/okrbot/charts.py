@@ -36,8 +36,10 @@ def kr_chart(trend: Trend) -> Chart:
     _draw_trend(axes, trend, small=False)
     axes.set_title(_clip(f"{trend.ident} {trend.title}", 44), loc="left", fontsize=12, fontweight="bold")
     axes.legend(loc="best", fontsize=9, frameon=False)
-    # Fixed margins: tight_layout measured every label and took ~40% of the time.
-    figure.subplots_adjust(left=0.12, right=0.94, top=0.88, bottom=0.1)
+    # Fixed margins: tight_layout measured every label and took ~40% of the time. The left
+    # one grows with the longest value on the axis (99.95% needs more room than 45).
+    widest = max((len(_tick(trend, value)) for value in axes.get_yticks()), default=3)
+    figure.subplots_adjust(left=min(0.3, 0.05 + 0.022 * widest), right=0.94, top=0.88, bottom=0.1)
     return Chart(_png(figure), _kr_alt_text(trend), f"{trend.ident} {trend.title}")
 
 
@@ -79,7 +81,7 @@ def _draw_trend(axes, trend: Trend, *, small: bool) -> None:
         times = [at for at, _ in trend.points]
         values = [value for _, value in trend.points]
         marker = "o" if len(values) <= MARKERS_UP_TO else None
-        axes.plot(times, values, color=BLUE, linewidth=2.2, marker=marker, markersize=4 if small else 5, label="check-ins")
+        axes.plot(times, values, color=BLUE, linewidth=2.2, marker=marker, markersize=4 if small else 5, label=trend.line)
         axes.annotate(
             trend.shown(values[-1]), (times[-1], values[-1]), textcoords="offset points", xytext=(4, 6),
             fontsize=size + 1, color=BLUE, fontweight="bold",
@@ -92,14 +94,18 @@ def _draw_trend(axes, trend: Trend, *, small: bool) -> None:
         axes.yaxis.set_major_locator(ticker.MultipleLocator(50 if small else 25))
     else:
         axes.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4 if small else 5))
-    percent = "%" if trend.unit == "%" else ""
-    axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: format_value(value, None, Metric.NUMERIC) + percent))
+    axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: _tick(trend, value)))
+    axes.margins(y=0.15)  # room above the line for the last value's label
     axes.tick_params(labelsize=size)
     if trend.unit and not small:
         axes.set_ylabel(trend.unit, fontsize=size)
     axes.grid(axis="y", color=FAINT, linewidth=0.6)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
+
+
+def _tick(trend: Trend, value: float) -> str:
+    return format_value(value, None, Metric.NUMERIC) + ("%" if trend.unit == "%" else "")
 
 
 def _png(figure) -> bytes:

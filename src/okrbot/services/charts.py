@@ -39,6 +39,7 @@ class Trend:
     now: datetime
     threshold: bool = False  # a "keep above/below" KR: the target is a level to hold, no pace
     progress: float = 0.0  # the KR's progress now, as a ratio
+    line: str = "check-ins"  # what the line is, for the legend
 
     @property
     def in_progress(self) -> bool:
@@ -70,7 +71,8 @@ def kr_trend(session: Session, actor: Actor, kr: KeyResult, *, in_progress: bool
     as_progress = in_progress or metric in (Metric.BOOLEAN, Metric.MILESTONE)
     if as_progress:
         points = _progress_points(session, kr, metric, begin)
-        return Trend(kr_id(kr.number), kr.title, "%", points, 0.0, 100.0, begin, end, actor.now, direction is Direction.MAINTAIN, progress)
+        line = "progress" if metric is Metric.MILESTONE or in_progress else "check-ins"
+        return Trend(kr_id(kr.number), kr.title, "%", points, 0.0, 100.0, begin, end, actor.now, direction is Direction.MAINTAIN, progress, line)
     checkins = _checkins(session, kr)
     if direction is Direction.MAINTAIN:
         return Trend(kr_id(kr.number), kr.title, kr.unit or "", checkins, kr.target or 0.0, kr.target, begin, end, actor.now, True, progress)
