@@ -79,6 +79,9 @@ def main() -> None:
     db = Database(url)
     started = time.monotonic()
     seed(db, args.objectives, args.krs_each)
+    if args.backend == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would give a live database
     seeded = time.monotonic() - started
     actor = Actor(team_id="T1", user_id="U7", now=utcnow())
 
