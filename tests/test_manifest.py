@@ -60,6 +60,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     # Team channels may be public (channels:read) or private (groups:read).
     "conversations.members": {"channels:read", "groups:read"},
     "reactions.get": {"reactions:read"},
+    # slack_sdk's files_upload_v2 calls these two (and PUTs the bytes to the upload URL between).
+    "files.upload.v2": {"files:write"},
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
 }
 
 # Bot scopes each bot event needs (docs.slack.dev/reference/events/<event>).

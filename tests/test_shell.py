@@ -174,3 +174,11 @@ def test_okrbot_shell_c_answers_any_text(shell_env, text):
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1)
     assert result.output.strip()
+
+
+def test_chart_offline_is_saved_as_a_png_next_to_the_shell(shell_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, output = okr('objective add "Grow"', 'kr add O-1 "Signups" from 0 to 100', "checkin KR-1 40", "chart KR-1")
+    assert code == 0, output
+    assert "picture saved as KR-1.png" in output and "Line chart of KR-1 Signups" in output
+    assert (tmp_path / "KR-1.png").read_bytes().startswith(b"\x89PNG")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from okrbot.config import Settings
@@ -50,6 +51,10 @@ class Shell:
             visibility = "(only you see this)" if not reply.public else "(posted in the channel)"
             print(blocks_to_text(reply.block_dicts()) or reply.text)
             print(visibility)
+        if reply.upload is not None:
+            # No Slack to upload to: the picture is written next to where the shell runs.
+            Path(reply.upload.filename).write_bytes(reply.upload.content)
+            print(f"\n→ picture saved as {reply.upload.filename} ({reply.upload.alt_text})")
         self._print_posts(outcome.queued)
         return reply.error
 

@@ -11,6 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from okrbot.domain.commands import (
+    Chart,
+    CheckinDelete,
+    CheckinFix,
     Archive,
     ChannelRef,
     Checkin,
@@ -82,6 +85,10 @@ VALID = [
     ("status", Status()),
     ("STATUS", Status()),
     ("status me", Status(StatusScope.ME)),
+    ("status I-3", Status(StatusScope.WORK, work=WorkRef(initiative=3))),
+    ("i3", Status(StatusScope.WORK, work=WorkRef(initiative=3))),
+    ("status <https://github.com/acme/app/issues/12>", Status(StatusScope.WORK, work=WorkRef(url="https://github.com/acme/app/issues/12"))),
+    ("status https://github.com/acme/app/issues/12", Status(StatusScope.WORK, work=WorkRef(url="https://github.com/acme/app/issues/12"))),
     ("status all", Status(StatusScope.ALL)),
     ("status <@U123|ana>", Status(StatusScope.USER, user=ANA)),
     ("status <@U123>", Status(StatusScope.USER, user=ANA)),
@@ -231,6 +238,12 @@ VALID = [
     ("archive o-3", Archive(3)),
     ("history KR-34", History(34)),
     ("history kr34", History(34)),
+    ("chart KR-3", Chart(Ref(Kind.KR, 3))),
+    ("chart o2", Chart(Ref(Kind.OBJECTIVE, 2))),
+    ("checkin fix KR-3 42", CheckinFix(Checkin(3, 42.0))),
+    ('checkin fix kr3 40 confidence 6 "recounted"', CheckinFix(Checkin(3, 40.0, confidence=6, note="recounted"))),
+    ("checkin fix KR-4 yes", CheckinFix(Checkin(4, True))),
+    ("checkin delete KR-3", CheckinDelete(3)),
 ]
 
 
@@ -246,13 +259,18 @@ BAD = [
     ("objectiv add", "objectiv", "objective", "/okr objective"),
     ("xyzzy", "xyzzy", None, None),
     ("help chekin", "chekin", "help", "/okr help checkin"),
-    ("status I-3", "I-3", "status", None),
     ("status me all", "all", "status", None),
+    ("status I-3 2026-Q3", "2026-Q3", "status", None),
     ("status <!here>", "@here", "status", None),
     ("status mee", "mee", "status", "`me`"),
     ("history O-3", "O-3", "history", None),
     ("history", "history", "history", None),
     ("history KR-3 extra", "extra", "history", None),
+    ("chart I-3", "I-3", "chart", None),
+    ("chart", "chart", "chart", None),
+    ("checkin delete", "checkin delete", "checkin", None),
+    ("checkin delete KR-3 now", "now", "checkin", None),
+    ("checkin fix KR-3", "checkin", "checkin", None),
     ("archive KR-3", "KR-3", "archive", None),
     ("edit X-3", "X-3", "edit", None),
     ("objective", "objective", "objective", None),
@@ -365,6 +383,7 @@ def test_usage_covers_every_command_with_the_spec_lines() -> None:
     assert set(COMMAND_WORDS) == {
         "status", "help", "objective", "kr", "initiative", "link", "unlink", "done",
         "reopen", "checkin", "serves", "gaps", "review", "edit", "archive", "history",
+        "chart",
     }  # fmt: skip
     spec_lines = [
         "/okr status [me|@user|#channel|O-n|KR-n|all] [period]",

@@ -64,6 +64,8 @@ def as_shown(view: dict) -> dict[str, dict[str, Any]]:
             value = picked_channel(element.get("initial_conversation"))
         elif kind == "static_select":
             value = chosen((element.get("initial_option") or {}).get("value"))
+        elif kind == "external_select":
+            value = {"type": "external_select", "selected_option": element.get("initial_option")}
         elif kind == "checkboxes":
             value = ticked(*[o["value"] for o in element.get("initial_options") or []])
         else:

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -285,6 +286,72 @@ class SignedSlackClient:
             payload["response_url"] = response_url or self._response_url("action")
         return self._form({"payload": json.dumps(payload)}, **sign_opts)
 
+    def message_action(
+        self,
+        callback_id: str,
+        message: dict[str, Any],
+        *,
+        user_id: str = "U1",
+        team_id: str = "T1",
+        channel_id: str = "C1",
+        response_url: str | None = None,
+        **sign_opts: Any,
+    ) -> httpx.Response:
+        """A message shortcut on ``message`` (text, ts, user), from Slack's published payload
+        (tests/fixtures/slack_message_action.json) with this test's ids."""
+        published = _fixture("slack_message_action.json")["message"]
+        payload = self._shortcut(
+            "slack_message_action.json",
+            callback_id,
+            team_id,
+            user={"id": user_id, "name": user_id.lower()},
+            channel={"id": channel_id, "name": channel_id.lower()},
+            message_ts=message["ts"],
+            message={**published, "team": team_id, "blocks": [], **message},
+            response_url=response_url or self._response_url("shortcut"),
+        )
+        return self._form({"payload": json.dumps(payload)}, **sign_opts)
+
+    def global_shortcut(self, callback_id: str, *, user_id: str = "U1", team_id: str = "T1", **sign_opts: Any) -> httpx.Response:
+        """A global shortcut, from Slack's published payload (tests/fixtures/slack_shortcut_global.json)."""
+        user = {"id": user_id, "username": user_id.lower(), "team_id": team_id}
+        payload = self._shortcut("slack_shortcut_global.json", callback_id, team_id, user=user)
+        return self._form({"payload": json.dumps(payload)}, **sign_opts)
+
+    def _shortcut(self, fixture: str, callback_id: str, team_id: str, **fields: Any) -> dict[str, Any]:
+        """A published shortcut payload with this test's callback, team and fresh ids."""
+        payload = _fixture(fixture)
+        payload.update(
+            callback_id=callback_id,
+            token=self.verification_token,
+            trigger_id=new_trigger_id(),
+            action_ts=new_ts(),
+            team={"id": team_id, "domain": self.team_domain},
+            **fields,
+        )
+        return payload
+
+    def block_suggestion(
+        self, view: dict[str, Any], block_id: str, value: str, *, user_id: str = "U1", team_id: str = "T1", **sign_opts: Any
+    ) -> httpx.Response:
+        """What Slack sends as someone types ``value`` into the external select in ``block_id``
+        of ``view`` (tests/fixtures/slack_block_suggestion.json); the answer is in the response."""
+        (block,) = [b for b in view.get("blocks", []) if b.get("block_id") == block_id]
+        full_view = self._view(view, team_id, None)
+        payload = _fixture("slack_block_suggestion.json")
+        payload.update(
+            user={"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+            container={"type": "view", "view_id": full_view["id"]},
+            api_app_id=self.api_app_id,
+            token=self.verification_token,
+            action_id=block["element"]["action_id"],
+            block_id=block_id,
+            value=value,
+            team={"id": team_id, "domain": self.team_domain},
+            view=full_view,
+        )
+        return self._form({"payload": json.dumps(payload)}, **sign_opts)
+
     def view_submission(
         self,
         view: dict[str, Any],
@@ -445,3 +512,11 @@ def _state(values: dict[str, Any] | None) -> dict[str, Any]:
             for action_id, value in actions.items()
         }
     return state
+
+
+_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    """A payload Slack published (tests/fixtures/SOURCES.md), to fill in with a test's ids."""
+    return json.loads((_FIXTURES / name).read_text(encoding="utf-8"))

@@ -71,6 +71,7 @@ class StatusScope(StrEnum):
     OBJECTIVE = "objective"
     KR = "kr"
     ALL = "all"
+    WORK = "work"  # an initiative, by I-n or the URL of its work item
 
 
 class Metric(StrEnum):
@@ -103,6 +104,7 @@ class Status:
     channel: ChannelRef | None = None
     ref: Ref | None = None  # O-n or KR-n for those scopes
     period: str | None = None  # canonical "2026-Q4"
+    work: WorkRef | None = None  # for the WORK scope
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,28 @@ class Checkin:
 
 
 @dataclass(frozen=True)
+class CheckinFix:
+    """Correct the person's latest check-in of `entry.kr` to `entry`'s value; its confidence
+    and note stay unless given."""
+
+    entry: Checkin
+
+
+@dataclass(frozen=True)
+class CheckinDelete:
+    """Delete the person's latest check-in of a KR."""
+
+    kr: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A KR's trend, or an objective's KRs side by side, as a picture."""
+
+    ref: Ref
+
+
+@dataclass(frozen=True)
 class Serves:
     text: str
 
@@ -241,4 +265,7 @@ Command = (
     | Edit
     | Archive
     | History
+    | CheckinFix
+    | CheckinDelete
+    | Chart
 )

@@ -39,7 +39,10 @@ from zoneinfo import available_timezones
 from okrbot.domain.commands import (
     Archive,
     ChannelRef,
+    Chart,
     Checkin,
+    CheckinDelete,
+    CheckinFix,
     Command,
     Direction,
     Done,
@@ -85,8 +88,10 @@ __all__ = [
 USAGE: dict[str, tuple[str, ...]] = {
     "status": (
         "/okr status [me|@user|#channel|O-n|KR-n|all] [period]",
+        "/okr status I-n|<url>",
         "Alone, /okr shows your OKRs (a team channel's in a team channel);"
-        " a target or period right after /okr means the same as with status.",
+        " a target or period right after /okr means the same as with status."
+        " With I-n or the link of linked work: that work and every KR it serves.",
     ),
     "help": ("/okr help [command]",),
     "objective": (
@@ -115,6 +120,9 @@ USAGE: dict[str, tuple[str, ...]] = {
         '/okr checkin KR-n <value> [confidence 7] ["note"]',
         "The value is a number, or yes/no for a yes/no KR. Confidence is 0 to 10"
         " (also conf 7 or 7/10). The note may go without quotes at the end. check-in = checkin.",
+        '/okr checkin fix KR-n <value> [confidence 7] ["note"]',
+        "/okr checkin delete KR-n",
+        "fix and delete act on your latest check-in of that KR, while its period is open.",
     ),
     "serves": ("/okr serves <free text>", "serve = serves."),
     "gaps": ("/okr gaps [period]",),
@@ -125,6 +133,7 @@ USAGE: dict[str, tuple[str, ...]] = {
     "edit": ("/okr edit O-n|KR-n|I-n",),
     "archive": ("/okr archive O-n",),
     "history": ("/okr history KR-n",),
+    "chart": ("/okr chart KR-n|O-n", "A KR's check-ins against the expected pace, or an objective's KRs side by side, as a picture."),
 }
 
 COMMAND_WORDS: tuple[str, ...] = tuple(USAGE)
@@ -614,6 +623,8 @@ def _status(reader: _Reader) -> Status:
             period = _only_once(reader, period, found, token)
         else:
             target = _only_once(reader, target, _status_target(reader), token)
+    if period is not None and target and target["scope"] is StatusScope.WORK:
+        reader.fail(f"The status of {target['work']} is shown as it is now; leave out {_code(period)}.")
     return Status(period=period, **(target or {}))
 
 
@@ -633,9 +644,11 @@ def _status_target(reader: _Reader) -> dict[str, Any]:
         return {"scope": StatusScope.CHANNEL, "channel": token.channel}
     if token.kind is _Kind.SPECIAL:
         reader.fail(f"{_code(token.text)} is not a person; name someone, like @ana.")
+    if token.kind is _Kind.LINK:
+        return {"scope": StatusScope.WORK, "work": WorkRef(url=token.url)}
     ref = _ref(token)
     if ref is not None and ref.kind is Kind.INITIATIVE:
-        reader.fail(f"Status shows an objective or a key result; {_code(token.text)} is an initiative.")
+        return {"scope": StatusScope.WORK, "work": WorkRef(initiative=ref.number)}
     if ref is not None:
         scope = StatusScope.OBJECTIVE if ref.kind is Kind.OBJECTIVE else StatusScope.KR
         return {"scope": scope, "ref": ref}
@@ -849,8 +862,19 @@ def _confidence_at(reader: _Reader, index: int, limit: int, *, leading: bool) ->
     return _confidence_number(reader, value), 2
 
 
-def _checkin(reader: _Reader) -> Checkin:
-    kr = reader.expect_ref(_code("checkin"), Kind.KR).number
+def _checkin(reader: _Reader) -> Checkin | CheckinFix | CheckinDelete:
+    token = reader.peek()
+    if token is not None and token.word == "delete":
+        reader.take()
+        return CheckinDelete(reader.expect_ref(_code("checkin delete"), Kind.KR).number)
+    if token is not None and token.word == "fix":
+        reader.take()
+        return CheckinFix(_checkin_entry(reader, _code("checkin fix")))
+    return _checkin_entry(reader, _code("checkin"))
+
+
+def _checkin_entry(reader: _Reader, role: str) -> Checkin:
+    kr = reader.expect_ref(role, Kind.KR).number
     value = _checkin_value(reader)
     confidence: int | None = None
     first, last = reader.pos, len(reader.tokens)
@@ -951,6 +975,10 @@ def _history(reader: _Reader) -> History:
     return History(reader.expect_ref(_code("history"), Kind.KR).number)
 
 
+def _chart(reader: _Reader) -> Chart:
+    return Chart(reader.expect_ref(_code("chart"), Kind.KR, Kind.OBJECTIVE))
+
+
 _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "status": _status,
     "help": _help,
@@ -967,6 +995,7 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "edit": _edit,
     "archive": _archive,
     "history": _history,
+    "chart": _chart,
 }
 
 

@@ -41,12 +41,9 @@ def record_checkin(
     objective = objective_of(session, kr)
     require_active(objective)
     require_can_edit(actor, objective, kr)
-    number = _checkin_value(kr, value)
-    if confidence is not None and not 0 <= confidence <= 10:
-        raise Invalid("Confidence goes from 0 to 10.", hint="Type e.g. `confidence 7`.", field="confidence")
-    note = printable(note or "", lines=True).strip()
-    if len(note) > NOTE_LIMIT:
-        raise Invalid(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.", field="note")
+    number = checkin_value(kr, value)
+    check_confidence(confidence)
+    note = clean_note(note)
 
     before = progress_map(session, [kr])
     snapshot = {
@@ -80,7 +77,19 @@ def record_checkin(
     return CheckinOutcome(kr=kr, checkin=checkin, change=change, moves=moves)
 
 
-def _checkin_value(kr: KeyResult, value: float | bool | None) -> float | None:
+def check_confidence(confidence: int | None) -> None:
+    if confidence is not None and not 0 <= confidence <= 10:
+        raise Invalid("Confidence goes from 0 to 10.", hint="Type e.g. `confidence 7`.", field="confidence")
+
+
+def clean_note(note: str | None) -> str:
+    note = printable(note or "", lines=True).strip()
+    if len(note) > NOTE_LIMIT:
+        raise Invalid(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.", field="note")
+    return note
+
+
+def checkin_value(kr: KeyResult, value: float | bool | None) -> float | None:
     if value is None:
         return None
     metric = Metric(kr.metric)

@@ -25,6 +25,7 @@ class HistoryEntry:
     confidence: int | None = None
     note: str = ""
     undone: bool = False
+    checkin_id: int | None = None  # a check-in's row, for its Edit and Delete buttons
 
 
 def kr_history(session: Session, kr: KeyResult, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
@@ -49,6 +50,7 @@ def kr_history(session: Session, kr: KeyResult, limit: int = HISTORY_LIMIT) -> l
             confidence=checkin.confidence,
             note=checkin.note,
             undone=checkin.id in undone_checkins,
+            checkin_id=checkin.id,
         )
         for checkin in checkins
     ]

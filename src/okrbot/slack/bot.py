@@ -14,11 +14,14 @@ from okrbot.services.context import Actor
 from okrbot.slack.commands.runner import CommandRunner
 from okrbot.slack.delivery import Deliverer
 from okrbot.slack.directory import Directory
-from okrbot.slack.reply import Reply
+from okrbot.slack.reply import FileUpload, Reply
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow
 
 log = logging.getLogger("okrbot")
+
+# Slack's answers when the bot may not post in a channel: the picture goes to the person's DM.
+NOT_POSTABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 
 # Handles a DM message if it belongs to it (e.g. an answer to a review nudge); True when handled.
 ThreadReplyHandler = Callable[["SlackBot", dict, dict], bool]
@@ -80,6 +83,20 @@ class SlackBot:
         except SlackApiError as error:
             log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
 
+    def tell_privately(self, channel: str, user: str, reply: Reply) -> None:
+        """An ephemeral note in the channel; a DM where the bot may not post (not a member)."""
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.block_dicts())
+            return
+        except SlackApiError as error:
+            if error.response.get("error") not in NOT_POSTABLE:
+                log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
+                return
+        try:
+            self.client.chat_postMessage(channel=user, text=reply.text, blocks=reply.block_dicts())
+        except SlackApiError as error:
+            log.warning("DM failed: %s", error.response.get("error"))
+
     def confirm(self, actor: Actor, reply: Reply) -> None:
         """Tell the person what a form or button did: privately where they were, else in a DM.
         A public reply (e.g. a new objective made in its team channel) is for the channel."""
@@ -90,3 +107,39 @@ class SlackBot:
             self.client.chat_postMessage(channel=actor.channel_id or actor.user_id, text=reply.text, blocks=reply.block_dicts())
         except SlackApiError as error:
             log.warning("confirmation DM failed: %s", error.response.get("error"))
+
+    def upload(self, actor: Actor, upload: FileUpload) -> None:
+        """Upload a picture (files_upload_v2: files.getUploadURLExternal, the upload, then
+        files.completeUploadExternal). Where the bot may not post, it goes to the person's DM."""
+        channel = upload.channel
+        try:
+            if channel == actor.user_id:
+                channel = self._dm(actor.user_id)
+            self._upload(upload, channel, upload.thread_ts)
+        except SlackApiError as error:
+            reason = error.response.get("error")
+            if reason in NOT_POSTABLE and channel != actor.user_id:
+                try:
+                    self._upload(upload, self._dm(actor.user_id), None)
+                except SlackApiError as again:
+                    log.warning("upload to the DM failed: %s", again.response.get("error"))
+                    return
+                note = "I'm not in that channel, so I sent the picture to you in a DM. Add me with `/invite @okrbot` to post charts there."
+                self.post_ephemeral(upload.channel, actor.user_id, Reply.say(note))
+                return
+            log.warning("upload failed: %s", reason)
+            self.post_ephemeral(actor.channel_id or actor.user_id, actor.user_id, Reply.problem("Slack did not take the picture; please try again."))
+
+    def _upload(self, upload: FileUpload, channel: str, thread_ts: str | None) -> None:
+        self.client.files_upload_v2(
+            channel=channel,
+            file=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+            alt_txt=upload.alt_text,
+            initial_comment=upload.comment or None,
+            thread_ts=thread_ts,
+        )
+
+    def _dm(self, user_id: str) -> str:
+        return self.client.conversations_open(users=user_id)["channel"]["id"]

@@ -64,7 +64,8 @@ class Form:
         return float(text.replace(",", "").rstrip("%"))
 
     def ref(self, field: Field, kind: Kind, example: str) -> int | None:
-        text = self.text(field)
+        """An id typed, or picked in a searchable menu (whose option values are ids)."""
+        text = self.text(field) or self.choice(field)
         if text is None:
             return None
         ref = parse_ref(text)

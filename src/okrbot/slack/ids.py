@@ -20,6 +20,9 @@ class Action(StrEnum):
     HOME_REFRESH = "home_refresh"
     HOME_NEW_OBJECTIVE = "home_new_objective"
     SERVES_REJECT = "serves_reject"  # "Not this one" on a serves suggestion: negative evidence
+    CHECKIN_EDIT_OPEN = "checkin_edit_open"  # Edit on a check-in in history: opens the fix form
+    CHECKIN_DELETE = "checkin_delete"  # Delete on a check-in in history (with a confirmation)
+    CHART = "chart_show"  # Chart on a KR (status, history): uploads its trend as a picture
 
 
 class Callback(StrEnum):
@@ -28,6 +31,22 @@ class Callback(StrEnum):
     INITIATIVE_MODAL = "initiative_modal"
     CHECKIN_MODAL = "checkin_modal"
     LINK_MODAL = "link_modal"
+    CHECKIN_FIX_MODAL = "checkin_fix_modal"
+    CHECKIN_ANY_MODAL = "checkin_any_modal"  # the global shortcut: pick the KR in the form
+
+
+class Shortcut(StrEnum):
+    """callback_id of each shortcut in manifest.yml."""
+
+    SERVES_MESSAGE = "serves_message"  # on a message: "Does this serve a KR?"
+    CHECKIN = "checkin_kr"  # global: "Check in on a KR"
+
+
+class Picker(StrEnum):
+    """action_id of the searchable menus in forms; Slack asks for their options (block_suggestion)."""
+
+    KR = "pick_kr"
+    OBJECTIVE = "pick_objective"
 
 
 class Field(StrEnum):

@@ -12,6 +12,19 @@ from okrbot.slack.mrkdwn import truncate
 SECTION_LIMIT = 3000
 
 
+@dataclass(frozen=True)
+class FileUpload:
+    """A picture to upload after answering (files_upload_v2), where the person asked for it."""
+
+    channel: str  # a conversation id; the person's user id means their DM with the bot
+    filename: str
+    title: str
+    alt_text: str
+    content: bytes
+    comment: str = ""
+    thread_ts: str | None = None
+
+
 @dataclass
 class Reply:
     text: str  # notification and screen-reader fallback
@@ -19,6 +32,7 @@ class Reply:
     public: bool = False  # in_channel; ephemeral otherwise (SPEC §3)
     modal: View | None = None  # open this form instead (needs a trigger_id)
     error: bool = False
+    upload: FileUpload | None = None
 
     @classmethod
     def say(cls, text: str, *, public: bool = False) -> Reply:

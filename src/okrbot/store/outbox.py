@@ -25,6 +25,7 @@ LEASE = timedelta(minutes=2)
 PENDING, POSTING, SENT, FAILED = "pending", "posting", "sent", "failed"
 # An initiative's card (with its Mark done button): updated in place, never posted twice in a channel.
 CARD_KIND = "initiative"
+ANNOUNCEMENT_PREFIX = "progress:"  # dedupe_key of a change's announcement: progress:<change id>:<channel>
 
 
 def enqueue(
@@ -203,3 +204,15 @@ def revise_unsent(session: Session, ids: Sequence[int], *, text: str, blocks: li
 
 def payload_of(session: Session, message_id: int) -> dict:
     return session.exec(select(OutboundMessage.payload).where(OutboundMessage.id == message_id)).one()
+
+
+def announcements_of(session: Session, team_id: str, change_id: int) -> list[OutboundMessage]:
+    """The messages that announced a change in channels (one per channel)."""
+    return list(
+        session.exec(
+            select(OutboundMessage).where(
+                OutboundMessage.team_id == team_id,
+                col(OutboundMessage.dedupe_key).startswith(f"{ANNOUNCEMENT_PREFIX}{change_id}:"),
+            )
+        ).all()
+    )

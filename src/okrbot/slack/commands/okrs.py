@@ -7,15 +7,17 @@ from okrbot.domain.commands import Direction, Kind, Metric, StatusScope
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
 from okrbot.services import history as history_service
-from okrbot.services import okrs, permissions
+from okrbot.services import checkin_fix, okrs, permissions
 from okrbot.services.alignment import with_children
 from okrbot.services.summaries import summarise
 from okrbot.services.work import find_initiative, initiatives_of_krs, objective_of
+from okrbot.services.work_status import work_status
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.mrkdwn import escape, user
 from okrbot.slack.reply import Reply
 from okrbot.slack.views import modals
 from okrbot.slack.views.history import history_blocks
+from okrbot.slack.views.work_status import work_status_blocks, work_status_text
 from okrbot.slack.views.status import MOST_OBJECTIVES, kr_detail_blocks, objective_text, shows_full_cards, status_blocks
 
 
@@ -25,6 +27,9 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
     scope = command.scope
     if scope is StatusScope.KR:
         return _kr_status(ctx, command.ref.number)
+    if scope is StatusScope.WORK:
+        found = work_status(session, actor, command.work)
+        return Reply(text=work_status_text(found), blocks=work_status_blocks(found))
     if scope is StatusScope.OBJECTIVE:
         objective = okrs.get_objective(session, actor, command.ref.number)
         summaries = with_children(session, actor, summarise(session, [objective], actor))
@@ -158,4 +163,5 @@ def edit(ctx: CommandContext, command: cmd.Edit) -> Reply:
 def history(ctx: CommandContext, command: cmd.History) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, command.kr)
     entries = history_service.kr_history(ctx.session, kr)
-    return Reply(text=f"History of {kr_id(kr.number)}", blocks=history_blocks(kr, entries))
+    editable = checkin_fix.fixable(ctx.session, ctx.actor, kr, [entry.checkin_id for entry in entries if entry.checkin_id and not entry.undone])
+    return Reply(text=f"History of {kr_id(kr.number)}", blocks=history_blocks(kr, entries, editable))

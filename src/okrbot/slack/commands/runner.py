@@ -14,7 +14,7 @@ from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
 from okrbot.services import idempotency
 from okrbot.services.context import Actor
-from okrbot.slack.commands import gaps, misc, okrs, review, serves, work
+from okrbot.slack.commands import charts, checkin_fix, gaps, misc, okrs, review, serves, work
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
 from okrbot.slack.errors import reply_for_error
 from okrbot.slack.mrkdwn import escape
@@ -39,6 +39,9 @@ HANDLERS: dict[type, Handler] = {
     cmd.Done: work.done,
     cmd.Reopen: work.reopen,
     cmd.Checkin: work.checkin,
+    cmd.CheckinFix: checkin_fix.fix,
+    cmd.CheckinDelete: checkin_fix.delete,
+    cmd.Chart: charts.chart,
     cmd.Help: misc.help_,
     cmd.Serves: serves.serves,
     cmd.Gaps: gaps.gaps,
@@ -47,7 +50,7 @@ HANDLERS: dict[type, Handler] = {
 
 
 # Commands that only read: their unit of work takes no write lock (store/db.py).
-READS = (cmd.Status, cmd.Help, cmd.Serves, cmd.Gaps, cmd.History)
+READS = (cmd.Status, cmd.Help, cmd.Serves, cmd.Gaps, cmd.History, cmd.Chart)
 
 
 @dataclass

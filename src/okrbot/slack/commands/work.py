@@ -171,7 +171,9 @@ def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, c
             by_channel.setdefault(channel, []).append(move)
     for channel, channel_moves in by_channel.items():
         blocks = progress_announcement(channel_moves, because, ctx.actor.user_id, change_id)
-        ctx.post(channel, blocks, f"Progress moved: {_plain_moves(channel_moves)}", kind="progress")
+        # Keyed by its change, so a fixed or deleted check-in can update this message in place.
+        key = announcement_key(change_id, channel) if change_id is not None else None
+        ctx.post(channel, blocks, f"Progress moved: {plain_moves(channel_moves)}", kind="progress", dedupe_key=key)
     return list(by_channel)
 
 
@@ -184,7 +186,11 @@ def _team_channel(objective: Objective) -> str | None:
     return objective.team_channel if not objective.private else None
 
 
-def _plain_moves(moves: Sequence[KrMove]) -> str:
+def announcement_key(change_id: int, channel: str) -> str:
+    return f"{outbox.ANNOUNCEMENT_PREFIX}{change_id}:{channel}"
+
+
+def plain_moves(moves: Sequence[KrMove]) -> str:
     return ", ".join(f"{kr_id(move.number)} {format_percent(move.before)} → {format_percent(move.after)}" for move in moves)
 
 
@@ -198,10 +204,16 @@ def checkin(ctx: CommandContext, command: cmd.Checkin) -> Reply:
 def checkin_reply(ctx: CommandContext, outcome: checkins.CheckinOutcome) -> Reply:
     kr: KeyResult = outcome.kr
     value = escape(format_value(kr.current, kr.unit, kr.metric))  # the unit is people's text
-    because = f"Check-in on *{kr_id(kr.number)}*: {value}"
-    if outcome.checkin.note:
-        because += f" — “{escape(outcome.checkin.note)}”"
+    because = checkin_because(kr, value, outcome.checkin.note)
     announce_moves(ctx, outcome.moves, because, outcome.change.id)
     moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
     confidence = f", confidence {kr.confidence}/10" if outcome.checkin.confidence is not None else ""
     return Reply.say(f"Recorded *{kr_id(kr.number)}* = {value}{confidence}.{moved}")
+
+
+def checkin_because(kr: KeyResult, value: str, note: str) -> str:
+    """What a check-in announcement says moved the KR (value already escaped)."""
+    because = f"Check-in on *{kr_id(kr.number)}*: {value}"
+    if note:
+        because += f" — “{escape(note)}”"
+    return because

@@ -11,10 +11,12 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from okrbot.domain import commands as cmd
 from okrbot.domain.commands import Kind, Metric
 from okrbot.domain.ids import parse_ref
-from okrbot.services import okrs, work
+from okrbot.services import checkin_fix, okrs, work
 from okrbot.services.errors import Invalid
 from okrbot.services.undo import undo
 from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands import checkin_fix as checkin_fix_commands
+from okrbot.slack.commands.charts import chart_reply
 from okrbot.slack.commands import home as home_commands
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.commands.okrs import edit
@@ -75,6 +77,21 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         _open(bot, body, client, lambda ctx: _new_objective_form(ctx))
 
+    @app.action(Action.CHECKIN_EDIT_OPEN.value)
+    def on_checkin_edit_open(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        _open(bot, body, client, lambda ctx: _checkin_fix_form(ctx, _checkin_pk(action)))
+
+    @app.action(Action.CHECKIN_DELETE.value)
+    def on_checkin_delete(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        _run(bot, body, lambda ctx: _delete_checkin(ctx, _checkin_pk(action)))
+
+    @app.action(Action.CHART.value)
+    def on_chart(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        _run(bot, body, lambda ctx: chart_reply(ctx, _ref(action)))
+
     @app.action(Action.HOME_REFRESH.value)
     def on_home_refresh(ack: Ack, body: dict) -> None:
         ack()
@@ -112,6 +129,8 @@ def _run(bot: SlackBot, body: dict, act) -> None:
     if not outcome.answered:
         bot.confirm(actor, outcome.reply)
     bot.deliver(outcome.queued)
+    if outcome.reply.upload is not None:
+        bot.upload(actor, outcome.reply.upload)
     if (body.get("view") or {}).get("type") == "home":
         home_commands.publish_home(bot, actor.team_id, actor.user_id)
 
@@ -189,3 +208,21 @@ class _Raw:
 
     def to_dict(self) -> dict:
         return self.data
+
+
+def _checkin_pk(action: dict) -> int:
+    value = action.get("value") or ""
+    if not _CHANGE_ID.match(value):
+        raise Invalid("This button is out of date.", hint="Open the history again with `/okr history KR-n`.")
+    return int(value)
+
+
+def _checkin_fix_form(ctx: CommandContext, checkin_pk: int) -> Reply:
+    checkin = checkin_fix.get_checkin(ctx.session, ctx.actor, checkin_pk)
+    kr = checkin_fix.require_fixable(ctx.session, ctx.actor, checkin, "fix")
+    return Reply(text=f"Fix a check-in on KR-{kr.number}", modal=modals.checkin_modal(kr, channel=ctx.actor.channel_id, fixing=checkin))
+
+
+def _delete_checkin(ctx: CommandContext, checkin_pk: int) -> Reply:
+    checkin = checkin_fix.get_checkin(ctx.session, ctx.actor, checkin_pk)
+    return checkin_fix_commands.delete_reply(ctx, checkin_fix.delete_checkin(ctx.session, ctx.actor, checkin))

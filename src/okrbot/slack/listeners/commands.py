@@ -27,3 +27,5 @@ def register(app: App, bot: SlackBot) -> None:
                 bot.confirm(actor, outcome.reply)
         finally:
             bot.deliver(outcome.queued)  # the answer and what the change queued, whatever happened above
+        if outcome.reply.upload is not None:
+            bot.upload(actor, outcome.reply.upload)

@@ -7,6 +7,7 @@ own transaction, so Slack's retries (X-Slack-Retry-Num) change nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from slack_bolt import App, BoltContext
 from sqlalchemy.exc import OperationalError
@@ -102,6 +103,9 @@ def _answer_message(bot: SlackBot, body: dict, event: dict, *, thread_ts: str | 
         # Not even the problem could be queued (the database is down): say it directly.
         bot.post_now(event["channel"], outcome.reply, thread_ts)
     bot.deliver(outcome.queued)
+    upload = outcome.reply.upload
+    if upload is not None and not outcome.duplicate:  # a chart goes where the answer went
+        bot.upload(actor, replace(upload, thread_ts=thread_ts if upload.channel == event["channel"] else None))
 
 
 def _reaction(bot: SlackBot, body: dict, event: dict, *, status: str) -> None:

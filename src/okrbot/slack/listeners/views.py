@@ -11,9 +11,10 @@ from slack_bolt import Ack, App
 from okrbot.domain.commands import Direction, Keep, Kind, Metric, WorkRef
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.urls import is_url
-from okrbot.services import checkins, okrs, work
+from okrbot.services import checkin_fix, checkins, okrs, work
 from okrbot.services.errors import OkrbotError
 from okrbot.slack.bot import SlackBot
+from okrbot.slack.commands.checkin_fix import fix_reply
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.commands.okrs import objective_created
 from okrbot.slack.commands.work import checkin_reply, linked_reply, refresh_cards, work_status_reply
@@ -33,6 +34,7 @@ KR_KINDS: dict[str, tuple[Metric, Direction, Keep | None]] = {
 }
 
 Submit = Callable[[CommandContext, Form, ModalMeta], Reply]
+YES, NO = frozenset({"yes", "y", "done", "true"}), frozenset({"no", "n", "not yet", "false"})
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -47,6 +49,8 @@ def register(app: App, bot: SlackBot) -> None:
     app.view(Callback.INITIATIVE_MODAL.value)(listener(submit_initiative, Field.TITLE))
     app.view(Callback.CHECKIN_MODAL.value)(listener(submit_checkin, Field.VALUE))
     app.view(Callback.LINK_MODAL.value)(listener(submit_link, Field.URL))
+    app.view(Callback.CHECKIN_FIX_MODAL.value)(listener(submit_checkin_fix, Field.VALUE))
+    app.view(Callback.CHECKIN_ANY_MODAL.value)(listener(submit_checkin_any, Field.KR))
 
 
 def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, default_field: Field) -> None:
@@ -169,8 +173,7 @@ def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply
 
 
 def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
-    choice = form.choice(Field.VALUE)
-    value: float | bool | None = (choice == "yes") if choice in ("yes", "no") else form.number(Field.VALUE, required=True, label="A value")
+    value = _checkin_value(form)
     confidence = form.choice(Field.CONFIDENCE)
     note = form.text(Field.NOTE)
     form.raise_if_errors()
@@ -178,6 +181,30 @@ def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
         ctx.session, ctx.actor, meta.number, value, confidence=int(confidence) if confidence else None, note=note
     )
     return checkin_reply(ctx, outcome)
+
+
+def submit_checkin_any(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    """The global shortcut's form: the KR was picked (or its id typed), the value typed."""
+    kr = form.ref(Field.KR, Kind.KR, "KR-3")
+    typed = (form.text(Field.VALUE) or "").lower()
+    value = (typed in YES) if typed in YES | NO else form.number(Field.VALUE, required=True, label="A value")
+    confidence = form.choice(Field.CONFIDENCE)
+    note = form.text(Field.NOTE)
+    if kr is None and Field.KR.value not in form.errors:
+        form.fail(Field.KR, "Pick the key result to check in.")
+    form.raise_if_errors()
+    outcome = checkins.record_checkin(ctx.session, ctx.actor, kr, value, confidence=int(confidence) if confidence else None, note=note)
+    return checkin_reply(ctx, outcome)
+
+
+def submit_checkin_fix(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+    value = _checkin_value(form)
+    confidence = form.choice(Field.CONFIDENCE)
+    note = form.text(Field.NOTE) or ""  # a cleared note is removed
+    form.raise_if_errors()
+    checkin = checkin_fix.get_checkin(ctx.session, ctx.actor, meta.checkin or 0)
+    outcome = checkin_fix.fix_checkin(ctx.session, ctx.actor, checkin, value, confidence=int(confidence) if confidence else None, note=note)
+    return fix_reply(ctx, outcome)
 
 
 def submit_link(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
@@ -197,3 +224,8 @@ def submit_link(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
     if not outcome.changed:
         return Reply.say(f"I-{outcome.initiative.number} is already linked to KR-{meta.kr}; nothing changed.")
     return linked_reply(ctx, outcome)
+
+
+def _checkin_value(form: Form) -> float | bool | None:
+    choice = form.choice(Field.VALUE)
+    return (choice == "yes") if choice in ("yes", "no") else form.number(Field.VALUE, required=True, label="A value")

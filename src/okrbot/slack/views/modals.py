@@ -25,9 +25,11 @@ from slack_sdk.models.views import View
 
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
-from okrbot.slack.ids import INPUT_ACTION, Callback, Field
+from okrbot.services.pickers import Choice
+from okrbot.slack.ids import INPUT_ACTION, Callback, Field, Picker
 from okrbot.slack.mrkdwn import escape, truncate
-from okrbot.store.models import Initiative, KeyResult, Objective
+from okrbot.slack.views.pickers import picker
+from okrbot.store.models import CheckIn, Initiative, KeyResult, Objective
 
 TITLE_LIMIT = 24  # Slack's limit on a modal title
 
@@ -39,6 +41,7 @@ class ModalMeta(BaseModel):
     objective: int | None = None  # for a new KR
     kr: int | None = None  # for a new or linked initiative
     channel: str | None = None  # where the modal was opened, for replies
+    checkin: int | None = None  # the check-in being fixed (its row id)
 
 
 KR_KINDS = {
@@ -115,8 +118,13 @@ def objective_modal(*, owner: str, period: str, channel: str | None, existing: O
             ),
         ),
         _text_input(Field.PERIOD, "Period", initial=existing.period if existing else period, placeholder="2026-Q4", max_length=16),
-        _text_input(
-            Field.PARENT, "Aligns to (parent objective)", initial=objective_id(parent) if parent else None, optional=True, placeholder="O-3", max_length=12
+        picker(
+            Field.PARENT,
+            Picker.OBJECTIVE,
+            "Aligns to (parent objective)",
+            placeholder="Type O-3 or words of its title",
+            initial=Choice(objective_id(parent), objective_id(parent)) if parent else None,
+            optional=True,
         ),
         _text_input(
             Field.DESCRIPTION, "Why it matters", initial=existing.description if existing else None, optional=True, multiline=True, max_length=3000
@@ -181,22 +189,34 @@ def initiative_modal(*, kr: int | None, owner: str, channel: str | None, existin
     return _modal(Callback.INITIATIVE_MODAL, title, "Save" if existing else "Create", blocks, meta)
 
 
-def checkin_modal(kr: KeyResult, *, channel: str | None) -> View:
+def checkin_modal(kr: KeyResult, *, channel: str | None, fixing: CheckIn | None = None) -> View:
+    """A new check-in; with `fixing`, the form that corrects that check-in, filled in."""
     confidence = {str(n): f"{n}/10" for n in range(10, -1, -1)}
+    current = fixing.value if fixing is not None else kr.current
     if kr.metric == "boolean":
-        value = _select(Field.VALUE, "Is it done?", {"yes": "Yes", "no": "No"}, initial="yes" if (kr.current or 0) >= 1 else "no")
+        value = _select(Field.VALUE, "Is it done?", {"yes": "Yes", "no": "No"}, initial="yes" if (current or 0) >= 1 else "no")
     else:
         now = format_value(kr.current, kr.unit, kr.metric)
         goal = format_value(kr.target, kr.unit, kr.metric)
+        typed = format_value(fixing.value, None, kr.metric).rstrip("%") if fixing is not None and fixing.value is not None else None
         value = _text_input(
-            Field.VALUE, "New value", optional=False, placeholder=f"now {now}, target {goal}", max_length=40, hint=f"Now {now}; target {goal}."
+            Field.VALUE, "New value", initial=typed, optional=False, placeholder=f"now {now}, target {goal}", max_length=40, hint=f"Now {now}; target {goal}."
         )
+    chosen = fixing.confidence if fixing is not None else kr.confidence
     blocks: list[Block] = [
         ContextBlock(elements=[MarkdownTextObject(text=f"*{kr_id(kr.number)}* {escape(truncate(kr.title, 2000))}")]),
         value,
-        _select(Field.CONFIDENCE, "Confidence we'll hit it", confidence, initial=str(kr.confidence) if kr.confidence is not None else None, optional=True),
-        _text_input(Field.NOTE, "Note", optional=True, multiline=True, placeholder="What changed, what's blocking", max_length=3000),
+        _select(Field.CONFIDENCE, "Confidence we'll hit it", confidence, initial=str(chosen) if chosen is not None else None, optional=True),
+        _text_input(
+            Field.NOTE, "Note", initial=fixing.note if fixing is not None else None, optional=True, multiline=True,
+            placeholder="What changed, what's blocking", max_length=3000,
+        ),
     ]
+    if fixing is not None:
+        when = fixing.at.strftime("%Y-%m-%d %H:%M")
+        blocks.insert(1, ContextBlock(elements=[MarkdownTextObject(text=f"Correcting the check-in of {when} UTC by <@{fixing.author}>")]))
+        meta = ModalMeta(number=kr.number, channel=channel, checkin=fixing.id)
+        return _modal(Callback.CHECKIN_FIX_MODAL, "Fix check-in", "Save", blocks, meta)
     return _modal(Callback.CHECKIN_MODAL, f"Check in {kr_id(kr.number)}", "Check in", blocks, ModalMeta(number=kr.number, channel=channel))
 
 
@@ -207,3 +227,15 @@ def link_modal(kr: KeyResult, *, channel: str | None) -> View:
         _text_input(Field.WEIGHT, "Weight on the KR", initial="1", optional=True, max_length=10),
     ]
     return _modal(Callback.LINK_MODAL, f"Link to {kr_id(kr.number)}", "Link", blocks, ModalMeta(kr=kr.number, channel=channel))
+
+
+def checkin_any_modal(*, channel: str | None) -> View:
+    """The global shortcut "Check in on a KR": the KR is picked in the form."""
+    confidence = {str(n): f"{n}/10" for n in range(10, -1, -1)}
+    blocks: list[Block] = [
+        picker(Field.KR, Picker.KR, "Key result", placeholder="Type KR-3 or words of its title"),
+        _text_input(Field.VALUE, "New value", placeholder="42, or yes / no", max_length=40, hint="A number, or yes / no for a yes/no KR."),
+        _select(Field.CONFIDENCE, "Confidence we'll hit it", confidence, optional=True),
+        _text_input(Field.NOTE, "Note", optional=True, multiline=True, placeholder="What changed, what's blocking", max_length=3000),
+    ]
+    return _modal(Callback.CHECKIN_ANY_MODAL, "Check in on a KR", "Check in", blocks, ModalMeta(channel=channel))

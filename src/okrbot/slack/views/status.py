@@ -197,6 +197,7 @@ def kr_detail_blocks(objective: ObjectiveSummary, kr: KrSummary, initiatives: Se
             elements=[
                 ButtonElement(text="Add initiative", action_id=Action.INITIATIVE_NEW_OPEN.value, value=ident),
                 ButtonElement(text="Edit", action_id=Action.EDIT_OPEN.value, value=ident),
+                ButtonElement(text="Chart", action_id=Action.CHART.value, value=ident),
             ],
         )
     )
