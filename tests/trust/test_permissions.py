@@ -26,8 +26,8 @@ from tests.conftest import NOW
 
 TEAM_CHANNEL = "CTEAM"
 # Roles: the objective's owner, the KRs' owner, the work's owner, a member of the team
-# channel, someone else, an okrbot admin, and a signed webhook.
-ROLES = ["UOWN", "UKR", "UWORK", "UMATE", "UOUT", "UADMIN", "webhook"]
+# channel, someone else, the owner of a KR elsewhere (O-2), an okrbot admin, and a signed webhook.
+ROLES = ["UOWN", "UKR", "UWORK", "UMATE", "UOUT", "UOTHER", "UADMIN", "webhook"]
 
 
 def as_role(role: str) -> Actor:
@@ -74,7 +74,7 @@ def attempt(db: Database, actor: Actor, action: Callable[[Session, Actor], objec
 OBJECTIVE = {"UOWN", "UADMIN", "webhook"}
 KR = {"UOWN", "UKR", "UMATE", "UADMIN", "webhook"}
 WORK = {"UOWN", "UKR", "UWORK", "UMATE", "UADMIN", "webhook"}
-LINK = WORK  # the work's owner, or whoever may change the KR
+LINK = WORK  # whoever may change the work and the KR's links (here the same people)
 
 
 def _edit_objective(session: Session, actor: Actor) -> None:
@@ -99,7 +99,10 @@ ACTIONS: dict[str, tuple[Callable[[Session, Actor], object], set[str], list[str]
     "done I-1": (lambda s, a: work.mark_done(s, a, WorkRef(initiative=1)), WORK, ["<@UWORK> (owner)", "<@UKR> (owner of KR-1)", "members of <#CTEAM>", "can mark I-1 done"]),
     "done and undo I-1": (_done_then_undo, WORK, ["can mark I-1 done"]),
     "edit I-1": (lambda s, a: work.update_initiative(s, a, 1, title="Renamed", owner="UWORK", url=None, status="in_progress"), WORK, ["<@UWORK>", "can change I-1"]),
-    "link I-1 to KR-2": (lambda s, a: work.link(s, a, WorkRef(initiative=1), 2), LINK, ["<@UWORK> (owner of the work)", "<@UKR> (owner of KR-2)", "can link I-1 to KR-2"]),
+    # Linking existing work asks for the right to change the work first: it names who has it.
+    "link I-1 to KR-2": (lambda s, a: work.link(s, a, WorkRef(initiative=1), 2), LINK, ["<@UWORK> (owner)", "<@UKR> (owner of KR-1)", "members of <#CTEAM>", "can link I-1 to KR-2"]),
+    # Someone else's work to a KR of one's own (UOTHER owns KR-3): only those who may change I-1.
+    "link I-1 to KR-3": (lambda s, a: work.link(s, a, WorkRef(initiative=1), 3), {"UWORK", "UADMIN", "webhook"}, ["<@UWORK> (owner", "can link I-1 to KR-3"]),
     "unlink I-1 from KR-1": (lambda s, a: work.unlink(s, a, WorkRef(initiative=1), 1), LINK, ["can unlink I-1 from KR-1"]),
     "add someone else's work to KR-2": (
         lambda s, a: work.create_initiative(s, a, kr_number=2, title="Theirs", owner="UNOBODY"),

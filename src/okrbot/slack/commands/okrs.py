@@ -157,5 +157,5 @@ def edit(ctx: CommandContext, command: cmd.Edit) -> Reply:
 
 def history(ctx: CommandContext, command: cmd.History) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, command.kr)
-    entries = history_service.kr_history(ctx.session, kr)
+    entries = history_service.kr_history(ctx.session, kr, viewer=ctx.actor)
     return Reply(text=f"History of {kr_id(kr.number)}", blocks=history_blocks(kr, entries))
