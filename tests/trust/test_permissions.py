@@ -192,3 +192,31 @@ def test_in_slack_the_team_is_the_channel_members_and_admins_are_slack_admins_or
         refused = okr("archive O-1", user="U2")  # a team member may not archive the objective
         assert refused.problem and "Only <@U1> (owner) or an okrbot admin can archive O-1." in refused.text
         assert okr.ok("archive O-1", user="UCONF")
+
+
+def test_in_slack_owning_a_kr_is_not_enough_to_link_someone_elses_work_to_it(slack, database_url):
+    """Issue 17: anyone who owned a KR could `/okr link I-n KR-theirs` any work by number,
+    post its card in their own channel and then mark it done."""
+    from tests.e2e.conftest import Okr
+    from tests.e2e.harness import running_bot
+
+    with running_bot(slack, database_url) as (bot, client):
+        okr = Okr(bot, client, slack)
+        okr.ok('objective add "Ship" team <#CTEAM|platform>', user="U1")
+        okr.ok('kr add O-1 "Adopted" by initiatives', user="U1")
+        okr.ok('initiative add KR-1 "Build the pipeline" owner <@UWORK|w>', user="U1")
+        okr.ok('objective add "Theirs" team <#CTHEIRS|theirs>', user="UTHEM")
+        okr.ok('kr add O-2 "Their KR" by initiatives', user="UTHEM")
+
+        with bot.db.session_scope() as session:
+            links_before = session.exec(select(func.count(KrLink.id))).one()
+        refused = okr("link I-1 KR-2", user="UTHEM", channel="CTHEIRS")
+        assert refused.problem
+        assert "Only <@UWORK> (owner), <@U1> (owner of KR-1), members of <#CTEAM> or an okrbot admin can link I-1 to KR-2." in refused.text
+        assert refused.posts() == [] and refused.of("chat.update") == []  # no card in their channel
+        with bot.db.session_scope() as session:
+            assert session.exec(select(func.count(KrLink.id))).one() == links_before
+        # Still not theirs to mark done: they answer for no KR it feeds.
+        assert okr("done I-1", user="UTHEM", channel="CTHEIRS").problem
+        # The work's owner may bring it to their KR (they see KR-2, and it is their work).
+        assert "Linked *I-1*" in okr.ok("link I-1 KR-2", user="UWORK").body["text"]

@@ -21,6 +21,7 @@ TITLE_LIMIT = 500
 UNIT_LIMIT = 32
 DESCRIPTION_LIMIT = 3000
 ID_LIMIT = 32  # Slack user and channel ids are about 11 characters; the columns hold 32
+PRIVATE_HERE_HINT = "Ask me in a DM, or type `/okr` here: only you see its answers."
 
 
 @dataclass(frozen=True)
@@ -200,10 +201,7 @@ def _not_found(session: Session, actor: Actor, objective: Objective | None, iden
     if objective is not None and actor.audience is not None:
         alone = replace(actor, audience=None)
         if may_see(session, alone, objective):
-            return NotFound(
-                f"{ident} is private, so I won't show it in this channel.",
-                hint="Ask me in a DM, or type `/okr` here: only you see its answers.",
-            )
+            return NotFound(f"{ident} is private, so I won't show it in this channel.", hint=PRIVATE_HERE_HINT)
     return NotFound(f"There is no {ident}.", hint=hint)
 
 

@@ -22,7 +22,7 @@ from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted, shown
-from okrbot.services.okrs import clean_id, clean_title, get_kr, may_see, printable, require_active
+from okrbot.services.okrs import PRIVATE_HERE_HINT, clean_id, clean_title, get_kr, may_see, printable, require_active
 from okrbot.services.summaries import kr_state, linked_work
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.workspaces import allocate_number
@@ -81,6 +81,10 @@ def find_initiative(session: Session, actor: Actor, work: WorkRef) -> Initiative
     """The work by number or URL; work the actor may not see is not there for them."""
     initiative = _lookup(session, actor, work)
     if initiative is None:
+        if actor.audience is not None and _lookup(session, replace(actor, audience=None), work) is not None:
+            # Asked in a channel by someone who may see it: told where to ask, like objectives.
+            what = initiative_id(work.initiative) if work.initiative is not None else "That work"
+            raise NotFound(f"{what} is private, so I won't show it in this channel.", hint=PRIVATE_HERE_HINT)
         raise _no_initiative(work)
     return initiative
 
