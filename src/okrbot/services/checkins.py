@@ -10,9 +10,10 @@ from sqlmodel import Session, select
 from okrbot.domain.commands import Metric
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import kr_id
+from okrbot.domain.text import clean_text
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid
-from okrbot.services.okrs import get_kr, may_see, printable, require_active, require_can_edit
+from okrbot.services.okrs import get_kr, may_see, require_active, require_can_edit
 from okrbot.services.work import KrMove, change_gone, objective_of, progress_map, record_change
 from okrbot.store.models import Change, ChangeKr, CheckIn, KeyResult
 
@@ -44,7 +45,7 @@ def record_checkin(
     number = _checkin_value(kr, value)
     if confidence is not None and not 0 <= confidence <= 10:
         raise Invalid("Confidence goes from 0 to 10.", hint="Type e.g. `confidence 7`.", field="confidence")
-    note = printable(note or "", lines=True).strip()
+    note = clean_text(note or "", lines=True).strip()
     if len(note) > NOTE_LIMIT:
         raise Invalid(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.", field="note")
 

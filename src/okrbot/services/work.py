@@ -18,11 +18,12 @@ from sqlmodel import Session, col, select
 from okrbot.domain.commands import Kind, Metric, WorkRef
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import kr_progress
+from okrbot.domain.text import clean_text
 from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted, shown
-from okrbot.services.okrs import PRIVATE_HERE_HINT, clean_id, clean_title, get_kr, may_see, printable, require_active
+from okrbot.services.okrs import PRIVATE_HERE_HINT, TITLE_LIMIT, clean_id, clean_title, get_kr, may_see, require_active
 from okrbot.services.summaries import kr_state, linked_work
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.workspaces import allocate_number
@@ -64,8 +65,8 @@ def clean_url(url: str | None) -> str | None:
         return None
     if len(url) > URL_LIMIT:
         raise Invalid(f"The link is {len(url)} characters long; keep it under {URL_LIMIT}.", field="url")
-    if printable(url) != url or any(ch.isspace() for ch in url):
-        raise Invalid("A link can't hold spaces or control characters.", hint="Paste the link as it is in the browser.", field="url")
+    if clean_text(url) != url or any(ch.isspace() for ch in url):
+        raise Invalid("A link can't hold spaces, control or invisible characters.", hint="Paste the link as it is in the browser.", field="url")
     return url
 
 
@@ -169,7 +170,7 @@ def create_initiative(
     permissions.require_new_work(actor, owner or actor.user_id, objective_of(session, kr), kr, doing)
     if url is not None and not is_url(url):
         raise Invalid(f"{quoted(url)} is not a link.", hint="Links start with https://", field="url")
-    initiative = _new_initiative(session, actor, title=clean_title(title), owner=owner, url=url)
+    initiative = _new_initiative(session, actor, title=title, owner=owner, url=url)
     outcome = _link(session, actor, initiative, kr, validate_weight(weight), action="link")
     outcome.created = True
     return outcome
@@ -179,7 +180,7 @@ def _new_initiative(session: Session, actor: Actor, *, title: str, owner: str | 
     initiative = Initiative(
         team_id=actor.team_id,
         number=allocate_number(session, actor.team_id, Kind.INITIATIVE),
-        title=title,
+        title=clean_title(title),
         owner=clean_id(owner, field="owner"),
         url=clean_url(url),
         url_key=url_key(url) if url else None,
@@ -225,7 +226,7 @@ def link(session: Session, actor: Actor, work: WorkRef, kr_number: int, weight: 
     if initiative is None:
         if work.url is None:
             raise _no_initiative(work)
-        initiative = _new_initiative(session, actor, title=title_from_url(work.url), owner=actor.user_id, url=work.url)
+        initiative = _new_initiative(session, actor, title=title_from_url(work.url)[:TITLE_LIMIT], owner=actor.user_id, url=work.url)
         created = True
     existing = _link_row(session, initiative.id, kr.id)
     if existing is not None and existing.weight == weight:
