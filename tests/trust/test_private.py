@@ -357,6 +357,7 @@ ROWS: dict[str, tuple] = {
     "/okr reopen I-2": (lambda w: w.command("reopen I-2"), SEES_THE_WORK, "I-2", lambda w: w.command("reopen I-99")),
     "Mark done button (I-1)": (lambda w: w.button(Action.MARK_DONE, lambda: "I-1"), SEES_THE_WORK, "I-1", lambda w: w.button(Action.MARK_DONE, lambda: "I-99")),
     "Reopen button (I-2)": (lambda w: w.button(Action.REOPEN, lambda: "I-2"), SEES_THE_WORK, "I-2", lambda w: w.button(Action.REOPEN, lambda: "I-99")),
+    "Edit button (I-1)": (lambda w: w.button(Action.EDIT_OPEN, lambda: "I-1"), SEES_THE_WORK, "I-1", lambda w: w.button(Action.EDIT_OPEN, lambda: "I-99")),
     "Undo button (I-2's done)": (lambda w: w.button(Action.UNDO, lambda: str(w.done_i2)), SEES_THE_WORK, None, lambda w: w.button(Action.UNDO, lambda: "99999")),
     "edit form of I-1, submitted": (lambda w: w.edit_form, SEES_THE_WORK, "I-1", None),
     "Link form on KR-1 with I-1": (lambda w: w.link_form, {"UW", "UADMIN"}, "I-1", None),
