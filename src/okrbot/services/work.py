@@ -125,22 +125,24 @@ def visible_work(session: Session, actor: Actor, initiatives: Sequence[Initiativ
     one of those objectives (okrs.visible: owners, KR owners, team members, admins) and
     to its own owner, except in an answer read in a channel (Actor.audience).
     """
-    if not initiatives:
-        return set()
-    if permissions.trusted(actor) and actor.audience is None:
-        return {initiative.id for initiative in initiatives}
+    ids = {initiative.id for initiative in initiatives}
+    if actor.audience is None and (permissions.trusted(actor) or all(i.owner == actor.user_id for i in initiatives)):
+        return ids
     linked = aliased(KeyResult)  # okrs.visible looks at KeyResult in a subquery of its own
     rows = session.exec(
-        select(KrLink.initiative_id, Objective.private, okrs.visible(actor, session))
+        select(KrLink.initiative_id, Objective.private, Objective.team_channel, okrs.visible(actor))
         .join(linked, linked.id == KrLink.kr_id)
         .join(Objective, Objective.id == linked.objective_id)
-        .where(col(KrLink.initiative_id).in_([initiative.id for initiative in initiatives]))
+        .where(col(KrLink.initiative_id).in_(ids))
     ).all()
-    hidden = {pk for pk, _, _ in rows}  # linked work starts hidden; one public or visible KR shows it
-    hidden -= {pk for pk, private, may_see_it in rows if not private or may_see_it}
+    hidden = {pk for pk, *_ in rows}  # linked work starts hidden; one public or visible KR shows it
+    for pk, private, team_channel, may_see_it in rows:
+        # The team channel's members too (okrs.visible asks Slack only when given a session).
+        if not private or may_see_it or (actor.audience is None and actor.in_team(team_channel)):
+            hidden.discard(pk)
     if actor.audience is None:
         hidden -= {initiative.id for initiative in initiatives if initiative.owner == actor.user_id}
-    return {initiative.id for initiative in initiatives} - hidden
+    return ids - hidden
 
 
 def is_public(session: Session, initiative: Initiative) -> bool:

@@ -132,8 +132,8 @@ def refresh_cards(ctx: CommandContext, initiative: Initiative) -> set[str]:
     cards = outbox.sent_cards(ctx.session, initiative.id)
     if not cards:
         return set()
-    if work.is_public(ctx.session, initiative):
-        krs = _kr_titles(ctx, initiative)
+    krs = _kr_titles(ctx, initiative)  # a private objective's KR comes without its title
+    if not krs or any(title is not None for _, title in krs):  # public work (work.is_public)
         blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
         text = initiative_card_text(initiative.number, initiative.title)
     else:  # it now feeds only private KRs: the channel no longer sees what it is
