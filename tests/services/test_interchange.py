@@ -400,3 +400,26 @@ def test_cli_import_export_and_refusal(database_url: str, tmp_path) -> None:
     refused = runner.invoke(app, ["import", str(broken), "--team", TEAM], env=env)
     assert refused.exit_code == 1
     assert f"line {_line_of(broken.read_text(), 'numbr')}: objectives[0].key_results[0].metric" in refused.stderr
+
+
+def test_imported_text_is_stored_as_it_displays(db: Database) -> None:
+    """Issue 17: bidirectional overrides and zero-width characters in an imported file are
+    removed from titles, units, descriptions and notes, as they are from typed text."""
+    document = copy.deepcopy(SMALL)
+    objective = document["objectives"][0]
+    objective["title"] = "Fix login \u202edesab-nekot\u202c"
+    objective["description"] = "Why\u200b it\n matters\u2066"
+    kr = objective["key_results"][0]
+    kr["unit"] = "d\u200fays"
+    kr["checkins"][0]["note"] = "blocked \u202eon legal"
+    import_text(db, json.dumps(document))
+    exported = export_text(db)
+    for char in ("\u202e", "\u202c", "\u200b", "\u2066", "\u200f"):
+        assert char not in exported
+    with db.session_scope() as session:
+        stored = session.exec(select(Objective).where(Objective.number == 12)).one()
+        assert (stored.title, stored.description) == ("Fix login desab-nekot", "Why it\n matters")
+        assert session.exec(select(KeyResult.unit).where(KeyResult.number == 34)).one() == "days"
+        assert session.exec(select(CheckIn.note)).first() == "blocked on legal"
+    import_text(db, json.dumps(document))  # the same file again: nothing more changes
+    assert export_text(db) == exported

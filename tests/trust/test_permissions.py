@@ -26,8 +26,8 @@ from tests.conftest import NOW
 
 TEAM_CHANNEL = "CTEAM"
 # Roles: the objective's owner, the KRs' owner, the work's owner, a member of the team
-# channel, someone else, an okrbot admin, and a signed webhook.
-ROLES = ["UOWN", "UKR", "UWORK", "UMATE", "UOUT", "UADMIN", "webhook"]
+# channel, someone else, the owner of a KR elsewhere (O-2), an okrbot admin, and a signed webhook.
+ROLES = ["UOWN", "UKR", "UWORK", "UMATE", "UOUT", "UOTHER", "UADMIN", "webhook"]
 
 
 def as_role(role: str) -> Actor:
@@ -74,7 +74,7 @@ def attempt(db: Database, actor: Actor, action: Callable[[Session, Actor], objec
 OBJECTIVE = {"UOWN", "UADMIN", "webhook"}
 KR = {"UOWN", "UKR", "UMATE", "UADMIN", "webhook"}
 WORK = {"UOWN", "UKR", "UWORK", "UMATE", "UADMIN", "webhook"}
-LINK = WORK  # the work's owner, or whoever may change the KR
+LINK = WORK  # whoever may change the work and the KR's links (here the same people)
 
 
 def _edit_objective(session: Session, actor: Actor) -> None:
@@ -99,7 +99,10 @@ ACTIONS: dict[str, tuple[Callable[[Session, Actor], object], set[str], list[str]
     "done I-1": (lambda s, a: work.mark_done(s, a, WorkRef(initiative=1)), WORK, ["<@UWORK> (owner)", "<@UKR> (owner of KR-1)", "members of <#CTEAM>", "can mark I-1 done"]),
     "done and undo I-1": (_done_then_undo, WORK, ["can mark I-1 done"]),
     "edit I-1": (lambda s, a: work.update_initiative(s, a, 1, title="Renamed", owner="UWORK", url=None, status="in_progress"), WORK, ["<@UWORK>", "can change I-1"]),
-    "link I-1 to KR-2": (lambda s, a: work.link(s, a, WorkRef(initiative=1), 2), LINK, ["<@UWORK> (owner of the work)", "<@UKR> (owner of KR-2)", "can link I-1 to KR-2"]),
+    # Linking existing work asks for the right to change the work first: it names who has it.
+    "link I-1 to KR-2": (lambda s, a: work.link(s, a, WorkRef(initiative=1), 2), LINK, ["<@UWORK> (owner)", "<@UKR> (owner of KR-1)", "members of <#CTEAM>", "can link I-1 to KR-2"]),
+    # Someone else's work to a KR of one's own (UOTHER owns KR-3): only those who may change I-1.
+    "link I-1 to KR-3": (lambda s, a: work.link(s, a, WorkRef(initiative=1), 3), {"UWORK", "UADMIN", "webhook"}, ["<@UWORK> (owner", "can link I-1 to KR-3"]),
     "unlink I-1 from KR-1": (lambda s, a: work.unlink(s, a, WorkRef(initiative=1), 1), LINK, ["can unlink I-1 from KR-1"]),
     "add someone else's work to KR-2": (
         lambda s, a: work.create_initiative(s, a, kr_number=2, title="Theirs", owner="UNOBODY"),
@@ -189,3 +192,31 @@ def test_in_slack_the_team_is_the_channel_members_and_admins_are_slack_admins_or
         refused = okr("archive O-1", user="U2")  # a team member may not archive the objective
         assert refused.problem and "Only <@U1> (owner) or an okrbot admin can archive O-1." in refused.text
         assert okr.ok("archive O-1", user="UCONF")
+
+
+def test_in_slack_owning_a_kr_is_not_enough_to_link_someone_elses_work_to_it(slack, database_url):
+    """Issue 17: anyone who owned a KR could `/okr link I-n KR-theirs` any work by number,
+    post its card in their own channel and then mark it done."""
+    from tests.e2e.conftest import Okr
+    from tests.e2e.harness import running_bot
+
+    with running_bot(slack, database_url) as (bot, client):
+        okr = Okr(bot, client, slack)
+        okr.ok('objective add "Ship" team <#CTEAM|platform>', user="U1")
+        okr.ok('kr add O-1 "Adopted" by initiatives', user="U1")
+        okr.ok('initiative add KR-1 "Build the pipeline" owner <@UWORK|w>', user="U1")
+        okr.ok('objective add "Theirs" team <#CTHEIRS|theirs>', user="UTHEM")
+        okr.ok('kr add O-2 "Their KR" by initiatives', user="UTHEM")
+
+        with bot.db.session_scope() as session:
+            links_before = session.exec(select(func.count(KrLink.id))).one()
+        refused = okr("link I-1 KR-2", user="UTHEM", channel="CTHEIRS")
+        assert refused.problem
+        assert "Only <@UWORK> (owner), <@U1> (owner of KR-1), members of <#CTEAM> or an okrbot admin can link I-1 to KR-2." in refused.text
+        assert refused.posts() == [] and refused.of("chat.update") == []  # no card in their channel
+        with bot.db.session_scope() as session:
+            assert session.exec(select(func.count(KrLink.id))).one() == links_before
+        # Still not theirs to mark done: they answer for no KR it feeds.
+        assert okr("done I-1", user="UTHEM", channel="CTHEIRS").problem
+        # The work's owner may bring it to their KR (they see KR-2, and it is their work).
+        assert "Linked *I-1*" in okr.ok("link I-1 KR-2", user="UWORK").body["text"]

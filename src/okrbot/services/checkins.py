@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 from okrbot.domain.commands import Metric
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import kr_id
+from okrbot.domain.text import clean_text
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid
-from okrbot.services.okrs import get_kr, printable, require_active, require_can_edit
-from okrbot.services.work import KrMove, objective_of, progress_map, record_change
+from okrbot.services.okrs import get_kr, may_see, require_active, require_can_edit
+from okrbot.services.work import KrMove, change_gone, objective_of, progress_map, record_change
 from okrbot.store.models import Change, ChangeKr, CheckIn, KeyResult
 
 NOTE_LIMIT = 3000
@@ -83,7 +84,7 @@ def check_confidence(confidence: int | None) -> None:
 
 
 def clean_note(note: str | None) -> str:
-    note = printable(note or "", lines=True).strip()
+    note = clean_text(note or "", lines=True).strip()
     if len(note) > NOTE_LIMIT:
         raise Invalid(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.", field="note")
     return note
@@ -120,6 +121,8 @@ def undo_checkin(session: Session, actor: Actor, change: Change) -> tuple[Change
     previous = change.snapshot["kr"]
     kr_pk = session.exec(select(ChangeKr.kr_id).where(ChangeKr.change_id == change.id)).one()
     kr = session.get(KeyResult, kr_pk)
+    if not may_see(session, actor, objective_of(session, kr)):
+        raise change_gone()  # a private KR's check-in: refused without naming its people
     require_can_edit(actor, objective_of(session, kr), kr)
     before = progress_map(session, [kr])
     snapshot = {"kr": {"current": kr.current, "confidence": kr.confidence}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from okrbot.domain.text import clean_text
+
 
 class OkrbotError(Exception):
     """An error whose message is written for the person who typed the command."""
@@ -19,6 +21,7 @@ class OkrbotError(Exception):
 def shown(text: str, limit: int = 80) -> str:
     """People's text inside a message: shortened, and with &, < and > escaped, because
     every surface shows messages as Slack mrkdwn (where <!channel> would notify everyone)."""
+    text = clean_text(text)  # shown as written: nothing invisible, nothing reordered
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

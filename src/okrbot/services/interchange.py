@@ -40,6 +40,7 @@ from okrbot.domain.commands import Direction, Keep, Kind, Metric
 from okrbot.domain.ids import format_ref, initiative_id, kr_id, objective_id, parse_ref
 from okrbot.domain.periods import parse_period
 from okrbot.domain.progress import LinkedWork, health, kr_progress, percent
+from okrbot.domain.text import clean_text
 from okrbot.domain.urls import is_url, url_key
 from okrbot.services.checkins import NOTE_LIMIT
 from okrbot.services.okrs import TITLE_LIMIT
@@ -190,6 +191,11 @@ def _short_id(kind: Kind):
     return BeforeValidator(parse)
 
 
+def _displayable(*, lines: bool):
+    """Imported text as it will display (domain/text.py), before any other check."""
+    return BeforeValidator(lambda value: clean_text(value, lines=lines) if isinstance(value, str) else value)
+
+
 def _clean_title(value: str) -> str:
     title = " ".join(value.split())
     if not title:
@@ -221,9 +227,11 @@ KrNumber = Annotated[int, _short_id(Kind.KR)]
 InitiativeNumber = Annotated[int, _short_id(Kind.INITIATIVE)]
 SlackId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 OptionalSlackId = Annotated[SlackId | None, BeforeValidator(_blank_to_none)]
-Title = Annotated[str, AfterValidator(_clean_title)]
+Title = Annotated[str, _displayable(lines=False), AfterValidator(_clean_title)]
 PeriodText = Annotated[str, AfterValidator(_canonical_period)]
-Unit = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None, BeforeValidator(_blank_to_none)]
+Unit = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None, BeforeValidator(_blank_to_none), _displayable(lines=False)
+]
 Url = Annotated[
     Annotated[str, StringConstraints(strip_whitespace=True, max_length=URL_LIMIT)] | None,
     BeforeValidator(_blank_to_none),
@@ -244,7 +252,7 @@ class CheckInEntry(_Entry):
     at: AwareDatetime
     value: float | None = None
     confidence: Confidence = None
-    note: Annotated[str, StringConstraints(max_length=NOTE_LIMIT)] = ""
+    note: Annotated[str, StringConstraints(max_length=NOTE_LIMIT), _displayable(lines=True)] = ""
     by: SlackId
     source: Source = IMPORT_SOURCE
 
@@ -275,7 +283,7 @@ class ObjectiveEntry(_Entry):
     period: PeriodText
     parent: ObjectiveNumber | None = None
     private: bool = False
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_LIMIT)] = ""
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_LIMIT), _displayable(lines=True)] = ""
     status: Status = "active"
     key_results: list[KrEntry] = []
 

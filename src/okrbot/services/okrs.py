@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, replace
 
 from sqlalchemy import exists, func, or_, true
@@ -11,6 +10,7 @@ from sqlmodel import Session, col, select
 from okrbot.domain.commands import Direction, Keep, Kind, Metric
 from okrbot.domain.ids import kr_id, objective_id
 from okrbot.domain.periods import current_period, parse_period
+from okrbot.domain.text import clean_text
 from okrbot.services import permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted
@@ -21,6 +21,7 @@ TITLE_LIMIT = 500
 UNIT_LIMIT = 32
 DESCRIPTION_LIMIT = 3000
 ID_LIMIT = 32  # Slack user and channel ids are about 11 characters; the columns hold 32
+PRIVATE_HERE_HINT = "Ask me in a DM, or type `/okr` here: only you see its answers."
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,8 @@ def period_or_current(text: str | None, actor: Actor) -> str:
     return str(period)
 
 
-def printable(text: str, *, lines: bool = False) -> str:
-    """People's text without control characters (NUL, escapes, bells) or lone surrogates,
-    which no database stores the same way; line breaks and tabs stay when `lines`."""
-    kept = "\n\t" if lines else ""
-    return "".join(ch for ch in text if ch in kept or unicodedata.category(ch) not in ("Cc", "Cs"))
-
-
 def clean_title(title: str, *, field: str = "title") -> str:
-    title = " ".join(printable(title).split())
+    title = " ".join(clean_text(title).split())
     if not title:
         raise Invalid("The title is empty.", hint="Give it a title in quotes, e.g. \"Grow activation\".", field=field)
     if len(title) > TITLE_LIMIT:
@@ -86,14 +80,14 @@ def clean_unit(unit: str | None) -> str | None:
     """A short unit on one line (`days`, `%`, `k€`); it is shown next to every value."""
     if unit is None:
         return None
-    unit = " ".join(printable(unit).split())
+    unit = " ".join(clean_text(unit).split())
     if len(unit) > UNIT_LIMIT:
         raise Invalid(f"The unit is {len(unit)} characters long; keep it under {UNIT_LIMIT}.", hint="Units are short: days, %, ms, €.", field="unit")
     return unit or None
 
 
 def clean_description(text: str) -> str:
-    text = printable(text, lines=True).strip()
+    text = clean_text(text, lines=True).strip()
     if len(text) > DESCRIPTION_LIMIT:
         raise Invalid(f"The description is {len(text)} characters long; keep it under {DESCRIPTION_LIMIT}.", field="description")
     return text
@@ -200,10 +194,7 @@ def _not_found(session: Session, actor: Actor, objective: Objective | None, iden
     if objective is not None and actor.audience is not None:
         alone = replace(actor, audience=None)
         if may_see(session, alone, objective):
-            return NotFound(
-                f"{ident} is private, so I won't show it in this channel.",
-                hint="Ask me in a DM, or type `/okr` here: only you see its answers.",
-            )
+            return NotFound(f"{ident} is private, so I won't show it in this channel.", hint=PRIVATE_HERE_HINT)
     return NotFound(f"There is no {ident}.", hint=hint)
 
 

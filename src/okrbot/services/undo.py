@@ -6,15 +6,15 @@ from sqlmodel import Session, select
 
 from okrbot.services.checkins import undo_checkin
 from okrbot.services.context import Actor
-from okrbot.services.errors import Invalid, NotFound
-from okrbot.services.work import KrMove, undo_link, undo_status
+from okrbot.services.errors import Invalid
+from okrbot.services.work import KrMove, change_gone, undo_link, undo_status
 from okrbot.store.models import Change
 
 
 def undo(session: Session, actor: Actor, change_pk: int) -> tuple[Change, list[KrMove]]:
     change = session.exec(select(Change).where(Change.team_id == actor.team_id, Change.id == change_pk)).first()
     if change is None:
-        raise NotFound("That change no longer exists.", hint="See what happened with `/okr history KR-n`.")
+        raise change_gone()
     if change.undone_at is not None:
         raise Invalid("That change was already undone.")
     if change.action in ("done", "reopen"):

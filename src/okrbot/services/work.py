@@ -7,20 +7,23 @@ and `/okr history` can show it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import Kind, Metric, WorkRef
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import kr_progress
+from okrbot.domain.text import clean_text
 from okrbot.domain.urls import is_url, title_from_url, url_key
-from okrbot.services import permissions
+from okrbot.services import okrs, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted, shown
-from okrbot.services.okrs import clean_id, clean_title, get_kr, may_see, printable, require_active
+from okrbot.services.okrs import PRIVATE_HERE_HINT, TITLE_LIMIT, clean_id, clean_title, get_kr, may_see, require_active
 from okrbot.services.summaries import kr_state, linked_work
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.workspaces import allocate_number
@@ -62,8 +65,8 @@ def clean_url(url: str | None) -> str | None:
         return None
     if len(url) > URL_LIMIT:
         raise Invalid(f"The link is {len(url)} characters long; keep it under {URL_LIMIT}.", field="url")
-    if printable(url) != url or any(ch.isspace() for ch in url):
-        raise Invalid("A link can't hold spaces or control characters.", hint="Paste the link as it is in the browser.", field="url")
+    if clean_text(url) != url or any(ch.isspace() for ch in url):
+        raise Invalid("A link can't hold spaces, control or invisible characters.", hint="Paste the link as it is in the browser.", field="url")
     return url
 
 
@@ -76,23 +79,81 @@ def validate_weight(weight: float | None) -> float:
 
 
 def find_initiative(session: Session, actor: Actor, work: WorkRef) -> Initiative:
-    initiative = _lookup(session, actor.team_id, work)
+    """The work by number or URL; work the actor may not see is not there for them."""
+    initiative = _lookup(session, actor, work)
     if initiative is None:
-        what = initiative_id(work.initiative) if work.initiative is not None else shown(work.url or "", 200)
-        raise NotFound(
-            f"There is no initiative {what}.",
-            hint="Link it first with `/okr link https://… KR-n` or `/okr initiative add KR-n \"Title\"`.",
-        )
+        if actor.audience is not None and _lookup(session, replace(actor, audience=None), work) is not None:
+            # Asked in a channel by someone who may see it: told where to ask, like objectives.
+            what = initiative_id(work.initiative) if work.initiative is not None else "That work"
+            raise NotFound(f"{what} is private, so I won't show it in this channel.", hint=PRIVATE_HERE_HINT)
+        raise _no_initiative(work)
     return initiative
 
 
-def _lookup(session: Session, team_id: str, work: WorkRef) -> Initiative | None:
-    query = select(Initiative).where(Initiative.team_id == team_id)
+def _no_initiative(work: WorkRef) -> NotFound:
+    what = initiative_id(work.initiative) if work.initiative is not None else shown(work.url or "", 200)
+    return NotFound(
+        f"There is no initiative {what}.",
+        hint="Link it first with `/okr link https://… KR-n` or `/okr initiative add KR-n \"Title\"`.",
+    )
+
+
+def require_seen(session: Session, actor: Actor, initiative: Initiative) -> Initiative:
+    """Work reached by a message or a change (a ✅, Undo): refused as if it did not exist
+    when the actor may not see it, the same answer as for a number nobody used."""
+    if initiative.id not in visible_work(session, actor, [initiative]):
+        raise _no_initiative(WorkRef(initiative=initiative.number))
+    return initiative
+
+
+def _lookup(session: Session, actor: Actor, work: WorkRef) -> Initiative | None:
+    query = select(Initiative).where(Initiative.team_id == actor.team_id)
     if work.initiative is not None:
         query = query.where(Initiative.number == work.initiative)
     else:
         query = query.where(Initiative.url_key == url_key(work.url or "")).order_by(Initiative.number)
-    return session.exec(query).first()
+    candidates = list(session.exec(query).all())
+    seen = visible_work(session, actor, candidates)
+    return next((initiative for initiative in candidates if initiative.id in seen), None)
+
+
+def visible_work(session: Session, actor: Actor, initiatives: Sequence[Initiative]) -> set[int]:
+    """The ids of the work the actor may see, in one query.
+
+    Work that feeds no KR, or any KR of a public objective, is public. Work that feeds
+    only private objectives' KRs is as private as they are: it shows to whoever may see
+    one of those objectives (okrs.visible: owners, KR owners, team members, admins) and
+    to its own owner, except in an answer read in a channel (Actor.audience).
+    """
+    ids = {initiative.id for initiative in initiatives}
+    if actor.audience is None and (permissions.trusted(actor) or all(i.owner == actor.user_id for i in initiatives)):
+        return ids
+    linked = aliased(KeyResult)  # okrs.visible looks at KeyResult in a subquery of its own
+    rows = session.exec(
+        select(KrLink.initiative_id, Objective.private, Objective.team_channel, okrs.visible(actor))
+        .join(linked, linked.id == KrLink.kr_id)
+        .join(Objective, Objective.id == linked.objective_id)
+        .where(col(KrLink.initiative_id).in_(ids))
+    ).all()
+    hidden = {pk for pk, *_ in rows}  # linked work starts hidden; one public or visible KR shows it
+    for pk, private, team_channel, may_see_it in rows:
+        # The team channel's members too (okrs.visible asks Slack only when given a session).
+        if not private or may_see_it or (actor.audience is None and actor.in_team(team_channel)):
+            hidden.discard(pk)
+    if actor.audience is None:
+        hidden -= {initiative.id for initiative in initiatives if initiative.owner == actor.user_id}
+    return ids - hidden
+
+
+def is_public(session: Session, initiative: Initiative) -> bool:
+    """Anyone may see it: it feeds no KR, or a KR of a public objective (cards go to channels)."""
+    privacy = session.exec(
+        select(Objective.private)
+        .join(KeyResult, KeyResult.objective_id == Objective.id)
+        .join(KrLink, KrLink.kr_id == KeyResult.id)
+        .where(KrLink.initiative_id == initiative.id)
+    ).all()
+    return not privacy or not all(privacy)
 
 
 def create_initiative(
@@ -108,10 +169,10 @@ def create_initiative(
     kr = get_kr(session, actor, kr_number)
     _require_kr_active(session, kr)
     doing = f"add work owned by someone else to {kr_id(kr.number)}"
-    permissions.require_link(actor, owner or actor.user_id, objective_of(session, kr), kr, doing)
+    permissions.require_new_work(actor, owner or actor.user_id, objective_of(session, kr), kr, doing)
     if url is not None and not is_url(url):
         raise Invalid(f"{quoted(url)} is not a link.", hint="Links start with https://", field="url")
-    initiative = _new_initiative(session, actor, title=clean_title(title), owner=owner, url=url)
+    initiative = _new_initiative(session, actor, title=title, owner=owner, url=url)
     outcome = _link(session, actor, initiative, kr, validate_weight(weight), action="link")
     outcome.created = True
     return outcome
@@ -121,7 +182,7 @@ def _new_initiative(session: Session, actor: Actor, *, title: str, owner: str | 
     initiative = Initiative(
         team_id=actor.team_id,
         number=allocate_number(session, actor.team_id, Kind.INITIATIVE),
-        title=title,
+        title=clean_title(title),
         owner=clean_id(owner, field="owner"),
         url=clean_url(url),
         url_key=url_key(url) if url else None,
@@ -160,19 +221,21 @@ def link(session: Session, actor: Actor, work: WorkRef, kr_number: int, weight: 
     kr = get_kr(session, actor, kr_number)
     _require_kr_active(session, kr)
     weight = validate_weight(weight)
-    initiative = _lookup(session, actor.team_id, work)
+    # Work the actor may not see is not there for them: a number is "not found", and a
+    # URL becomes their own new work, so neither tells them it exists.
+    initiative = _lookup(session, actor, work)
     created = False
     if initiative is None:
         if work.url is None:
-            find_initiative(session, actor, work)  # raises NotFound with the hint
-        initiative = _new_initiative(session, actor, title=title_from_url(work.url), owner=actor.user_id, url=work.url)
+            raise _no_initiative(work)
+        initiative = _new_initiative(session, actor, title=title_from_url(work.url)[:TITLE_LIMIT], owner=actor.user_id, url=work.url)
         created = True
     existing = _link_row(session, initiative.id, kr.id)
     if existing is not None and existing.weight == weight:
         return WorkOutcome(initiative=initiative, changed=False, kr=kr)  # nothing to allow
     if not created:
         doing = f"link {initiative_id(initiative.number)} to {kr_id(kr.number)}"
-        permissions.require_link(actor, initiative.owner, objective_of(session, kr), kr, doing)
+        permissions.require_link(session, actor, initiative, objective_of(session, kr), kr, doing)
     if existing is not None:
         return _reweight(session, actor, initiative, kr, existing, weight)
     outcome = _link(session, actor, initiative, kr, weight, action="link")
@@ -213,7 +276,7 @@ def unlink(session: Session, actor: Actor, work: WorkRef, kr_number: int) -> Wor
             hint=f"See what is linked with `/okr status {kr_id(kr.number)}`.",
         )
     doing = f"unlink {initiative_id(initiative.number)} from {kr_id(kr.number)}"
-    permissions.require_link(actor, initiative.owner, objective_of(session, kr), kr, doing)
+    permissions.require_link(session, actor, initiative, objective_of(session, kr), kr, doing)
     before = progress_map(session, [kr])
     weight = row.weight
     session.delete(row)
@@ -354,8 +417,8 @@ def record_change(
 
 def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change, list[KrMove]]:
     initiative = session.get(Initiative, change.initiative_id)
-    if initiative is None:
-        raise NotFound("The initiative of that change no longer exists.")
+    if initiative is None or not visible_work(session, actor, [initiative]):
+        raise change_gone()
     permissions.require_work(session, actor, initiative, f"undo this change to {initiative_id(initiative.number)}")
     changed_to = DONE if change.action == "done" else NOT_STARTED
     if (_locked_status(session, initiative) == DONE) != (changed_to == DONE):
@@ -386,9 +449,9 @@ def undo_link(session: Session, actor: Actor, change: Change) -> tuple[Change, l
     initiative = session.get(Initiative, change.initiative_id) if change.initiative_id else None
     previous = change.snapshot
     kr = session.get(KeyResult, (previous.get("link") or previous.get("weight") or previous.get("unlink") or {}).get("kr"))
-    if initiative is None or kr is None:
-        raise NotFound("The work or KR of that change no longer exists.")
-    permissions.require_link(actor, initiative.owner, objective_of(session, kr), kr, f"undo this change to {kr_id(kr.number)}")
+    if initiative is None or kr is None or not visible_work(session, actor, [initiative]) or not may_see(session, actor, objective_of(session, kr)):
+        raise change_gone()
+    permissions.require_link(session, actor, initiative, objective_of(session, kr), kr, f"undo this change to {kr_id(kr.number)}")
     row = _link_row(session, initiative.id, kr.id)
     if (row is None) != ("unlink" in previous):
         raise Invalid(
@@ -409,6 +472,11 @@ def undo_link(session: Session, actor: Actor, change: Change) -> tuple[Change, l
     change.undone_at = actor.now
     session.flush()
     return record_change(session, actor, "undo", initiative, [kr], before, f"Undid: {change.summary}", snapshot=snapshot, reverts=change)
+
+
+def change_gone() -> NotFound:
+    """Undo of a change that is gone, or whose work or KR the actor may not see: one answer."""
+    return NotFound("That change no longer exists.", hint="See what happened with `/okr history KR-n`.")
 
 
 def objective_of(session: Session, kr: KeyResult) -> Objective:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from okrbot.domain.text import clean_text
+
 
 def escape(text: str) -> str:
-    """Escape &, < and > so user text can never become <!channel>, <@U…> or a fake link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape &, < and > so user text can never become <!channel>, <@U…> or a fake link;
+    first drop what would display as nothing or reorder the rest (domain/text.py), so text
+    stored before it was cleaned on the way in shows as written too."""
+    return clean_text(text, lines=True).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")

@@ -162,6 +162,6 @@ def edit(ctx: CommandContext, command: cmd.Edit) -> Reply:
 
 def history(ctx: CommandContext, command: cmd.History) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, command.kr)
-    entries = history_service.kr_history(ctx.session, kr)
+    entries = history_service.kr_history(ctx.session, kr, viewer=ctx.actor)
     editable = checkin_fix.fixable(ctx.session, ctx.actor, kr, [entry.checkin_id for entry in entries if entry.checkin_id and not entry.undone])
     return Reply(text=f"History of {kr_id(kr.number)}", blocks=history_blocks(kr, entries, editable))

@@ -19,7 +19,14 @@ from okrbot.services.work import KrMove, WorkOutcome
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply
-from okrbot.slack.views.messages import initiative_card, initiative_card_text, moves_text, progress_announcement
+from okrbot.slack.views.messages import (
+    PRIVATE_WORK,
+    initiative_card,
+    initiative_card_text,
+    moves_text,
+    private_work_card,
+    progress_announcement,
+)
 from okrbot.store import outbox
 from okrbot.store.models import Initiative, KeyResult, Objective
 
@@ -51,8 +58,9 @@ def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     objective = ctx.session.get(Objective, kr.objective_id)
     channel = _team_channel(objective) or ctx.actor.channel_id
     # Cards already posted (or still on their way) now list this KR too; a channel that has one gets no second.
+    # Work that feeds only private KRs is private: no card in any channel.
     carded = refresh_cards(ctx, initiative)
-    posted = bool(channel) and channel not in carded
+    posted = bool(channel) and channel not in carded and work.is_public(ctx.session, initiative)
     if posted:
         post_initiative_card(ctx, initiative, channel)
     verb = "Created and linked" if outcome.created else "Linked"
@@ -114,7 +122,7 @@ def set_status_by_message(ctx: CommandContext, channel: str, ts: str, status: st
     found = outbox.initiative_for_message(ctx.session, ctx.actor.team_id, channel, ts)
     if found is None:
         return None
-    initiative = ctx.session.get(Initiative, found)
+    initiative = work.require_seen(ctx.session, ctx.actor, ctx.session.get(Initiative, found))
     return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
 
 
@@ -125,9 +133,12 @@ def refresh_cards(ctx: CommandContext, initiative: Initiative) -> set[str]:
     cards = outbox.cards(ctx.session, initiative.id)
     if not cards:
         return set()
-    krs = _kr_titles(ctx, initiative)
-    blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
-    text = initiative_card_text(initiative.number, initiative.title)
+    krs = _kr_titles(ctx, initiative)  # a private objective's KR comes without its title
+    if not krs or any(title is not None for _, title in krs):  # public work (work.is_public)
+        blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
+        text = initiative_card_text(initiative.number, initiative.title)
+    else:  # it now feeds only private KRs: the channel no longer sees what it is
+        blocks, text = private_work_card(initiative.number), PRIVATE_WORK
     for _id, channel, ts in cards:
         if ts:
             ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)

@@ -45,6 +45,15 @@ def initiative_card(
     return blocks
 
 
+PRIVATE_WORK = ":lock: Private work"
+
+
+def private_work_card(number: int) -> list[Block]:
+    """A card whose work now feeds only private KRs: what it is and its button are gone."""
+    text = f"{PRIVATE_WORK}: *{initiative_id(number)}* now serves only private OKRs, so it is no longer shown here."
+    return [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
 def initiative_card_text(number: int, title: str) -> str:
     return f"{initiative_id(number)} {escape(title)}"  # the fallback text is mrkdwn too
 
