@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = Field(default=15.0, gt=0, alias="OKRBOT_OUTBOX_SWEEP_SECONDS")
     # A message being sent is leased to one process for this long; longer than any Slack call may take.
     outbox_lease_seconds: float = Field(default=120.0, ge=1, alias="OKRBOT_OUTBOX_LEASE_SECONDS")
+    # How long a worker waits for any one Slack Web API answer before its outcome counts as unknown.
+    slack_timeout_seconds: float = Field(default=10.0, gt=0, le=60, alias="OKRBOT_SLACK_TIMEOUT_SECONDS")
 
     # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count. 0: this
     # server only acknowledges, and `okrbot worker` processes do the work.

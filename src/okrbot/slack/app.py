@@ -22,7 +22,7 @@ def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
     each request's signature and acknowledged it, unless Slack reads the answer (a modal's
     field errors), so listeners run to the end before dispatch returns."""
     use_faster_block_kit()
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=settings.slack_timeout_seconds)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
