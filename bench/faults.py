@@ -65,13 +65,14 @@ OWNER = "U1"
 WEBHOOK_SECRET = "bench-webhook-secret"
 POSTGRES = os.environ.get("OKRBOT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 PG_DATABASE = "okrbot_bench"
+BENCH_DATABASE = f"{POSTGRES.rstrip('/')}/{PG_DATABASE}"
 CHECKIN_KINDS = ("command", "modal", "dm", "mention")
 WORK_KINDS = ("button", "reaction", "work_hook", "github")
 KINDS = CHECKIN_KINDS + WORK_KINDS
 SETTLE_TIMEOUT = 300.0  # seconds for the inbox and the outbox to drain after the run
 QUIET_SECONDS = 3.0  # no new Slack call for this long: settled
 SEND_THREADS = 48
-LOGS = ROOT / "bench" / ".logs" / "faults"
+LOGS = ROOT / "bench" / ".data" / "faults-logs"  # gitignored
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,10 @@ def rows(quick: bool) -> list[Row]:
 class Store:
     """A fresh database for one row, and the questions asked of it at the end."""
 
-    def __init__(self, backend: str, name: str, workdir: Path) -> None:
+    def __init__(self, backend: str, name: str, workdir: Path, *, postgres_url: str = BENCH_DATABASE) -> None:
+        """`postgres_url`: the PostgreSQL database the row's schema is made in."""
         self.backend = backend
+        self.postgres_url = postgres_url
         if backend == "sqlite":
             self.path = workdir / f"{name}.db"
             self.url = f"sqlite:///{self.path}"
@@ -127,7 +130,8 @@ class Store:
         else:
             self.schema = f"faults_{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}"
             self._admin("CREATE SCHEMA " + self.schema)
-            self.url = f"{POSTGRES.rstrip('/')}/{PG_DATABASE}?options={quote(f'-csearch_path={self.schema}')}"
+            separator = "&" if "?" in postgres_url else "?"
+            self.url = f"{postgres_url}{separator}options={quote(f'-csearch_path={self.schema}')}"
         self._engine = None
 
     @staticmethod
@@ -141,7 +145,7 @@ class Store:
             admin.dispose()
 
     def _admin(self, statement: str) -> None:
-        engine = create_engine(make_url(f"{POSTGRES.rstrip('/')}/{PG_DATABASE}").set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+        engine = create_engine(make_url(self.postgres_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as connection:
                 connection.execute(text(statement))
@@ -217,8 +221,8 @@ class Store:
 class Serve:
     """One `okrbot serve` on a fixed port, which can be SIGKILLed and started again there."""
 
-    def __init__(self, label: str, database_url: str, slack: SlackDouble, env: dict[str, str]) -> None:
-        self.label, self.database_url, self.slack, self.env = label, database_url, slack, env
+    def __init__(self, label: str, database_url: str, slack: SlackDouble, env: dict[str, str], logs: Path) -> None:
+        self.label, self.database_url, self.slack, self.env, self.logs = label, database_url, slack, env, logs
         self.port = free_port()
         self.starts = 0
         self.current: Subprocess | None = None
@@ -230,7 +234,7 @@ class Serve:
 
     def start(self) -> None:
         self.starts += 1
-        made = okrbot_serve(self.database_url, self.slack, LOGS / f"{self.label}-{self.starts}.log", **self.env)
+        made = okrbot_serve(self.database_url, self.slack, self.logs / f"{self.label}-{self.starts}.log", **self.env)
         server = Subprocess(made.argv[:-1] + [str(self.port)], made.env, self.port, made.log_path, ready_timeout=180)
         server.__enter__()
         self.current = server
@@ -269,10 +273,10 @@ class Serve:
 class StandaloneWorker:
     """`okrbot worker`, on its own (it shares the database with the serves)."""
 
-    def __init__(self, database_url: str, slack: SlackDouble, env: dict[str, str]) -> None:
+    def __init__(self, database_url: str, slack: SlackDouble, env: dict[str, str], logs: Path) -> None:
         okrbot = Path(sys.executable).with_name("okrbot")
-        LOGS.mkdir(parents=True, exist_ok=True)
-        self._log = (LOGS / "worker.log").open("wb")
+        logs.mkdir(parents=True, exist_ok=True)
+        self._log = (logs / "worker.log").open("wb")
         self.process = subprocess.Popen([str(okrbot), "worker"], env=serve_env(database_url, slack, **env), cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
@@ -449,9 +453,9 @@ def _until(predicate, timeout: float, step: float = 0.5) -> bool:
     return False
 
 
-def run_row(row: Row, backend: str, seed: int, workdir: Path) -> dict:
+def run_row(row: Row, backend: str, seed: int, workdir: Path, *, postgres_url: str = BENCH_DATABASE, logs: Path = LOGS) -> dict:
     rng = random.Random(f"{seed}:{row.name}")
-    store = Store(backend, row.name, workdir)
+    store = Store(backend, row.name, workdir, postgres_url=postgres_url)
     env = {
         "OKRBOT_ADMINS": OWNER,
         "OKRBOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -465,10 +469,10 @@ def run_row(row: Row, backend: str, seed: int, workdir: Path) -> dict:
     events: list[str] = []
     try:
         with SlackDouble() as slack:
-            fronts = [Serve(f"{backend}-{row.name}-a", store.url, slack, env)]
+            fronts = [Serve(f"{backend}-{row.name}-a", store.url, slack, env, logs)]
             if row.replicas:
                 fronts[0].env = {**env, "OKRBOT_WORKERS": "1"}
-                fronts.append(Serve(f"{backend}-{row.name}-b", store.url, slack, {**env, "OKRBOT_WORKERS": "0", "OKRBOT_SCHEDULER": "false"}))
+                fronts.append(Serve(f"{backend}-{row.name}-b", store.url, slack, {**env, "OKRBOT_WORKERS": "0", "OKRBOT_SCHEDULER": "false"}, logs))
             fronts[0].start()
             started.extend(fronts[:1])
             view, cards = set_up(fronts[0], store, slack, initiatives_needed(row))
@@ -476,7 +480,7 @@ def run_row(row: Row, backend: str, seed: int, workdir: Path) -> dict:
                 front.start()
                 started.append(front)
             if row.replicas:
-                started.append(StandaloneWorker(store.url, slack, {k: v for k, v in env.items() if k != "OKRBOT_WORKERS"}))
+                started.append(StandaloneWorker(store.url, slack, {k: v for k, v in env.items() if k != "OKRBOT_WORKERS"}, logs))
             if row.slow_slack:
                 for method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
                     slack.delay(method, 2.5)
@@ -534,8 +538,10 @@ def run_row(row: Row, backend: str, seed: int, workdir: Path) -> dict:
 
 
 def _kill_schedule(row: Row, rng: random.Random, duration: float) -> list[tuple[float, str]]:
-    kills = [(rng.uniform(0.1, 0.8) * duration, "serve") for _ in range(row.serve_kills)]
-    kills += [(rng.uniform(0.1, 0.8) * duration, "worker") for _ in range(row.worker_kills)]
+    # With both, workers first: a serve killed first would be restarting (not serving) for a while.
+    serve_from = 0.55 if row.worker_kills else 0.1
+    kills = [(rng.uniform(serve_from, 0.9) * duration, "serve") for _ in range(row.serve_kills)]
+    kills += [(rng.uniform(0.1, 0.5) * duration, "worker") for _ in range(row.worker_kills)]
     return sorted(kills)
 
 
