@@ -178,6 +178,20 @@ class Store:
                     return 0  # not made yet
         return self.all(sql)[0][0]
 
+    def holders(self) -> Counter:
+        """pid of each worker process → how many requests it has claimed and not finished
+        (a worker's name is host:pid:label:random, store/inbox.py)."""
+        sql = "SELECT worker FROM inbound_request WHERE status = 'working'"
+        if self.backend == "sqlite":
+            try:
+                with sqlite3.connect(f"{self.path}-inbox", timeout=30) as connection:
+                    names = [name for (name,) in connection.execute(sql).fetchall()]
+            except sqlite3.OperationalError:
+                return Counter()
+        else:
+            names = [name for (name,) in self.all(sql)]
+        return Counter(int(name.split(":")[1]) for name in names if name and name.count(":") >= 2 and name.split(":")[1].isdigit())
+
     def outbox_waiting(self) -> int:
         return self.all("SELECT count(*) FROM outbound_message WHERE status IN ('pending', 'sending', 'posting')")[0][0]
 
@@ -492,7 +506,7 @@ def run_row(row: Row, backend: str, seed: int, workdir: Path, *, postgres_url: s
             duration = row.requests / row.rate
             kills = _kill_schedule(row, rng, duration)
             events.append(f"kills at {', '.join(f'{at:.1f}s {what}' for at, what in kills) or 'none'}")
-            killer = threading.Thread(target=_killer, args=(kills, fronts, rng, events), daemon=True)
+            killer = threading.Thread(target=_killer, args=(kills, fronts, store, rng, events), daemon=True)
             load_before = load_average()
             with ThreadPoolExecutor(SEND_THREADS) as pool:
                 _start_threads(pool, SEND_THREADS)
@@ -562,7 +576,7 @@ def _kill_schedule(row: Row, rng: random.Random, duration: float) -> list[tuple[
     return sorted(kills)
 
 
-def _killer(kills: list[tuple[float, str]], fronts: list[Serve], rng: random.Random, events: list[str]) -> None:
+def _killer(kills: list[tuple[float, str]], fronts: list[Serve], store: Store, rng: random.Random, events: list[str]) -> None:
     t0 = time.monotonic()
     for at, what in kills:
         pause = t0 + at - time.monotonic()
@@ -575,13 +589,30 @@ def _killer(kills: list[tuple[float, str]], fronts: list[Serve], rng: random.Ran
             front.start()  # the same command, the same port
             events.append(f"{time.monotonic() - t0:.1f}s: {front.label} serving again")
         else:
-            workers = front.workers()
-            if not workers:
+            victim, held = _busy_worker(front, store, rng)
+            if victim is None:
                 events.append(f"{time.monotonic() - t0:.1f}s: no worker up to kill")
                 continue
-            victim = rng.choice(sorted(workers))
             os.kill(victim, signal.SIGKILL)
-            events.append(f"{time.monotonic() - t0:.1f}s: SIGKILL worker {victim} of {front.label}")
+            events.append(f"{time.monotonic() - t0:.1f}s: SIGKILL worker {victim} of {front.label}, holding {held} claimed requests")
+
+
+def _busy_worker(front: Serve, store: Store, rng: random.Random, wait: float = 5.0) -> tuple[int | None, int]:
+    """A worker of `front` holding claimed requests if one does within `wait` seconds
+    (that is the moment a kill can lose or repeat something), else any of them."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        workers = front.workers()
+        try:
+            holding = {pid: held for pid, held in store.holders().items() if pid in workers}
+        except Exception:  # noqa: BLE001 - locked for a moment
+            holding = {}
+        if holding:
+            victim = rng.choice(sorted(holding))
+            return victim, holding[victim]
+        time.sleep(0.05)
+    workers = front.workers()
+    return (rng.choice(sorted(workers)), 0) if workers else (None, 0)
 
 
 def _settle(store: Store, slack: SlackDouble) -> bool:
