@@ -37,6 +37,7 @@ import hmac
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -46,6 +47,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -56,22 +58,22 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.common import ROOT, SECRET, Subprocess, free_port, load_average, okrbot_serve, serve_env, stamp, table, write_result
+from bench.common import RESULTS, ROOT, SECRET, Subprocess, free_port, load_average, okrbot_serve, serve_env, stamp, table, write_result
+from bench.orgs import _ensure_pg_database as ensure_pg_database
+from bench.orgs import pg_url
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.slack_client import SignedSlackClient, sign
 
 TEAM_CHANNEL = "CTEAM"
 OWNER = "U1"
 WEBHOOK_SECRET = "bench-webhook-secret"
-POSTGRES = os.environ.get("OKRBOT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-PG_DATABASE = "okrbot_bench"
-BENCH_DATABASE = f"{POSTGRES.rstrip('/')}/{PG_DATABASE}"
+BENCH_DATABASE = pg_url()  # okrbot_bench at OKRBOT_BENCH_POSTGRES
 CHECKIN_KINDS = ("command", "modal", "dm", "mention")
 WORK_KINDS = ("button", "reaction", "work_hook", "github")
 KINDS = CHECKIN_KINDS + WORK_KINDS
 SETTLE_TIMEOUT = 300.0  # seconds for the inbox and the outbox to drain after the run
 QUIET_SECONDS = 3.0  # no new Slack call for this long: settled
-SEND_THREADS = 48
+SEND_THREADS = 128  # requests in flight at once: a loaded serve may take seconds per ack
 LOGS = ROOT / "bench" / ".data" / "faults-logs"  # gitignored
 
 
@@ -134,16 +136,6 @@ class Store:
             self.url = f"{postgres_url}{separator}options={quote(f'-csearch_path={self.schema}')}"
         self._engine = None
 
-    @staticmethod
-    def ensure_postgres() -> None:
-        admin = create_engine(make_url(f"{POSTGRES.rstrip('/')}/postgres").set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_DATABASE}).first() is None:
-                    connection.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-        finally:
-            admin.dispose()
-
     def _admin(self, statement: str) -> None:
         engine = create_engine(make_url(self.postgres_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
         try:
@@ -179,8 +171,8 @@ class Store:
         return self.all(sql)[0][0]
 
     def holders(self) -> Counter:
-        """pid of each worker process → how many requests it has claimed and not finished
-        (a worker's name is host:pid:label:random, store/inbox.py)."""
+        """pid in each claiming worker's name → how many requests it has claimed and not
+        finished (names are host:pid:label:random, store/inbox.py; a serve's workers carry its pid)."""
         sql = "SELECT worker FROM inbound_request WHERE status = 'working'"
         if self.backend == "sqlite":
             try:
@@ -276,6 +268,15 @@ class Serve:
                 found.append(pid)
         return found
 
+    def handed_back(self) -> int:
+        """Requests its killed workers had claimed and its supervisor handed back (its logs)."""
+        total = 0
+        for start in range(1, self.starts + 1):
+            log = self.logs / f"{self.label}-{start}.log"
+            if log.exists():
+                total += sum(int(found) for found in re.findall(r"left (\d+) requests unfinished", log.read_text(errors="replace")))
+        return total
+
     def running(self) -> bool:
         return self.current is not None and self.current.process is not None and self.current.process.poll() is None
 
@@ -284,24 +285,21 @@ class Serve:
             self.current.__exit__()
 
 
-class StandaloneWorker:
-    """`okrbot worker`, on its own (it shares the database with the serves)."""
+class StandaloneWorker(Subprocess):
+    """`okrbot worker`, on its own (it shares the database with the serves; no HTTP port)."""
 
     def __init__(self, database_url: str, slack: SlackDouble, env: dict[str, str], logs: Path) -> None:
         okrbot = Path(sys.executable).with_name("okrbot")
-        logs.mkdir(parents=True, exist_ok=True)
-        self._log = (logs / "worker.log").open("wb")
-        self.process = subprocess.Popen([str(okrbot), "worker"], env=serve_env(database_url, slack, **env), cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        super().__init__([str(okrbot), "worker"], serve_env(database_url, slack, **env), 0, logs / "worker.log")
+
+    def __enter__(self) -> StandaloneWorker:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        return self
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
+        self.__exit__()
 
 
 # --------------------------------------------------------------------------- requests
@@ -496,7 +494,7 @@ def run_row(row: Row, backend: str, seed: int, workdir: Path, *, postgres_url: s
                 front.start()
                 started.append(front)
             if row.replicas:
-                started.append(StandaloneWorker(store.url, slack, {k: v for k, v in env.items() if k != "OKRBOT_WORKERS"}, logs))
+                started.append(StandaloneWorker(store.url, slack, {k: v for k, v in env.items() if k != "OKRBOT_WORKERS"}, logs).__enter__())
             if row.slow_slack:
                 for method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
                     slack.delay(method, 2.5)
@@ -544,7 +542,9 @@ def run_row(row: Row, backend: str, seed: int, workdir: Path, *, postgres_url: s
                 settled=settled,
                 events=events,
                 load_average=load_before,
+                when=datetime.now(UTC).isoformat(timespec="seconds"),
                 restarts=sum(f.starts - 1 for f in fronts),
+                handed_back=sum(front.handed_back() for front in fronts),
             )
             return result
     finally:
@@ -594,25 +594,26 @@ def _killer(kills: list[tuple[float, str]], fronts: list[Serve], store: Store, r
                 events.append(f"{time.monotonic() - t0:.1f}s: no worker up to kill")
                 continue
             os.kill(victim, signal.SIGKILL)
-            events.append(f"{time.monotonic() - t0:.1f}s: SIGKILL worker {victim} of {front.label}, holding {held} claimed requests")
+            events.append(f"{time.monotonic() - t0:.1f}s: SIGKILL worker {victim} of {front.label} while its workers held {held} claimed requests")
 
 
 def _busy_worker(front: Serve, store: Store, rng: random.Random, wait: float = 5.0) -> tuple[int | None, int]:
-    """A worker of `front` holding claimed requests if one does within `wait` seconds
-    (that is the moment a kill can lose or repeat something), else any of them."""
+    """One of `front`'s workers, at a moment when its workers hold claimed requests if that
+    comes within `wait` seconds (a kill then can lose or repeat something). A serve's
+    workers are named after the serve's pid, so which of them holds what is read afterwards
+    from the serve's log ("left N requests unfinished")."""
     deadline = time.monotonic() + wait
+    held = 0
     while time.monotonic() < deadline:
-        workers = front.workers()
         try:
-            holding = {pid: held for pid, held in store.holders().items() if pid in workers}
+            held = store.holders().get(front.current.pid, 0) if front.current else 0
         except Exception:  # noqa: BLE001 - locked for a moment
-            holding = {}
-        if holding:
-            victim = rng.choice(sorted(holding))
-            return victim, holding[victim]
+            held = 0
+        if held:
+            break
         time.sleep(0.05)
     workers = front.workers()
-    return (rng.choice(sorted(workers)), 0) if workers else (None, 0)
+    return (rng.choice(sorted(workers)), held) if workers else (None, 0)
 
 
 def _settle(store: Store, slack: SlackDouble) -> bool:
@@ -725,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [r for r in chosen if r.name in wanted]
     print(f"seed {args.seed}; backend {args.backend}; load average {load_average()}", flush=True)
     if args.backend == "postgresql":
-        Store.ensure_postgres()
+        ensure_pg_database()
     results = []
     workdir = Path(tempfile.mkdtemp(prefix="okrbot-faults-"))
     try:
@@ -739,14 +740,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"databases kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    if args.rows:  # a re-run of some rows replaces those rows of the last full run
+        results = _merged(RESULTS / f"faults_{args.backend}.json", results)
     print()
     print(table([_cells(r) for r in results], HEADER))
     command = "python -m bench.faults" + (" --backend postgresql" if args.backend == "postgresql" else "") + (" --quick" if args.quick else "") + (
         f" --seed {args.seed}" if args.seed != 17 else ""
-    )
+    ) + (f" --rows {args.rows}" if args.rows else "")
     path = write_result(f"faults_{args.backend}", {**stamp(), "command": command, "load_average_at_end": load_average(), "rows": results})
     print(f"\nwritten to {path.relative_to(ROOT)}")
     return 1 if any(r["lost_after_ack"] or r["applied_twice"] or r["posts_twice"] for r in results) else 0
+
+
+def _merged(path: Path, fresh: list[dict]) -> list[dict]:
+    if not path.exists():
+        return fresh
+    by_name = {row["row"]: row for row in fresh}
+    earlier = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    merged = [by_name.pop(row["row"], row) for row in earlier]
+    return merged + list(by_name.values())
 
 
 def _cells(result: dict) -> tuple:
@@ -764,7 +776,7 @@ def _cells(result: dict) -> tuple:
 def _line(result: dict) -> str:
     return (
         f"sent {result['sent']} at {result['achieved_rate']}/s, acknowledged {result['acknowledged']}, lost after ack {result['lost_after_ack']}, "
-        f"applied twice {result['applied_twice']}, posts twice {result['posts_twice']}, settled {result['settled']}"
+        f"applied twice {result['applied_twice']}, posts twice {result['posts_twice']}, handed back {result['handed_back']}, settled {result['settled']}"
     )
 
 
