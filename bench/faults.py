@@ -584,8 +584,9 @@ def _killer(kills: list[tuple[float, str]], fronts: list[Serve], store: Store, r
             time.sleep(pause)
         front = fronts[0]  # a replica row kills the replica that has a worker
         if what == "serve":
+            waiting = _acknowledged_not_done(store)
             front.kill()
-            events.append(f"{time.monotonic() - t0:.1f}s: SIGKILL {front.label} (serve)")
+            events.append(f"{time.monotonic() - t0:.1f}s: SIGKILL {front.label} (serve) with {waiting} acknowledged requests not done")
             front.start()  # the same command, the same port
             events.append(f"{time.monotonic() - t0:.1f}s: {front.label} serving again")
         else:
@@ -595,6 +596,22 @@ def _killer(kills: list[tuple[float, str]], fronts: list[Serve], store: Store, r
                 continue
             os.kill(victim, signal.SIGKILL)
             events.append(f"{time.monotonic() - t0:.1f}s: SIGKILL worker {victim} of {front.label} while its workers held {held} claimed requests")
+
+
+def _acknowledged_not_done(store: Store, wait: float = 10.0) -> int:
+    """Waits (at most `wait` s) for a moment when the inbox holds acknowledged requests not
+    yet done: a kill then can lose them. How many it holds."""
+    deadline = time.monotonic() + wait
+    waiting = 0
+    while time.monotonic() < deadline:
+        try:
+            waiting = store.inbox_waiting()
+        except Exception:  # noqa: BLE001 - locked for a moment
+            waiting = 0
+        if waiting:
+            break
+        time.sleep(0.05)
+    return waiting
 
 
 def _busy_worker(front: Serve, store: Store, rng: random.Random, wait: float = 5.0) -> tuple[int | None, int]:
