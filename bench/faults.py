@@ -13,7 +13,9 @@ counted: `/okr checkin KR-1 <n>`, check-in modal submits, DMs and @mentions
 `checkin KR-1 <n>` (a distinct n each), Mark done clicks, ✅ reactions on initiative
 cards, /webhooks/work and /webhooks/github deliveries (a distinct initiative each).
 Meanwhile a seeded schedule SIGKILLs the serving process (then starts it again on
-the same port) or one of its worker processes.
+the same port) or one of its worker processes, each at the first moment after its
+scheduled time when there is something to lose: the inbox holds requests not done yet,
+or the workers hold claimed ones (waiting 10 s and 5 s at most).
 
 Then, once a running serve has drained the inbox and the outbox has sent everything,
 the database and the double's recorded calls say, per request:
@@ -23,8 +25,9 @@ the database and the double's recorded calls say, per request:
 - lost after ack: acknowledged, and its check-in (by value) or its done (a `change`
   row with action done on its initiative) is not there.
 - applied twice: two check-ins with its value, or two done changes on its initiative.
-- posts twice: a chat.postMessage, chat.postEphemeral or response_url answer with the
-  same channel, thread, text, blocks and metadata delivered more than once.
+- posts twice: a chat.postMessage or chat.postEphemeral delivered more often than the
+  outbox holds it (same channel, thread, text, blocks and metadata), or an answer given
+  twice on one response_url.
 
 Prints the table and writes bench/results/faults_<backend>.json.
 """
