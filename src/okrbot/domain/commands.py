@@ -93,6 +93,13 @@ class Keep(StrEnum):
     BELOW = "below"
 
 
+class Commitment(StrEnum):
+    """What a KR is expected to reach: committed 1.0; aspirational 0.7 is success."""
+
+    COMMITTED = "committed"
+    ASPIRATIONAL = "aspirational"
+
+
 # --- commands -----------------------------------------------------------------
 
 
@@ -141,6 +148,7 @@ class KrAdd:
     keep: Keep | None = None
     owner: UserRef | None = None
     weight: float | None = None
+    commitment: Commitment | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +232,30 @@ class History:
     kr: int
 
 
+@dataclass(frozen=True)
+class FiscalYear:
+    """`/okr settings fiscal-year starts <month>`; month None: show the settings."""
+
+    month: int | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    kr: int
+    grade: float  # 0.0 to 1.0
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ClosePeriod:
+    period: str
+
+
+@dataclass(frozen=True)
+class ReopenPeriod:
+    period: str
+
+
 Command = (
     Status
     | Help
@@ -241,4 +273,8 @@ Command = (
     | Edit
     | Archive
     | History
+    | FiscalYear
+    | Grade
+    | ClosePeriod
+    | ReopenPeriod
 )

@@ -40,11 +40,15 @@ from okrbot.domain.commands import (
     Archive,
     ChannelRef,
     Checkin,
+    ClosePeriod,
+    Commitment,
     Command,
     Direction,
     Done,
     Edit,
+    FiscalYear,
     Gaps,
+    Grade,
     Help,
     History,
     InitiativeAdd,
@@ -56,6 +60,7 @@ from okrbot.domain.commands import (
     ObjectiveAdd,
     Ref,
     Reopen,
+    ReopenPeriod,
     Review,
     ReviewAction,
     Serves,
@@ -66,7 +71,7 @@ from okrbot.domain.commands import (
     WorkRef,
 )
 from okrbot.domain.ids import parse_ref
-from okrbot.domain.periods import parse_period
+from okrbot.domain.periods import MONTHS, month_number, parse_period, period_name
 
 __all__ = [
     "ALIASES",
@@ -102,6 +107,7 @@ USAGE: dict[str, tuple[str, ...]] = {
         '/okr kr add O-n "Title" keep below 200 [unit]',
         "Unit % (or from 20% to 40%) makes a percentage KR. Every kr add also takes"
         " [owner @user] [weight N]. Numbers: 45, -3, 4.5, 1,200, 20%.",
+        "Add committed (expected to reach 1.0) or aspirational (0.7 is success) to say what the KR aims for.",
     ),
     "initiative": (
         '/okr initiative add KR-n "Title" [owner @user] [url https://…] [weight 2]',
@@ -125,6 +131,18 @@ USAGE: dict[str, tuple[str, ...]] = {
     "edit": ("/okr edit O-n|KR-n|I-n",),
     "archive": ("/okr archive O-n",),
     "history": ("/okr history KR-n",),
+    "settings": (
+        "/okr settings fiscal-year starts <month>",
+        "/okr settings",
+        "Admins set the month the fiscal year starts in; periods are then named like FY2027-Q1"
+        " (FY2027 is the fiscal year that ends in 2027). January means calendar quarters.",
+    ),
+    "grade": (
+        '/okr grade KR-n <0.0-1.0> ["note"]',
+        "The end-of-period grade, 0.7 to 1.0 is green; the note says what worked and what didn't.",
+    ),
+    "close": ("/okr close <period>", "Admins only: grades what is ungraded with its suggested grade and freezes the period."),
+    "reopen-period": ("/okr reopen-period <period>", "Admins only: edits and check-ins are accepted again."),
 }
 
 COMMAND_WORDS: tuple[str, ...] = tuple(USAGE)
@@ -382,7 +400,7 @@ def _ref(token: _Token | None) -> Ref | None:
 
 def _period(text: str) -> str | None:
     period = parse_period(text) if text.isascii() else None
-    return str(period) if period and period.year >= 1000 else None
+    return period_name(text) if period and period.year >= 1000 else None
 
 
 def _closest(word: str | None, candidates: Iterable[str]) -> str | None:
@@ -500,13 +518,14 @@ class _Reader:
         first, second = self.peek(), self.peek(1)
         if first is None or first.kind is not _Kind.WORD:
             return None
-        if period := _period(first.text):
-            self.pos += 1
-            return period
-        if second is not None and second.kind is _Kind.WORD and len(first.text) <= 5:
+        if second is not None and second.kind is _Kind.WORD and len(first.text) <= 6:
+            # Two words first: `FY2027 Q1` is one quarter, not the year FY2027 and a stray word.
             if period := _period(f"{first.text} {second.text}"):
                 self.pos += 2
                 return period
+        if period := _period(first.text):
+            self.pos += 1
+            return period
         return None
 
     def span_text(self, first: int, last: int) -> str:
@@ -753,6 +772,7 @@ _MEASURE_WORDS = {"from": _from_to, "keep": _keep, "by": _by_initiatives}
 _MEASURE_WORDS |= {word: _yes_no for word in ("yes/no", "yes-no", "yesno", "boolean")}
 _KR_OPTIONS = {word: _Option("measure", read) for word, read in _MEASURE_WORDS.items()}
 _KR_OPTIONS |= {"owner": _OWNER, "weight": _WEIGHT}
+_KR_OPTIONS |= {word.value: _Option("commitment", lambda reader, key: Commitment(key.word)) for word in Commitment}
 
 
 def _kr(reader: _Reader) -> KrAdd:
@@ -951,6 +971,61 @@ def _history(reader: _Reader) -> History:
     return History(reader.expect_ref(_code("history"), Kind.KR).number)
 
 
+def _settings(reader: _Reader) -> FiscalYear:
+    if reader.at_end():
+        return FiscalYear()
+    token = reader.take()
+    if token.word not in ("fiscal-year", "fiscal", "fy"):
+        reader.fail(f"{_code(token.shown)} is not a setting; the one there is: {_code('fiscal-year')}.")
+    if token.word == "fiscal":
+        reader.take_word("year")
+    reader.take_word("starts", "start")
+    reader.take_word("in")
+    month = reader.take()
+    number = month_number(month.text) if month is not None and month.kind is _Kind.WORD else None
+    if number is None:
+        found = f", not {_code(month.shown)}" if month else ""
+        hint = f"Did you mean {_code(f'fiscal-year starts {close}')}?" if (close := _closest(month.word if month else None, MONTHS)) else None
+        reader.fail(f"The fiscal year needs the month it starts in, like {_code('february')}{found}.", hint)
+    return FiscalYear(number)
+
+
+def _grade_value(reader: _Reader) -> float:
+    token = reader.peek()
+    if token is None:
+        reader.fail("`grade` needs a grade from 0.0 to 1.0 after the KR, like `0.7`.")
+    value, percent = reader.expect_number(_code("grade"))
+    grade = value / 100 if percent else value
+    if not 0.0 <= grade <= 1.0:
+        reader.fail(f"A grade goes from 0.0 to 1.0 (or 0% to 100%), not {_code(token.text)}.")
+    return grade
+
+
+def _grade(reader: _Reader) -> Grade:
+    kr = reader.expect_ref(_code("grade"), Kind.KR).number
+    grade = _grade_value(reader)
+    first = reader.pos
+    reader.pos = len(reader.tokens)
+    return Grade(kr=kr, grade=grade, note=reader.span_text(first, reader.pos) or None)
+
+
+def _named_period(reader: _Reader) -> str:
+    period = reader.take_period()
+    if period is None:
+        token = reader.peek()
+        found = f", not {_code(token.shown)}" if token else ""
+        reader.fail(f"{_code(reader.command)} needs a period, like 2026-Q4 or FY2027-Q1{found}.")
+    return period
+
+
+def _close(reader: _Reader) -> ClosePeriod:
+    return ClosePeriod(_named_period(reader))
+
+
+def _reopen_period(reader: _Reader) -> ReopenPeriod:
+    return ReopenPeriod(_named_period(reader))
+
+
 _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "status": _status,
     "help": _help,
@@ -967,6 +1042,10 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "edit": _edit,
     "archive": _archive,
     "history": _history,
+    "settings": _settings,
+    "grade": _grade,
+    "close": _close,
+    "reopen-period": _reopen_period,
 }
 
 
