@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from okrbot.domain.commands import Metric
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import kr_id
+from okrbot.services import periods
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid
 from okrbot.services.okrs import get_kr, printable, require_active, require_can_edit
@@ -41,6 +42,7 @@ def record_checkin(
     objective = objective_of(session, kr)
     require_active(objective)
     require_can_edit(actor, objective, kr)
+    periods.require_open(session, actor.team_id, objective.period, f"record a check-in on {kr_id(kr.number)}")
     number = _checkin_value(kr, value)
     if confidence is not None and not 0 <= confidence <= 10:
         raise Invalid("Confidence goes from 0 to 10.", hint="Type e.g. `confidence 7`.", field="confidence")

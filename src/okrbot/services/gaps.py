@@ -35,7 +35,7 @@ def gap_report(session: Session, actor: Actor, period_text: str | None = None) -
     gaps = find_gaps(
         objectives,
         krs,
-        period_start=parse_period(period).first_day,
+        period_start=parse_period(period, actor.fiscal_start).first_day,
         today=actor.now.astimezone(actor.tz).date(),
         now=actor.now,
     )

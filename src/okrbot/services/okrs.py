@@ -8,10 +8,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import exists, func, or_, true
 from sqlmodel import Session, col, select
 
-from okrbot.domain.commands import Direction, Keep, Kind, Metric
+from okrbot.domain.commands import Commitment, Direction, Keep, Kind, Metric
 from okrbot.domain.ids import kr_id, objective_id
-from okrbot.domain.periods import current_period, parse_period
-from okrbot.services import permissions
+from okrbot.services import periods, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted
 from okrbot.store.models import KeyResult, Objective
@@ -47,15 +46,14 @@ class NewKr:
     keep: Keep | None = None
     weight: float = 1.0
     confidence: int | None = None
+    commitment: Commitment | None = None
 
 
 def period_or_current(text: str | None, actor: Actor) -> str:
+    """A period's canonical name, read with the workspace's fiscal year; the current quarter for None."""
     if text is None:
-        return str(current_period(actor.now, actor.tz))
-    period = parse_period(text)
-    if period is None:
-        raise Invalid(f"{quoted(text)} is not a period.", hint="Periods look like 2026-Q4.", field="period")
-    return str(period)
+        return str(periods.current(actor))
+    return str(periods.resolve(text, actor))
 
 
 def printable(text: str, *, lines: bool = False) -> str:
@@ -132,6 +130,7 @@ def validate_kr_numbers(metric: Metric, direction: Direction, start: float | Non
 def create_kr(session: Session, actor: Actor, new: NewKr) -> KeyResult:
     objective = get_objective(session, actor, new.objective)
     require_active(objective)
+    periods.require_open(session, actor.team_id, objective.period, f"add a KR to {objective_id(objective.number)}")
     validate_kr_numbers(new.metric, new.direction, new.start, new.target)
     if new.weight <= 0:
         raise Invalid("A KR's weight must be above 0.", hint="Type `weight 2`, or leave it out for 1.", field="weight")
@@ -154,6 +153,7 @@ def create_kr(session: Session, actor: Actor, new: NewKr) -> KeyResult:
         unit=clean_unit(new.unit),
         weight=new.weight,
         confidence=new.confidence,
+        commitment=new.commitment.value if new.commitment else None,
         created_at=actor.now,
         updated_at=actor.now,
     )
@@ -338,6 +338,7 @@ def update_objective(session: Session, actor: Actor, number: int, new: NewObject
     objective = get_objective(session, actor, number)
     require_can_edit(actor, objective)
     require_active(objective)
+    periods.require_open(session, actor.team_id, objective.period, f"change {objective_id(objective.number)}")
     parent_id = _parent_id(session, actor, new.parent)
     if parent_id == objective.id:
         raise Invalid("An objective can't align to itself.", hint="Pick another parent objective, or leave it empty.", field="parent")
@@ -345,6 +346,7 @@ def update_objective(session: Session, actor: Actor, number: int, new: NewObject
     objective.owner = clean_id(new.owner, field="owner")
     objective.team_channel = clean_id(new.team_channel, field="team")
     objective.period = period_or_current(new.period, actor)
+    periods.require_open(session, actor.team_id, objective.period, f"move {objective_id(objective.number)} into it")
     objective.parent_id = parent_id
     objective.private = new.private
     objective.description = clean_description(new.description)
@@ -359,6 +361,7 @@ def update_kr(session: Session, actor: Actor, number: int, new: NewKr) -> KeyRes
     objective = session.get(Objective, kr.objective_id)
     require_can_edit(actor, objective, kr)
     require_active(objective)
+    periods.require_open(session, actor.team_id, objective.period, f"change {kr_id(kr.number)}")
     validate_kr_numbers(new.metric, new.direction, new.start, new.target)
     if new.weight <= 0:
         raise Invalid("A KR's weight must be above 0.", field="weight")
@@ -370,6 +373,7 @@ def update_kr(session: Session, actor: Actor, number: int, new: NewKr) -> KeyRes
     kr.start, kr.target = (0.0, 1.0) if new.metric is Metric.BOOLEAN else (new.start, new.target)
     kr.unit = clean_unit(new.unit)
     kr.weight = new.weight
+    kr.commitment = new.commitment.value if new.commitment else None
     kr.updated_at = actor.now
     session.flush()
     return kr

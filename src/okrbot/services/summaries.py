@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from okrbot.domain.commands import Direction, Keep, Metric
+from okrbot.domain.commands import Commitment, Direction, Keep, Metric
+from okrbot.domain.grading import objective_grade
 from okrbot.domain.periods import current_period, parse_period
 from okrbot.domain.progress import Health, KrState, LinkedWork, health, kr_progress, objective_progress
 from okrbot.services.context import Actor
@@ -42,6 +43,9 @@ class KrSummary:
     last_progress_at: datetime | None
     initiatives_done: int
     initiatives_total: int
+    commitment: Commitment | None = None
+    grade: float | None = None
+    grade_source: str | None = None  # owner | suggested (given at close)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,11 @@ class ObjectiveSummary:
     health: Health
     krs: tuple[KrSummary, ...]
     children: tuple[AlignedChild, ...] = ()  # objectives aligned to this one (services/alignment.py)
+
+    @property
+    def grade(self) -> float | None:
+        """The weighted mean of its graded KRs (domain/grading.py)."""
+        return objective_grade([(kr.grade, kr.weight) for kr in self.krs if kr.grade is not None])
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,9 @@ def kr_summary(kr: KeyResult, objective_number: int, expected: float, work: Sequ
         last_progress_at=kr.last_progress_at,
         initiatives_done=sum(1 for item in work if item.done),
         initiatives_total=len(work),
+        commitment=Commitment(kr.commitment) if kr.commitment else None,
+        grade=kr.grade,
+        grade_source=kr.grade_source,
     )
 
 
@@ -186,7 +198,7 @@ def summarise(
 
 
 def _expected_share(period_text: str, actor: Actor) -> float:
-    period = parse_period(period_text) or current_period(actor.now, actor.tz)
+    period = parse_period(period_text, actor.fiscal_start) or current_period(actor.now, actor.tz, actor.fiscal_start)
     return period.elapsed_share(actor.now, actor.tz)
 
 

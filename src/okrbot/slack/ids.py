@@ -50,6 +50,7 @@ class Field(StrEnum):
     URL = "url"
     KR = "kr"
     STATUS = "status"
+    COMMITMENT = "commitment"
 
 
 INPUT_ACTION = "value"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from okrbot.config import Settings
 from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
+from okrbot.services import periods
 from okrbot.services.context import Actor
 from okrbot.slack.commands import gaps, misc, okrs, review, serves, work
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
@@ -112,6 +113,7 @@ class CommandRunner:
             with self.db.session_scope(read_only=read_only and not event_key) as session:
                 if event_key and not claim_event(session, event_key, actor.team_id, actor.now):
                     return Outcome(Reply.say(""), [], duplicate=True)
+                actor = periods.with_calendar(session, actor, self.settings.fiscal_start_month)
                 ctx = CommandContext(session, actor, self.settings, self.resolve_user, self.offline)
                 reply = body(ctx)
             return Outcome(reply, ctx.queued)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pydantic import ValidationError
 from slack_bolt import Ack, App
 
-from okrbot.domain.commands import Direction, Keep, Kind, Metric, WorkRef
+from okrbot.domain.commands import Commitment, Direction, Keep, Kind, Metric, WorkRef
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.urls import is_url
 from okrbot.services import checkins, okrs, work
@@ -134,6 +134,7 @@ def submit_kr(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
         unit=unit,
         keep=keep,
         weight=weight if weight is not None else 1.0,
+        commitment=Commitment(choice) if (choice := form.choice(Field.COMMITMENT)) in set(Commitment) else None,
     )
     if meta.number is None:
         objective = okrs.get_objective(ctx.session, ctx.actor, meta.objective)

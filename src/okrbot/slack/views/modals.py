@@ -49,6 +49,10 @@ KR_KINDS = {
     "boolean": "Yes / no",
     "milestone": "Moves as linked work is done",
 }
+COMMITMENTS = {
+    "committed": "Committed: expected to reach 100%",
+    "aspirational": "Aspirational: 70% is success",
+}
 WORK_STATUSES = {"todo": "To do", "in_progress": "In progress", "done": "Done"}
 
 
@@ -157,6 +161,7 @@ def kr_modal(*, objective: int, owner: str, channel: str | None, existing: KeyRe
         _text_input(Field.TARGET, "Target or level", initial=number(existing.target) if existing else None, optional=True, placeholder="25", max_length=40, hint="The target, or the level to keep."),
         _text_input(Field.UNIT, "Unit", initial=existing.unit if existing else None, optional=True, placeholder="days", max_length=32),
         _text_input(Field.WEIGHT, "Weight in the objective", initial=number(existing.weight) if existing else "1", optional=True, max_length=10),
+        _select(Field.COMMITMENT, "Expectation", COMMITMENTS, initial=existing.commitment if existing else None, optional=True),
     ]
     title = f"Edit {kr_id(existing.number)}" if existing else "New key result"
     meta = ModalMeta(number=existing.number if existing else None, objective=objective, channel=channel)
