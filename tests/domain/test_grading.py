@@ -5,8 +5,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from okrbot.domain.commands import Commitment, Direction, Keep, Metric
-from okrbot.domain.grading import Band, Reading, band, format_grade, held_share, objective_grade, suggested_grade
-from okrbot.domain.progress import KrState, LinkedWork
+from okrbot.domain.grading import (
+    Band,
+    GradeReplyError,
+    Reading,
+    band,
+    format_grade,
+    grading_window,
+    held_share,
+    objective_grade,
+    parse_grade_reply,
+    suggested_grade,
+)
+from okrbot.domain.progress import KrState, LinkedWork, kr_progress
 
 COMMITTED, ASPIRATIONAL = Commitment.COMMITTED, Commitment.ASPIRATIONAL
 
@@ -54,7 +65,7 @@ def _numeric(current, start=0.0, target=10.0):
     ],
 )
 def test_suggested_grades(kr, held, grade):
-    assert suggested_grade(kr, held) == pytest.approx(grade)
+    assert suggested_grade(kr.metric, kr.direction, kr_progress(kr), held) == pytest.approx(grade)
 
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -95,3 +106,46 @@ def test_objective_grade_is_the_weighted_mean(pairs, grade):
 @pytest.mark.parametrize(("grade", "text"), [(0.7, "0.7"), (0.65, "0.65"), (1, "1.0"), (0.0, "0.0"), (0.333333, "0.33")])
 def test_grades_read_as_people_write_them(grade, text):
     assert format_grade(grade) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "owned", "found"),
+    [
+        ("0.7", [3], [(3, 0.7, "")]),
+        ("0.7 shipped half, legal slowed us", [3], [(3, 0.7, "shipped half, legal slowed us")]),
+        ("KR-4: 0.4 - hiring froze", [3, 4], [(4, 0.4, "hiring froze")]),
+        ("kr3 70% pairing worked\nKR-4 1", [3, 4], [(3, 0.7, "pairing worked"), (4, 1.0, "")]),
+        (".5", [9], [(9, 0.5, "")]),
+    ],
+)
+def test_grade_replies(text, owned, found):
+    assert [(r.kr, pytest.approx(r.grade), r.note) for r in parse_grade_reply(text, owned)] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "owned", "message"),
+    [
+        ("", [3], "Reply with a grade"),
+        ("great quarter", [3], "can't find a grade"),
+        ("1.5", [3], "grades go from 0.0 to 1.0"),
+        ("0.7", [3, 4], "Say which KR"),
+        ("KR-9 0.7", [3, 4], "KR-9 is not one of"),
+    ],
+)
+def test_grade_replies_that_say_what_to_type(text, owned, message):
+    with pytest.raises(GradeReplyError) as raised:
+        parse_grade_reply(text, owned)
+    assert message in str(raised.value)
+
+
+def test_the_grading_window_around_a_period_end():
+    from zoneinfo import ZoneInfo
+
+    from okrbot.domain.periods import parse_period
+
+    window = grading_window(parse_period("FY2027-Q4", 2), ZoneInfo("Pacific/Auckland"), timedelta(days=10), timedelta(days=14))
+    assert window.ends_at == datetime(2027, 2, 1, tzinfo=ZoneInfo("Pacific/Auckland"))
+    assert window.opens_at.date().isoformat() == "2027-01-22"
+    assert not window.is_open(window.opens_at - timedelta(seconds=1))
+    assert window.is_open(window.opens_at) and window.is_open(window.closes_at - timedelta(seconds=1))
+    assert not window.is_open(window.closes_at)

@@ -111,5 +111,5 @@ def require_open(session: Session, team_id: str, name: str, doing: str) -> None:
     if is_closed(session, team_id, name):
         raise NotAllowed(
             f"{name} is closed, so I can't {doing}.",
-            hint=f"{ADMINS.capitalize()} can reopen it with `/okr reopen-period {name}`.",
+            hint=f"{ADMINS[0].upper()}{ADMINS[1:]} can reopen it with `/okr reopen-period {name}`.",
         )

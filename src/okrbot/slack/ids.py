@@ -19,6 +19,8 @@ class Action(StrEnum):
     INITIATIVE_NEW_OPEN = "initiative_new_open"  # Add work on a KR card: opens the new initiative form
     HOME_REFRESH = "home_refresh"
     HOME_NEW_OBJECTIVE = "home_new_objective"
+    GRADE_ACCEPT = "grade_accept"  # grading DM: every ungraded KR takes its suggested grade
+    GRADE_OPEN = "grade_open"  # grading DM: opens the grade-and-note modal for one KR
 
 
 class Callback(StrEnum):
@@ -27,6 +29,7 @@ class Callback(StrEnum):
     INITIATIVE_MODAL = "initiative_modal"
     CHECKIN_MODAL = "checkin_modal"
     LINK_MODAL = "link_modal"
+    GRADE_MODAL = "grade_modal"
 
 
 class Field(StrEnum):
@@ -51,6 +54,7 @@ class Field(StrEnum):
     KR = "kr"
     STATUS = "status"
     COMMITMENT = "commitment"
+    GRADE = "grade"
 
 
 INPUT_ACTION = "value"

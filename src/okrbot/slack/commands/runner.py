@@ -15,6 +15,7 @@ from okrbot.domain.grammar import CommandError, parse
 from okrbot.services import periods
 from okrbot.services.context import Actor
 from okrbot.slack.commands import gaps, misc, okrs, review, serves, work
+from okrbot.slack.commands import periods as periods_commands
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
 from okrbot.slack.errors import reply_for_error
 from okrbot.slack.mrkdwn import escape
@@ -41,6 +42,10 @@ HANDLERS: dict[type, Handler] = {
     cmd.Serves: serves.serves,
     cmd.Gaps: gaps.gaps,
     cmd.Review: review.review,
+    cmd.FiscalYear: periods_commands.settings,
+    cmd.Grade: periods_commands.grade,
+    cmd.ClosePeriod: periods_commands.close,
+    cmd.ReopenPeriod: periods_commands.reopen_period,
 }
 
 

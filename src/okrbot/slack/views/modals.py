@@ -212,3 +212,13 @@ def link_modal(kr: KeyResult, *, channel: str | None) -> View:
         _text_input(Field.WEIGHT, "Weight on the KR", initial="1", optional=True, max_length=10),
     ]
     return _modal(Callback.LINK_MODAL, f"Link to {kr_id(kr.number)}", "Link", blocks, ModalMeta(kr=kr.number, channel=channel))
+
+
+def grade_modal(number: int, about: str, *, initial: str, channel: str | None) -> View:
+    """A KR's grade and retro note; `about` (mrkdwn) says what is graded and what is suggested."""
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(text=about)]),
+        _text_input(Field.GRADE, "Grade, 0.0 to 1.0", initial=initial, max_length=10, hint="0.7–1.0 green, 0.4–0.6 yellow, below red."),
+        _text_input(Field.NOTE, "Retro note", optional=True, multiline=True, placeholder="What worked, what didn't", max_length=3000),
+    ]
+    return _modal(Callback.GRADE_MODAL, f"Grade {kr_id(number)}", "Save grade", blocks, ModalMeta(number=number, channel=channel))
