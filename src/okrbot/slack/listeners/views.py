@@ -36,17 +36,20 @@ Submit = Callable[[CommandContext, Form, ModalMeta], Reply]
 
 
 def register(app: App, bot: SlackBot) -> None:
-    def listener(submit: Submit, default_field: Field):
-        def on_submit(ack: Ack, body: dict, view: dict) -> None:
-            _submit(bot, ack, body, view, submit, default_field)
+    register_submit(app, bot, Callback.OBJECTIVE_MODAL, submit_objective, Field.TITLE)
+    register_submit(app, bot, Callback.KR_MODAL, submit_kr, Field.TITLE)
+    register_submit(app, bot, Callback.INITIATIVE_MODAL, submit_initiative, Field.TITLE)
+    register_submit(app, bot, Callback.CHECKIN_MODAL, submit_checkin, Field.VALUE)
+    register_submit(app, bot, Callback.LINK_MODAL, submit_link, Field.URL)
 
-        return on_submit
 
-    app.view(Callback.OBJECTIVE_MODAL.value)(listener(submit_objective, Field.TITLE))
-    app.view(Callback.KR_MODAL.value)(listener(submit_kr, Field.TITLE))
-    app.view(Callback.INITIATIVE_MODAL.value)(listener(submit_initiative, Field.TITLE))
-    app.view(Callback.CHECKIN_MODAL.value)(listener(submit_checkin, Field.VALUE))
-    app.view(Callback.LINK_MODAL.value)(listener(submit_link, Field.URL))
+def register_submit(app: App, bot: SlackBot, callback: Callback, submit: Submit, default_field: Field) -> None:
+    """One modal's submissions: field errors go back to the form, the rest to the person."""
+
+    def on_submit(ack: Ack, body: dict, view: dict) -> None:
+        _submit(bot, ack, body, view, submit, default_field)
+
+    app.view(callback.value)(on_submit)
 
 
 def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, default_field: Field) -> None:
