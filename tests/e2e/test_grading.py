@@ -16,7 +16,7 @@ from sqlmodel import select
 from okrbot.domain.periods import Period, current_period
 from okrbot.grading_job import grading_tick
 from okrbot.slack.ids import Action, Field
-from okrbot.store.models import GradingDm, KeyResult
+from okrbot.store.models import CheckIn, GradingDm, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.types import utcnow
 from tests.e2e.conftest import block_text, channel_of, message_of
 from tests.fakes.slack_client import dm_message
@@ -149,3 +149,33 @@ def form(grade: str, note: str) -> dict:
 def _dm_id(bot, owner: str) -> int:
     with bot.db.session_scope() as session:
         return session.exec(select(GradingDm.id).where(GradingDm.owner == owner)).one()
+
+
+def test_carry_over_into_the_next_quarter_with_lineage_and_idempotence(quarter, okr, bot):
+    okr.ok('initiative add KR-1 "Pair with sales"', user="U1")
+    okr.ok('initiative add KR-1 "Change the trial"', user="U1")
+    okr.ok("done I-2", user="U1")
+    okr.ok(f"close {quarter}", user=ADMIN)  # a closed quarter can still be carried from
+    assert okr("carry O-1 KR-1", user="U2").problem  # only the objective's owner (or an admin)
+
+    carried = okr.ok("carry O-1 KR-1 KR-3", user="UBOSS").text
+    following = quarter.next()
+    assert f"New objective *O-2* Grow activation in {following}, carried from O-1" in carried
+    assert "KR-1 → *KR-5*" in carried and "KR-3 → *KR-6*" in carried and "1 open initiative linked again" in carried
+    with bot.db.session_scope() as session:
+        new = {kr.number: kr for kr in session.exec(select(KeyResult).where(KeyResult.number.in_([5, 6]))).all()}
+        checkins = session.exec(select(CheckIn).where(CheckIn.kr_id.in_([kr.id for kr in new.values()]))).all()
+        links = session.exec(select(KrLink.kr_id, Initiative.number).join(Initiative)).all()
+    assert (new[5].start, new[5].current, new[5].target, new[5].owner) == (70, 70, 100, "U1")
+    assert (new[6].start, new[6].commitment, new[6].owner) == (7, "committed", "U2")
+    assert checkins == []  # history stays with the old KRs
+    assert sorted(number for kr_row, number in links if kr_row == new[5].id) == [1]  # open work only
+
+    assert "carried from O-1" in okr.ok("status O-2", user="UBOSS").text
+    assert "carried to O-2" in okr.ok("status O-1", user="UBOSS").text
+    # Carrying twice creates nothing new; a KR not carried yet joins the same objective.
+    assert "Nothing new" in okr.ok("carry O-1 KR-1 KR-3", user="UBOSS").text
+    assert "Added to *O-2*" in okr.ok("carry O-1 KR-4", user="UBOSS").text
+    with bot.db.session_scope() as session:
+        assert len(session.exec(select(Objective)).all()) == 2
+        assert len(session.exec(select(KeyResult)).all()) == 7

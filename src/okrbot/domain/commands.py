@@ -256,6 +256,15 @@ class ReopenPeriod:
     period: str
 
 
+@dataclass(frozen=True)
+class Carry:
+    """`/okr carry O-n [KR-a KR-b …] [to <period>]`; no KRs: the unfinished ones."""
+
+    objective: int
+    krs: tuple[int, ...] = ()
+    period: str | None = None
+
+
 Command = (
     Status
     | Help
@@ -277,4 +286,5 @@ Command = (
     | Grade
     | ClosePeriod
     | ReopenPeriod
+    | Carry
 )

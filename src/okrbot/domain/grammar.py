@@ -39,6 +39,7 @@ from zoneinfo import available_timezones
 from okrbot.domain.commands import (
     Archive,
     ChannelRef,
+    Carry,
     Checkin,
     ClosePeriod,
     Commitment,
@@ -143,6 +144,11 @@ USAGE: dict[str, tuple[str, ...]] = {
     ),
     "close": ("/okr close <period>", "Admins only: grades what is ungraded with its suggested grade and freezes the period."),
     "reopen-period": ("/okr reopen-period <period>", "Admins only: edits and check-ins are accepted again."),
+    "carry": (
+        "/okr carry O-n [KR-a KR-b …] [to <period>]",
+        "A new objective in the next period (or the one named) with the KRs listed, or the unfinished ones:"
+        " same owner, team and alignment, starting where they ended; open work is linked again, check-ins stay behind.",
+    ),
 }
 
 COMMAND_WORDS: tuple[str, ...] = tuple(USAGE)
@@ -1018,6 +1024,20 @@ def _named_period(reader: _Reader) -> str:
     return period
 
 
+def _carry(reader: _Reader) -> Carry:
+    objective = reader.expect_ref(_code("carry"), Kind.OBJECTIVE).number
+    krs: list[int] = []
+    while (token := reader.peek()) is not None and token.word != "to":
+        number = reader.expect_ref(_code("carry"), Kind.KR, also=" or `to <period>`").number
+        if number in krs:
+            reader.fail(f"{_code(token.text)} is listed twice.")
+        krs.append(number)
+    period = None
+    if reader.take_word("to"):
+        period = _named_period(reader)
+    return Carry(objective=objective, krs=tuple(krs), period=period)
+
+
 def _close(reader: _Reader) -> ClosePeriod:
     return ClosePeriod(_named_period(reader))
 
@@ -1046,6 +1066,7 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "grade": _grade,
     "close": _close,
     "reopen-period": _reopen_period,
+    "carry": _carry,
 }
 
 

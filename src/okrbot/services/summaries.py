@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from okrbot.domain.commands import Commitment, Direction, Keep, Metric
@@ -64,6 +65,8 @@ class ObjectiveSummary:
     health: Health
     krs: tuple[KrSummary, ...]
     children: tuple[AlignedChild, ...] = ()  # objectives aligned to this one (services/alignment.py)
+    carried_from: int | None = None  # O-n this one continues (`/okr carry`)
+    carried_to: int | None = None  # O-n that continues this one
 
     @property
     def grade(self) -> float | None:
@@ -163,7 +166,7 @@ def summarise(
         kr_query = kr_query.where(KeyResult.status == "active")
     krs = session.exec(kr_query.order_by(KeyResult.number)).all()
     linked = linked_work(session, [kr.id for kr in krs])
-    parents = _parent_numbers(session, objectives)
+    parents, carried_to = _related_numbers(session, objectives)
 
     expected_by_period = {period: _expected_share(period, actor) for period in {objective.period for objective in objectives}}
     krs_by_objective: dict[int, list[KrSummary]] = defaultdict(list)
@@ -192,6 +195,8 @@ def summarise(
                 progress=progress,
                 health=health(progress, expected_by_period[objective.period], has_data),
                 krs=kr_summaries,
+                carried_from=parents.get(objective.carried_from_id),
+                carried_to=carried_to.get(objective.id),
             )
         )
     return summaries
@@ -202,9 +207,16 @@ def _expected_share(period_text: str, actor: Actor) -> float:
     return period.elapsed_share(actor.now, actor.tz)
 
 
-def _parent_numbers(session: Session, objectives: Sequence[Objective]) -> dict[int, int]:
-    parent_ids = {objective.parent_id for objective in objectives if objective.parent_id}
-    if not parent_ids:
-        return {}
-    rows = session.exec(select(Objective.id, Objective.number).where(col(Objective.id).in_(parent_ids))).all()
-    return dict(rows)
+def _related_numbers(session: Session, objectives: Sequence[Objective]) -> tuple[dict[int, int], dict[int, int]]:
+    """Numbers by id of the objectives' parents and of those they were carried from, and
+    the number each was carried to (by the carried objective's id): one query."""
+    related = {o.parent_id for o in objectives if o.parent_id} | {o.carried_from_id for o in objectives if o.carried_from_id}
+    ids = [objective.id for objective in objectives]
+    rows = session.exec(
+        select(Objective.id, Objective.number, Objective.carried_from_id).where(
+            or_(col(Objective.id).in_(related), col(Objective.carried_from_id).in_(ids))
+        )
+    ).all()
+    numbers = {row_id: number for row_id, number, _ in rows if row_id in related}
+    carried_to = {source: number for _, number, source in rows if source in set(ids)}
+    return numbers, carried_to

@@ -1,8 +1,9 @@
-"""`/okr settings [fiscal-year starts <month>]`, `/okr grade`, `/okr close`, `/okr reopen-period`."""
+"""`/okr settings [fiscal-year starts <month>]`, `/okr grade`, `/okr close`, `/okr reopen-period`, `/okr carry`."""
 
 from __future__ import annotations
 
 from okrbot.domain import commands as cmd
+from okrbot.services import carry as carry_service
 from okrbot.services import grading, periods
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.reply import Reply
@@ -27,3 +28,7 @@ def close(ctx: CommandContext, command: cmd.ClosePeriod) -> Reply:
 
 def reopen_period(ctx: CommandContext, command: cmd.ReopenPeriod) -> Reply:
     return views.reopened_reply(grading.reopen_period(ctx.session, ctx.actor, command.period))
+
+
+def carry(ctx: CommandContext, command: cmd.Carry) -> Reply:
+    return views.carried_reply(carry_service.carry(ctx.session, ctx.actor, command.objective, command.krs, command.period))

@@ -46,6 +46,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.Grade: periods_commands.grade,
     cmd.ClosePeriod: periods_commands.close,
     cmd.ReopenPeriod: periods_commands.reopen_period,
+    cmd.Carry: periods_commands.carry,
 }
 
 

@@ -11,6 +11,7 @@ from slack_sdk.models.views import View
 from okrbot.domain.grading import format_grade
 from okrbot.domain.ids import kr_id, objective_id
 from okrbot.domain.progress import format_percent
+from okrbot.services.carry import CarryOutcome
 from okrbot.services.grading import Closing, Graded, GradingView, KrToGrade
 from okrbot.services.periods import FiscalYearView
 from okrbot.slack.ids import Action
@@ -110,4 +111,18 @@ def fiscal_year_reply(view: FiscalYearView, *, changed: bool | None = None) -> R
     return Reply.say(
         f"{head}{calendar}\nThis quarter: *{view.current.labelled()}*\nNext: {view.current.next().labelled()}\n"
         f"This year: {view.year.labelled()}\nChange it with `/okr settings fiscal-year starts <month>` (admins)."
+    )
+
+
+def carried_reply(outcome: CarryOutcome) -> Reply:
+    source, target = objective_id(outcome.source.number), objective_id(outcome.target.number)
+    if not outcome.carried:
+        return Reply.say(f"Nothing new: {source} was carried to *{target}* ({outcome.target.period}) before, with those KRs.")
+    made = "New objective" if outcome.created_objective else "Added to"
+    lines = [f"{kr_id(old)} → *{kr_id(new)}*" for old, new in outcome.carried]
+    already = f"\nCarried before: {', '.join(kr_id(n) for n in outcome.already)}." if outcome.already else ""
+    work = f" {outcome.relinked} open initiative{'s' if outcome.relinked != 1 else ''} linked again." if outcome.relinked else ""
+    return Reply.say(
+        f":arrow_right: {made} *{target}* {escape(truncate(outcome.target.title, 120))} in {outcome.target.period}, carried from {source}.\n"
+        f"{', '.join(lines)}: each starts where it ended; check-ins stay with {source}.{work}{already}"
     )

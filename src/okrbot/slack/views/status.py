@@ -91,9 +91,11 @@ def objective_text(objective: ObjectiveSummary) -> str:
     parent = f" · aligns to {objective_id(objective.parent_number)}" if objective.parent_number else ""
     grade = objective.grade
     graded = f" · {grade_line(grade)}" if grade is not None else ""
+    lineage = f" · carried from {objective_id(objective.carried_from)}" if objective.carried_from else ""
+    lineage += f" · carried to {objective_id(objective.carried_to)}" if objective.carried_to else ""
     return truncate(
         f"*{objective_id(objective.number)} {escape(objective.title)}*\n"
-        f"{user(objective.owner)}{where}{private}{parent} · {objective.period}\n"
+        f"{user(objective.owner)}{where}{private}{parent} · {objective.period}{lineage}\n"
         f"{progress_line(objective.progress, objective.health)}{graded}",
         SECTION_LIMIT,
     )
