@@ -27,6 +27,7 @@ _WHEN = okrbot.store.types.UtcDateTime(timezone=True)
 def upgrade() -> None:
     # Plain ADD COLUMNs: batch mode would copy and drop tables that rows point at (see 0004).
     op.add_column('workspace', sa.Column('fiscal_year_start', sa.Integer(), nullable=True))
+    op.add_column('workspace', sa.Column('report_channel', sa.String(length=32), nullable=True))
     op.add_column('key_result', sa.Column('commitment', sa.String(length=16), nullable=True))
     op.add_column('key_result', sa.Column('grade', sa.Float(), nullable=True))
     op.add_column('key_result', sa.Column('grade_note', sa.String(length=3000), nullable=False, server_default=''))
@@ -74,4 +75,5 @@ def downgrade() -> None:
         op.drop_column(table, 'carried_from_id')
     for column in ('graded_at', 'graded_by', 'grade_source', 'grade_note', 'grade', 'commitment'):
         op.drop_column('key_result', column)
+    op.drop_column('workspace', 'report_channel')
     op.drop_column('workspace', 'fiscal_year_start')

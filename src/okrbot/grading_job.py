@@ -14,6 +14,7 @@ from okrbot.services import grading
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.listeners import grading as listeners
 from okrbot.slack.views.grading import SlackGradingMessages
+from okrbot.slack.views.scorecard import SlackScorecardMessages
 from okrbot.store.models import Workspace
 from okrbot.store.types import utcnow
 
@@ -40,7 +41,9 @@ def grading_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = 
             with bot.db.session_scope() as session:
                 report.queued += grading.send_due_dms(session, team_id, now, policy, SlackGradingMessages())
             with bot.db.session_scope() as session:
-                report.closed += [f"{team_id} {name}" for name in grading.close_due_periods(session, team_id, now, policy)]
+                closed = grading.close_due_periods(session, team_id, now, policy, SlackScorecardMessages())
+            report.closed += [f"{team_id} {name}" for name in closed.periods]
+            report.queued += closed.queued
         except Exception:  # noqa: BLE001 - logged; the next tick tries again
             log.exception("grading failed for workspace %s", team_id)
     for closed in report.closed:

@@ -179,3 +179,41 @@ def test_carry_over_into_the_next_quarter_with_lineage_and_idempotence(quarter, 
     with bot.db.session_scope() as session:
         assert len(session.exec(select(Objective)).all()) == 2
         assert len(session.exec(select(KeyResult)).all()) == 7
+
+
+def scorecards(slack, channel: str, title: str = "Scorecard") -> list[str]:
+    return [
+        block_text(c.args.get("blocks"))
+        for c in slack.delivered("chat.postMessage")
+        if c.args.get("channel") == channel and str(c.args.get("text", "")).startswith(title)
+    ]
+
+
+def test_scorecards_posted_once_when_a_period_closes_and_on_request(quarter, okr, bot, slack):
+    okr.ok('objective add "Hire well" owner <@UHR> team <#C2|people> period ' + str(quarter), user=ADMIN)
+    okr.ok('kr add O-2 "Offers accepted" from 0 to 10 owner <@UHR>', user=ADMIN)
+    okr.ok('initiative add KR-1 "Pair with sales"', user="U1")
+    okr.ok('settings report-channel <#CLEADS|leadership>', user=ADMIN)
+    okr.ok("grade KR-3 0.6", user="U2")
+    okr.ok("carry O-1 KR-1", user="UBOSS")
+
+    # Anyone sees their team's scorecard; every team's is for admins.
+    team = okr.ok(f"report {quarter} <#C1|growth>", user="U1").text
+    assert f"Scorecard · {quarter.labelled()} · open" in team and "Grow activation" in team
+    assert "carried over: o-1 → o-3" in team.lower() and "Grade *0.6*" in team
+    assert "No work linked: *KR-2*, *KR-3*, *KR-4*" in team and "Never checked in: *KR-2*" in team
+    assert "Hire well" not in team
+    assert okr(f"report {quarter}", user="U1", channel="DU1").problem
+    assert "Grow activation" in okr.ok(f"report {quarter}", user="U1").text  # in #growth: that team's
+    everyone = okr.ok(f"report {quarter}", user=ADMIN, channel="DADMIN").text
+    assert "Grow activation" in everyone and "Hire well" in everyone
+
+    okr.ok(f"close {quarter}", user=ADMIN)
+    okr.ok(f"reopen-period {quarter}", user=ADMIN)
+    okr.ok(f"close {quarter}", user=ADMIN)  # closed twice: posted once
+    bot.settle()
+    growth, people = scorecards(slack, "C1"), scorecards(slack, "C2")
+    assert len(growth) == 1 and len(people) == 1
+    assert "Grow activation" in growth[0] and "Hire well" not in growth[0] and "closed" in growth[0]
+    (summary,) = scorecards(slack, "CLEADS", "Company scorecard")
+    assert "All teams" in summary and "<#C1>" in summary and "<#C2>" in summary

@@ -265,6 +265,21 @@ class Carry:
     period: str | None = None
 
 
+@dataclass(frozen=True)
+class ReportChannel:
+    """`/okr settings report-channel #channel`: where company scorecards go."""
+
+    channel: ChannelRef
+
+
+@dataclass(frozen=True)
+class Report:
+    """`/okr report [period] [#channel]`."""
+
+    period: str | None = None
+    channel: ChannelRef | None = None
+
+
 Command = (
     Status
     | Help
@@ -287,4 +302,6 @@ Command = (
     | ClosePeriod
     | ReopenPeriod
     | Carry
+    | ReportChannel
+    | Report
 )

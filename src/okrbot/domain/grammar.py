@@ -62,6 +62,8 @@ from okrbot.domain.commands import (
     Ref,
     Reopen,
     ReopenPeriod,
+    Report,
+    ReportChannel,
     Review,
     ReviewAction,
     Serves,
@@ -134,9 +136,11 @@ USAGE: dict[str, tuple[str, ...]] = {
     "history": ("/okr history KR-n",),
     "settings": (
         "/okr settings fiscal-year starts <month>",
+        "/okr settings report-channel #channel",
         "/okr settings",
         "Admins set the month the fiscal year starts in; periods are then named like FY2027-Q1"
-        " (FY2027 is the fiscal year that ends in 2027). January means calendar quarters.",
+        " (FY2027 is the fiscal year that ends in 2027). January means calendar quarters."
+        " The report channel gets the company scorecard when a period closes.",
     ),
     "grade": (
         '/okr grade KR-n <0.0-1.0> ["note"]',
@@ -148,6 +152,10 @@ USAGE: dict[str, tuple[str, ...]] = {
         "/okr carry O-n [KR-a KR-b …] [to <period>]",
         "A new objective in the next period (or the one named) with the KRs listed, or the unfinished ones:"
         " same owner, team and alignment, starting where they ended; open work is linked again, check-ins stay behind.",
+    ),
+    "report": (
+        "/okr report [period] [#channel]",
+        "A period's scorecard: a team's (the channel's, or the one named), or every team's for admins.",
     ),
 }
 
@@ -977,12 +985,15 @@ def _history(reader: _Reader) -> History:
     return History(reader.expect_ref(_code("history"), Kind.KR).number)
 
 
-def _settings(reader: _Reader) -> FiscalYear:
+def _settings(reader: _Reader) -> FiscalYear | ReportChannel:
     if reader.at_end():
         return FiscalYear()
     token = reader.take()
+    if token.word in ("report-channel", "report"):
+        reader.take_word("channel")
+        return ReportChannel(_channel_value(reader, token))
     if token.word not in ("fiscal-year", "fiscal", "fy"):
-        reader.fail(f"{_code(token.shown)} is not a setting; the one there is: {_code('fiscal-year')}.")
+        reader.fail(f"{_code(token.shown)} is not a setting; there are {_code('fiscal-year')} and {_code('report-channel')}.")
     if token.word == "fiscal":
         reader.take_word("year")
     reader.take_word("starts", "start")
@@ -1038,6 +1049,18 @@ def _carry(reader: _Reader) -> Carry:
     return Carry(objective=objective, krs=tuple(krs), period=period)
 
 
+def _report(reader: _Reader) -> Report:
+    period = channel = None
+    while (token := reader.peek()) is not None:
+        if token.kind is _Kind.CHANNEL and channel is None:
+            channel = reader.take().channel
+        elif period is None and (found := reader.take_period()) is not None:
+            period = found
+        else:
+            reader.fail(f"I don't understand {_code(token.shown)} here; give at most a period and a #channel.")
+    return Report(period=period, channel=channel)
+
+
 def _close(reader: _Reader) -> ClosePeriod:
     return ClosePeriod(_named_period(reader))
 
@@ -1067,6 +1090,7 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "close": _close,
     "reopen-period": _reopen_period,
     "carry": _carry,
+    "report": _report,
 }
 
 

@@ -32,6 +32,7 @@ from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotAllowed, NotFound
 from okrbot.services.okrs import get_kr, printable
 from okrbot.services.reviews import workspace_tz
+from okrbot.services.scorecard import ScorecardMessages, queue_scorecards
 from okrbot.services.summaries import KrSummary, ObjectiveSummary, summarise
 from okrbot.store import outbox
 from okrbot.store.models import CheckIn, GradingDm, KeyResult, Objective, OkrPeriod, Workspace
@@ -268,22 +269,30 @@ def _claim(session: Session, team_id: str, period: str, owner: str, now: datetim
     return dm
 
 
-def close_due_periods(session: Session, team_id: str, now: datetime, policy: GradingPolicy) -> list[str]:
-    """Close every period whose grading window has ended (a reopened period stays open)."""
+@dataclass
+class Closed:
+    periods: list[str]
+    queued: list[int]  # the scorecards, to deliver after commit
+
+
+def close_due_periods(session: Session, team_id: str, now: datetime, policy: GradingPolicy, messages: ScorecardMessages) -> Closed:
+    """Close every period whose grading window has ended (a reopened period stays open),
+    and queue its scorecards."""
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        return []
+        return Closed([], [])
     tz = workspace_tz(workspace, policy.default_tz)
     start_month = periods.fiscal_start(workspace, policy.fiscal_start)
     rows = {row.name: row for row in session.exec(select(OkrPeriod).where(OkrPeriod.team_id == team_id)).all()}
-    closed = []
+    closed = Closed([], [])
     for period in _workspace_periods(session, team_id, start_month):
         row = rows.get(str(period))
         if row is not None and (row.closed_at is not None or row.reopened_at is not None):
             continue
         if now >= policy.window(period, tz).closes_at:
             _close(session, team_id, period, now, tz, closed_by="okrbot")
-            closed.append(str(period))
+            closed.periods.append(str(period))
+            closed.queued += queue_scorecards(session, team_id, period, now, tz, messages)
     return closed
 
 
@@ -297,7 +306,7 @@ class Closing:
     graded_by_owners: int
 
 
-def close_period(session: Session, actor: Actor, name: str) -> Closing:
+def close_period(session: Session, actor: Actor, name: str, messages: ScorecardMessages) -> tuple[Closing, list[int]]:
     """`/okr close <period>`: grade what is ungraded with its suggestion, then freeze the period."""
     if not actor.is_admin:
         raise NotAllowed(f"Only {periods.ADMINS} can close a period.")
@@ -305,7 +314,8 @@ def close_period(session: Session, actor: Actor, name: str) -> Closing:
     if periods.is_closed(session, actor.team_id, str(period)):
         raise Invalid(f"{period} is already closed.", hint=f"To change it again, reopen it with `/okr reopen-period {period}`.")
     ensure_workspace(session, actor.team_id)
-    return _close(session, actor.team_id, period, actor.now, actor.tz, closed_by=actor.user_id)
+    closing = _close(session, actor.team_id, period, actor.now, actor.tz, closed_by=actor.user_id)
+    return closing, queue_scorecards(session, actor.team_id, period, actor.now, actor.tz, messages)
 
 
 def _close(session: Session, team_id: str, period: Period, now: datetime, tz: ZoneInfo, *, closed_by: str) -> Closing:

@@ -53,6 +53,8 @@ class Workspace(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
     # The month (1-12) the fiscal year starts in; None: OKRBOT_FISCAL_YEAR_START.
     fiscal_year_start: int | None = None
+    # Where the company scorecard goes when a period closes (`/okr settings report-channel`).
+    report_channel: str | None = Field(default=None, max_length=32)
 
 
 class Objective(SQLModel, table=True):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from okrbot.domain import commands as cmd
 from okrbot.services import carry as carry_service
-from okrbot.services import grading, periods
+from okrbot.services import grading, okrs, periods, scorecard
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.reply import Reply
 from okrbot.slack.views import grading as views
+from okrbot.slack.views import scorecard as scorecard_views
+from okrbot.slack.views.scorecard import SlackScorecardMessages
 
 
 def settings(ctx: CommandContext, command: cmd.FiscalYear) -> Reply:
@@ -23,7 +25,24 @@ def grade(ctx: CommandContext, command: cmd.Grade) -> Reply:
 
 
 def close(ctx: CommandContext, command: cmd.ClosePeriod) -> Reply:
-    return views.closed_reply(grading.close_period(ctx.session, ctx.actor, command.period))
+    closing, queued = grading.close_period(ctx.session, ctx.actor, command.period, SlackScorecardMessages())
+    ctx.queued.extend(queued)  # the scorecards go out once this unit of work commits
+    return views.closed_reply(closing)
+
+
+def report_channel(ctx: CommandContext, command: cmd.ReportChannel) -> Reply:
+    channel = scorecard.set_report_channel(ctx.session, ctx.actor, ctx.channel_id(command.channel))
+    return Reply.say(f":white_check_mark: The company scorecard goes to <#{channel}> when a period closes.")
+
+
+def report(ctx: CommandContext, command: cmd.Report) -> Reply:
+    policy = grading.GradingPolicy.from_settings(ctx.settings)
+    period = periods.resolve(command.period, ctx.actor) if command.period else scorecard.default_period(ctx.actor, policy.after)
+    channel = ctx.channel_id(command.channel)
+    if channel is None and ctx.actor.channel_id and okrs.is_team_channel(ctx.session, ctx.actor.team_id, ctx.actor.channel_id):
+        channel = ctx.actor.channel_id  # in a team's channel: that team's
+    card = scorecard.team_scorecard(ctx.session, ctx.actor, period, channel)
+    return scorecard_views.report_reply(card)
 
 
 def reopen_period(ctx: CommandContext, command: cmd.ReopenPeriod) -> Reply:

@@ -47,11 +47,14 @@ HANDLERS: dict[type, Handler] = {
     cmd.ClosePeriod: periods_commands.close,
     cmd.ReopenPeriod: periods_commands.reopen_period,
     cmd.Carry: periods_commands.carry,
+    cmd.ReportChannel: periods_commands.report_channel,
+    cmd.Report: periods_commands.report,
 }
 
 
 # Commands that only read: their unit of work takes no write lock (store/db.py).
 READS = (cmd.Status, cmd.Help, cmd.Serves, cmd.Gaps, cmd.History)
+READS += (cmd.Report,)
 
 
 @dataclass
