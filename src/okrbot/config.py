@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Grading opens this many days before a period ends and stays open this long after it.
     grading_lead_days: int = Field(default=10, ge=0, le=90, alias="OKRBOT_GRADING_LEAD_DAYS")
     grading_window_days: int = Field(default=14, ge=0, le=90, alias="OKRBOT_GRADING_WINDOW_DAYS")
+    # Team channels with no objective for the coming period are told this many days before it starts.
+    planning_lead_days: int = Field(default=14, ge=0, le=90, alias="OKRBOT_PLANNING_LEAD_DAYS")
 
     # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count.
     workers: int | None = Field(default=None, ge=1, le=32, alias="OKRBOT_WORKERS")

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from okrbot.services import grading
+from okrbot.services import grading, planning
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.listeners import grading as listeners
 from okrbot.slack.views.grading import SlackGradingMessages
@@ -28,7 +28,8 @@ class GradingTick:
 
 
 def grading_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = True) -> GradingTick:
-    """Send the grading DMs that are due, then close periods whose grading window ended."""
+    """Send the grading DMs that are due, close periods whose grading window ended (with
+    their scorecards), and tell teams with nothing drafted for the coming period."""
     now = now or utcnow()
     listeners.attach(bot)  # where sent DMs land, for thread replies
     policy = grading.GradingPolicy.from_settings(bot.settings)
@@ -44,6 +45,8 @@ def grading_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = 
                 closed = grading.close_due_periods(session, team_id, now, policy, SlackScorecardMessages())
             report.closed += [f"{team_id} {name}" for name in closed.periods]
             report.queued += closed.queued
+            with bot.db.session_scope() as session:
+                report.queued += planning.tell_teams_to_plan(session, team_id, now, policy, SlackGradingMessages())
         except Exception:  # noqa: BLE001 - logged; the next tick tries again
             log.exception("grading failed for workspace %s", team_id)
     for closed in report.closed:

@@ -126,7 +126,7 @@ USAGE: dict[str, tuple[str, ...]] = {
         " (also conf 7 or 7/10). The note may go without quotes at the end. check-in = checkin.",
     ),
     "serves": ("/okr serves <free text>", "serve = serves."),
-    "gaps": ("/okr gaps [period]",),
+    "gaps": ("/okr gaps [period]", "/okr gaps next", "next: the drafts for the coming period, with the planning checks too."),
     "review": (
         '/okr review now|status|off|schedule "<when>" [tz Area/City]',
         "The when may also go without quotes, as in: review schedule first Monday 10:00 tz Europe/Paris.",
@@ -645,6 +645,8 @@ def _status(reader: _Reader) -> Status:
     while (token := reader.peek()) is not None:
         if (found := reader.take_period()) is not None:
             period = _only_once(reader, period, found, token)
+        elif token.word == "next" and reader.take():
+            period = _only_once(reader, period, "next", token)  # the coming period's drafts
         else:
             target = _only_once(reader, target, _status_target(reader), token)
     return Status(period=period, **(target or {}))
@@ -917,6 +919,8 @@ def _one_confidence(reader: _Reader, earlier: int | None, value: int, token: _To
 def _gaps(reader: _Reader) -> Gaps:
     if reader.at_end():
         return Gaps()
+    if reader.take_word("next"):
+        return Gaps("next")  # the coming period's drafts
     period = reader.take_period()
     if period is None:
         reader.fail(f"{_code('gaps')} takes a period, like 2026-Q4, not {_code(reader.peek().shown)}.")

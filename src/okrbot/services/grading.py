@@ -49,6 +49,7 @@ class GradingPolicy:
     after: timedelta = timedelta(days=14)
     default_tz: ZoneInfo = ZoneInfo("UTC")
     fiscal_start: int = 1
+    planning_lead: timedelta = timedelta(days=14)
 
     @classmethod
     def from_settings(cls, settings) -> GradingPolicy:
@@ -57,6 +58,7 @@ class GradingPolicy:
             after=timedelta(days=settings.grading_window_days),
             default_tz=settings.tz,
             fiscal_start=settings.fiscal_start_month,
+            planning_lead=timedelta(days=settings.planning_lead_days),
         )
 
     def window(self, period: Period, tz: ZoneInfo) -> GradingWindow:

@@ -53,6 +53,8 @@ def period_or_current(text: str | None, actor: Actor) -> str:
     """A period's canonical name, read with the workspace's fiscal year; the current quarter for None."""
     if text is None:
         return str(periods.current(actor))
+    if text == periods.NEXT:
+        return str(periods.current(actor).next())
     return str(periods.resolve(text, actor))
 
 

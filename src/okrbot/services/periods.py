@@ -13,6 +13,7 @@ from okrbot.services.errors import Invalid, NotAllowed, quoted
 from okrbot.store.models import Objective, OkrPeriod, Workspace
 from okrbot.store.workspaces import ensure_workspace
 
+NEXT = "next"  # the period after the current one, as typed: `/okr gaps next`, `/okr status next`
 PERIOD_HINT = "Periods look like 2026-Q4, FY2027-Q1 (a fiscal quarter) or 2027 and FY2027 (a whole year)."
 ADMINS = "an okrbot admin (a Slack workspace admin, or someone in OKRBOT_ADMINS)"
 
@@ -42,9 +43,15 @@ def current(actor: Actor) -> Period:
 
 
 def label(name: str, actor: Actor) -> str:
-    """`FY2027-Q1 (1 Feb – 30 Apr 2026)`; a name no calendar reads is shown as it is."""
+    """`FY2027-Q1 (1 Feb – 30 Apr 2026)`, and `next quarter, drafts` for one not begun yet."""
     period = parse_period(name, actor.fiscal_start)
-    return period.labelled() if period else name
+    if period is None:
+        return name
+    if period.start_at(actor.tz) > actor.now:
+        kind = "year" if period.is_year else "quarter"
+        ahead = "next" if period == (current(actor).next() if not period.is_year else current(actor).year_period().next()) else "a coming"
+        return f"{period.labelled()} · {ahead} {kind}, drafts"
+    return period.labelled()
 
 
 # --------------------------------------------------------------------------- the fiscal year

@@ -14,6 +14,7 @@ from okrbot.domain.progress import format_percent
 from okrbot.services.carry import CarryOutcome
 from okrbot.services.grading import Closing, Graded, GradingView, KrToGrade
 from okrbot.services.periods import FiscalYearView
+from okrbot.services.planning import PlanningNote
 from okrbot.slack.ids import Action
 from okrbot.slack.mrkdwn import escape, truncate
 from okrbot.slack.reply import Reply
@@ -38,7 +39,19 @@ def _suggestion_text(item: KrToGrade) -> str:
 
 
 class SlackGradingMessages:
-    """The `GradingMessages` the grading service queues: payloads for chat.postMessage."""
+    """The `GradingMessages` (and `PlanningMessages`) the period services queue: payloads for chat.postMessage."""
+
+    def planning(self, note: PlanningNote) -> dict:
+        coming = note.coming
+        carry = ", ".join(f"`/okr carry {objective_id(n)}`" for n in note.objectives[:3])
+        text = (
+            f":calendar: *{coming.labelled()}* starts {when(note.starts_at, note.tz)}, and <#{note.channel}> has no objective for it yet.\n"
+            f"Draft one: `/okr objective add \"Title\" team <#{note.channel}> period {coming}`"
+            + (f", or carry one over: {carry}" if carry else "")
+            + f". `/okr gaps next` checks the drafts; they nudge nobody until {coming} begins."
+        )
+        blocks = [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))]
+        return {"text": f"Plan {coming}: no objective yet", "blocks": [block.to_dict() for block in blocks]}
 
     def grading_dm(self, view: GradingView) -> dict:
         shown = view.krs[:MOST_KRS]
