@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from okrbot.domain.grading import Band, band
@@ -25,7 +26,7 @@ from okrbot.services.context import Actor
 from okrbot.services.errors import NotAllowed
 from okrbot.services.summaries import KrSummary, ObjectiveSummary, summarise
 from okrbot.store import outbox
-from okrbot.store.models import CheckIn, Objective, OutboundMessage, Workspace
+from okrbot.store.models import CheckIn, KeyResult, Objective, OutboundMessage, Workspace
 from okrbot.store.workspaces import ensure_workspace
 
 SCORECARD_KIND, SUMMARY_KIND = "scorecard", "scorecard_summary"
@@ -96,7 +97,9 @@ def team_scorecard(session: Session, actor: Actor, period: Period, channel: str 
 def _scorecard(session: Session, actor: Actor, period: Period, objectives: Sequence[Objective]) -> Scorecard:
     summaries = summarise(session, objectives, actor)
     kr_ids = [kr.id for objective in summaries for kr in objective.krs]
-    checked = set(session.exec(select(CheckIn.kr_id).where(col(CheckIn.kr_id).in_(kr_ids)).distinct()).all()) if kr_ids else set()
+    # One index probe per KR (EXISTS) rather than reading every check-in of the period.
+    has_checkin = exists().where(CheckIn.kr_id == KeyResult.id)
+    checked = set(session.exec(select(KeyResult.id).where(col(KeyResult.id).in_(kr_ids), has_checkin)).all()) if kr_ids else set()
     by_team: dict[str | None, list[ObjectiveSummary]] = defaultdict(list)
     for objective in summaries:
         by_team[objective.team_channel].append(objective)
