@@ -73,7 +73,9 @@ def grades(bot) -> dict[int, tuple[float | None, str | None, str]]:
 def test_grading_dms_once_answers_by_button_modal_and_thread_then_the_period_closes(quarter, okr, bot, client, slack):
     ends = quarter.end_at(UTC)
     # Before grading opens: nothing. Then one DM per owner, however often the tick runs.
-    assert grading_tick(bot.bot, ends - timedelta(days=11)).queued == []
+    grading_tick(bot.bot, ends - timedelta(days=11))  # (#growth is told to plan the next quarter)
+    bot.settle()
+    assert grading_dms(slack) == {}
     first = grading_tick(bot.bot, ends - timedelta(days=5))
     again = grading_tick(bot.bot, ends - timedelta(days=4))
     bot.settle()
@@ -130,7 +132,7 @@ def test_grading_dms_once_answers_by_button_modal_and_thread_then_the_period_clo
     assert grades(bot)[1][0] == 0.7  # grades are kept
 
 
-def test_close_by_command_grades_the_rest_with_their_suggestion(quarter, okr, bot):
+def test_close_by_command_grades_the_rest_with_their_suggestion(quarter, okr, bot, slack):
     assert okr(f"close {quarter}", user="U1").problem  # admins only
     closed = okr.ok(f"close {quarter}", user=ADMIN).text
     assert f"{quarter}* is closed" in closed and "4 suggested grades" in closed
@@ -139,7 +141,9 @@ def test_close_by_command_grades_the_rest_with_their_suggestion(quarter, okr, bo
     }
     assert okr(f"close {quarter}", user=ADMIN).problem  # already closed: says so, changes nothing
     # A closed period gets no grading DMs.
-    assert grading_tick(bot.bot, quarter.end_at(UTC) - timedelta(days=1)).queued == []
+    grading_tick(bot.bot, quarter.end_at(UTC) - timedelta(days=1))
+    bot.settle()
+    assert grading_dms(slack) == {}
 
 
 def form(grade: str, note: str) -> dict:
@@ -217,3 +221,19 @@ def test_scorecards_posted_once_when_a_period_closes_and_on_request(quarter, okr
     assert "Grow activation" in growth[0] and "Hire well" not in growth[0] and "closed" in growth[0]
     (summary,) = scorecards(slack, "CLEADS", "Company scorecard")
     assert "All teams" in summary and "<#C1>" in summary and "<#C2>" in summary
+
+
+def test_carry_over_from_the_grading_dm(quarter, okr, bot, client, slack):
+    okr.ok('kr add O-1 "Activation" from 0 to 50 owner <@UBOSS>', user=ADMIN)  # UBOSS owns O-1 and a KR
+    grading_tick(bot.bot, quarter.end_at(UTC) - timedelta(days=2))
+    bot.settle()
+    dm = grading_dms(slack)["UBOSS"]
+    assert "Carry O-1 over" in block_text(dm.args["blocks"])
+    assert "Carry O-1 over" not in block_text(grading_dms(slack)["U1"].args["blocks"])  # U1 owns no objective
+    for _ in range(2):  # pressed twice: carried once
+        client.block_action(Action.GRADE_CARRY.value, "O-1", user_id="UBOSS", channel_id=channel_of(dm), message=message_of(dm))
+        bot.settle()
+    said = in_thread(slack, dm)
+    assert "New objective *O-2*" in said[0] and f"in {quarter.next()}" in said[0] and "Nothing new" in said[1]
+    with bot.db.session_scope() as session:
+        assert len(session.exec(select(Objective)).all()) == 2

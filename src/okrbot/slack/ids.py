@@ -21,6 +21,7 @@ class Action(StrEnum):
     HOME_NEW_OBJECTIVE = "home_new_objective"
     GRADE_ACCEPT = "grade_accept"  # grading DM: every ungraded KR takes its suggested grade
     GRADE_OPEN = "grade_open"  # grading DM: opens the grade-and-note modal for one KR
+    GRADE_CARRY = "grade_carry"  # grading DM: carry one of the owner's objectives into the next period
 
 
 class Callback(StrEnum):

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from okrbot.domain.commands import Kind
 from okrbot.services import grading, periods
+from okrbot.services.carry import carry
 from okrbot.services.errors import Invalid, NotFound
 from okrbot.services.okrs import get_kr
 from okrbot.slack.bot import SlackBot
@@ -45,6 +46,11 @@ def register(app: App, bot: SlackBot) -> None:
             return
         open_modal(client, body.get("trigger_id"), outcome.reply, None)
 
+    @app.action(Action.GRADE_CARRY.value)
+    def on_carry(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        _in_dm_thread(bot, body, lambda ctx: _carry(ctx, action))
+
     register_submit(app, bot, Callback.GRADE_MODAL, submit_grade, Field.GRADE)
 
 
@@ -69,6 +75,11 @@ def _accept(ctx: CommandContext, value: str) -> Reply:
     if not value.isdigit():
         raise Invalid("This button is out of date.", hint="Grade with `/okr grade KR-n 0.7`.")
     return views.graded_reply(grading.accept_suggestions(ctx.session, ctx.actor, int(value), _policy(ctx)))
+
+
+def _carry(ctx: CommandContext, action: dict) -> Reply:
+    """"Carry O-n over": its unfinished KRs into the next period, as `/okr carry O-n` does."""
+    return views.carried_reply(carry(ctx.session, ctx.actor, actions.number_of(action, Kind.OBJECTIVE)))
 
 
 def _grade_form(ctx: CommandContext, number: int) -> Reply:

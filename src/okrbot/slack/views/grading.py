@@ -24,6 +24,7 @@ from okrbot.slack.views.status import grade_line
 
 SECTION_LIMIT = 3000
 MOST_KRS = 40  # a DM stays under Slack's 50 blocks: header, intro, a section each, buttons, a note
+MOST_CARRY_BUTTONS = 4  # with Accept, within an actions block's 25 elements and readable
 
 
 def _suggestion_text(item: KrToGrade) -> str:
@@ -72,10 +73,16 @@ class SlackGradingMessages:
             )
             for item in shown
         ]
+        # The objectives this owner also owns can be carried into the next period from here.
+        owned = sorted({item.objective.number for item in view.krs if item.objective.owner == view.owner})
+        carry = [
+            ButtonElement(text=f"Carry {objective_id(number)} over", action_id=Action.GRADE_CARRY.value, value=objective_id(number))
+            for number in owned[:MOST_CARRY_BUTTONS]
+        ]
         blocks.append(
             ActionsBlock(
                 block_id=f"grading_{view.dm_id}",
-                elements=[ButtonElement(text="Accept suggested grades", action_id=Action.GRADE_ACCEPT.value, value=str(view.dm_id), style="primary")],
+                elements=[ButtonElement(text="Accept suggested grades", action_id=Action.GRADE_ACCEPT.value, value=str(view.dm_id), style="primary"), *carry],
             )
         )
         first = kr_id(shown[0].kr.number) if shown else "KR-1"
