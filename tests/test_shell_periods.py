@@ -49,3 +49,7 @@ def test_fiscal_year_grade_close_and_reopen_offline(database_url, monkeypatch):
     code, out = okr(f"/okr reopen-period {quarter}", "/okr checkin KR-1 70", admin=True)
     assert code == 0, out
     assert "open again" in out and "Recorded" in out
+    code, out = okr(f"/okr report {quarter}", "/okr carry O-1", "/okr carry O-1", admin=True)
+    assert code == 0, out
+    assert f"SCORECARD · {quarter}" in out and "Grow activation — Grade 0.6" in out.replace("*", "")
+    assert "New objective O-2 Grow activation" in out.replace("*", "") and "Nothing new" in out

@@ -126,6 +126,8 @@ def test_grading_dms_once_answers_by_button_modal_and_thread_then_the_period_clo
     assert refused.problem and f"/okr reopen-period {quarter}" in refused.text and "admin" in refused.text
     assert okr('kr add O-1 "More" yes/no', user="UBOSS").problem
     assert okr("grade KR-1 0.9", user="U1").problem
+    assert okr('initiative add KR-1 "Late work"', user="U1").problem
+    assert okr("archive O-1", user="UBOSS").problem
     assert okr(f"reopen-period {quarter}", user="U1").problem  # admins only
     okr.ok(f"reopen-period {quarter}", user=ADMIN)
     okr.ok("checkin KR-1 90", user="U1")

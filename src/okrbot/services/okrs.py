@@ -295,6 +295,7 @@ def in_channel(channel_id: str):
 def archive_objective(session: Session, actor: Actor, number: int) -> Objective:
     objective = get_objective(session, actor, number)
     permissions.require_objective(actor, objective, f"archive {objective_id(number)}")
+    periods.require_open(session, actor.team_id, objective.period, f"archive {objective_id(number)}")
     if objective.status == "archived":
         raise Invalid(f"{objective_id(number)} is already archived.")
     objective.status = "archived"
