@@ -13,6 +13,7 @@ outbox in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from okrbot.store.models import CheckIn, GradingDm, KeyResult, Objective, OkrPer
 from okrbot.store.workspaces import ensure_workspace
 
 GRADING_KIND = "grading"
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
 OWNER, SUGGESTED = "owner", "suggested"
 NOTE_LIMIT = 3000
 
@@ -247,7 +249,8 @@ def send_due_dms(session: Session, team_id: str, now: datetime, policy: GradingP
         already = set(session.exec(select(GradingDm.owner).where(GradingDm.team_id == team_id, GradingDm.period == str(period))).all())
         by_owner: dict[str, list[KrToGrade]] = defaultdict(list)
         for item in krs_to_grade(session, team_id, period, now, tz):
-            if item.kr.owner not in already:
+            # Only Slack users get a DM (an imported owner such as github:alice cannot).
+            if item.kr.owner not in already and SLACK_USER.match(item.kr.owner):
                 by_owner[item.kr.owner].append(item)
         for owner in sorted(by_owner):  # one order: no deadlocks between replicas
             dm = _claim(session, team_id, str(period), owner, now)
