@@ -119,7 +119,7 @@ def test_grading_dms_once_answers_by_button_modal_and_thread_then_the_period_clo
     closed = grading_tick(bot.bot, ends + timedelta(days=14))
     assert closed.closed == [f"T1 {quarter}"] and grading_tick(bot.bot, ends + timedelta(days=15)).closed == []
     assert grades(bot)[4][:2] == (1.0, "suggested")  # holds now (its only reading is after the quarter)
-    assert "suggested grade, given at close" in okr.ok(f"status KR-4", user="U3").text
+    assert "suggested grade, given at close" in okr.ok("status KR-4", user="U3").text
 
     # Closed: edits and check-ins are refused, saying who can reopen it.
     refused = okr("checkin KR-1 90", user="U1")

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from okrbot.domain.commands import Commitment, Direction, Keep, Metric
+from okrbot.domain.commands import Commitment, Direction, Keep
 from okrbot.domain.grading import GradeReplyError, GradingWindow, Reading, grading_window, held_share, parse_grade_reply, suggested_grade
 from okrbot.domain.ids import kr_id
 from okrbot.domain.periods import Period, parse_period
