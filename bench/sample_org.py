@@ -318,6 +318,9 @@ class _Generator:
             "private": self._chance(0.07),
             "description": self._pick(function.reasons) if self._chance(0.4) else "",
             "status": "archived" if archived else "active",
+            # Interchange version 2: a fresh period has no grades and nothing carried over.
+            "grade": None,
+            "carried_from": None,
             "key_results": [self._kr(function, owner, archived) for _ in range(self.krs_per_objective)],
         }
 
@@ -355,6 +358,11 @@ class _Generator:
             "weight": self._pick(KR_WEIGHTS),
             "confidence": checkins[-1]["confidence"] if checkins else None,
             "status": "archived" if archived else "active",
+            "commitment": None,
+            "grade": None,
+            "grade_note": "",
+            "grade_source": None,
+            "carried_from": None,
             "checkins": checkins,
         }
 

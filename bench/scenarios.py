@@ -31,7 +31,7 @@ from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
 from tests.fakes.slack_client import SignedSlackClient, app_home_opened
 
 SERVES_TEXT = "Load test the search index before the holiday traffic"
-NAMES = ("status_team", "status_all", "done", "checkin_modal", "home", "serves")
+NAMES = ("status_team", "status_all", "done", "checkin_modal", "home", "serves", "report")
 DONE_POOL = 4000
 
 
@@ -49,6 +49,7 @@ class Picks:
     people: list[Person]  # KR owners, one per concurrent client
     open_work: list[int]  # initiative numbers not done, linked to this quarter's KRs
     members: dict[str, list[str]] = field(default_factory=dict)  # team channel -> its people
+    period: str = ""  # the quarter the organisation was built for
     _done_lock: threading.Lock = field(default_factory=threading.Lock)
     _done_used: list[int] = field(default_factory=list)
 
@@ -113,7 +114,7 @@ class Picks:
         finally:
             db.dispose()
         return cls(channel=channel, asker=asker, people=persons, open_work=list(open_work),
-                   members={c: sorted(m) for c, m in members.items()})
+                   members={c: sorted(m) for c, m in members.items()}, period=period)
 
     def tell(self, slack) -> None:
         """Give the Slack double the team channels' members (conversations.members)."""
@@ -161,9 +162,11 @@ class Requests:
     def make(self, name: str, i: int, seq: int) -> tuple[str | None, Send]:
         picks, client = self.picks, self.client
         person = picks.people[i % len(picks.people)]
-        if name in ("status_team", "status_all", "done", "serves"):
+        if name in ("status_team", "status_all", "done", "serves", "report"):
             if name == "status_team":
                 text = "status"
+            elif name == "report":
+                text = f"report {picks.period}"  # the asker's team channel: that team's scorecard
             elif name == "status_all":
                 text = "status all"
             elif name == "done":

@@ -141,7 +141,7 @@ def export(
     db = _database(settings)
     team_id = _team(db, team)
     with db.session_scope() as session:
-        text = export_json(session, team_id) if format == "json" else export_csv(session, team_id)
+        text = export_json(session, team_id) if format == "json" else export_csv(session, team_id, fiscal_start=settings.fiscal_start_month)
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"Wrote {output}")

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from okrbot.domain.periods import month_number
+
 # Values people paste from examples instead of their real credentials.
 PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-your-token", "xoxb-...", "your-signing-secret", "secret", "todo"}
 
@@ -44,6 +46,14 @@ class Settings(BaseSettings):
     # looked up, not resent blind, a few of these later: slack/delivery.py).
     slack_timeout_seconds: float = Field(default=10.0, gt=0, le=60, alias="OKRBOT_SLACK_TIMEOUT_SECONDS")
 
+    # The month the fiscal year starts in (a name or 1-12); workspaces may set their own.
+    fiscal_year_start: str = Field(default="january", alias="OKRBOT_FISCAL_YEAR_START")
+    # Grading opens this many days before a period ends and stays open this long after it.
+    grading_lead_days: int = Field(default=10, ge=0, le=90, alias="OKRBOT_GRADING_LEAD_DAYS")
+    grading_window_days: int = Field(default=14, ge=0, le=90, alias="OKRBOT_GRADING_WINDOW_DAYS")
+    # Team channels with no objective for the coming period are told this many days before it starts.
+    planning_lead_days: int = Field(default=14, ge=0, le=90, alias="OKRBOT_PLANNING_LEAD_DAYS")
+
     # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count. 0: this
     # server only acknowledges, and `okrbot worker` processes do the work.
     workers: int | None = Field(default=None, ge=0, le=32, alias="OKRBOT_WORKERS")
@@ -56,6 +66,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"OKRBOT_TIMEZONE={value!r} is not an IANA time zone such as Europe/Berlin") from exc
         return value
+
+    @field_validator("fiscal_year_start")
+    @classmethod
+    def _known_month(cls, value: str) -> str:
+        if month_number(value) is None:
+            raise ValueError(f"OKRBOT_FISCAL_YEAR_START={value!r} is not a month; use a name such as february, or 1-12")
+        return value
+
+    @property
+    def fiscal_start_month(self) -> int:
+        return month_number(self.fiscal_year_start) or 1
 
     @field_validator("slack_api_url")
     @classmethod

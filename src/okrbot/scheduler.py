@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from okrbot.config import Settings
+from okrbot.grading_job import grading_tick
 from okrbot.reviews_job import review_tick
 from okrbot.slack.bot import SlackBot
 
@@ -52,5 +53,6 @@ def start_scheduler(settings: Settings, bot: SlackBot) -> BackgroundScheduler:
     if settings.scheduler_enabled:
         _every(scheduler, settings, "outbox_sweeper", settings.outbox_sweep_seconds, lambda: bot.deliverer.drain(batch=OUTBOX_BATCH), now=True)
         _every(scheduler, settings, "review_tick", settings.review_tick_seconds, lambda: review_tick(bot), now=True)
+        _every(scheduler, settings, "grading_tick", settings.review_tick_seconds, lambda: grading_tick(bot), now=True)
     scheduler.start()
     return scheduler

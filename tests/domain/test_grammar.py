@@ -380,7 +380,8 @@ def test_a_long_offending_word_is_shortened_in_the_reply() -> None:
 
 
 def test_usage_covers_every_command_with_the_spec_lines() -> None:
-    assert set(COMMAND_WORDS) == {
+    # Every SPEC §3 command (issues add more: settings, grade, close, …).
+    assert set(COMMAND_WORDS) >= {
         "status", "help", "objective", "kr", "initiative", "link", "unlink", "done",
         "reopen", "checkin", "serves", "gaps", "review", "edit", "archive", "history",
         "chart",

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from okrbot.config import Settings
 from okrbot.domain.commands import Direction, Keep, Metric
-from okrbot.domain.hygiene import GAP_TITLES, GapFlag, KrFacts, ObjectiveFacts, find_gaps
+from okrbot.domain.hygiene import DRAFT_ONLY, GAP_TITLES, GapFlag, KrFacts, ObjectiveFacts, find_gaps
 from okrbot.services import okrs, work
 from okrbot.services.context import Actor
 from okrbot.services.gaps import GapReport, gap_report
@@ -184,7 +184,7 @@ def test_the_command_shows_each_flag_heading_with_its_ids(organisation, actor):
     assert not outcome.reply.error and not outcome.reply.public
     text = blocks_to_text(outcome.reply.block_dicts())
     sections = _sections_by_heading(text)
-    assert list(sections) == [GAP_TITLES[flag] for flag in GapFlag]
+    assert list(sections) == [GAP_TITLES[flag] for flag in GapFlag if flag not in DRAFT_ONLY]  # a period under way
     for flag, gap_ids in EXPECTED:
         body = sections[GAP_TITLES[flag]]
         assert all(ident.lstrip("@") in body for ident in gap_ids), (flag, gap_ids)

@@ -94,6 +94,13 @@ class Keep(StrEnum):
     BELOW = "below"
 
 
+class Commitment(StrEnum):
+    """What a KR is expected to reach: committed 1.0; aspirational 0.7 is success."""
+
+    COMMITTED = "committed"
+    ASPIRATIONAL = "aspirational"
+
+
 # --- commands -----------------------------------------------------------------
 
 
@@ -143,6 +150,7 @@ class KrAdd:
     keep: Keep | None = None
     owner: UserRef | None = None
     weight: float | None = None
+    commitment: Commitment | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +256,54 @@ class History:
     kr: int
 
 
+@dataclass(frozen=True)
+class FiscalYear:
+    """`/okr settings fiscal-year starts <month>`; month None: show the settings."""
+
+    month: int | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    kr: int
+    grade: float  # 0.0 to 1.0
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ClosePeriod:
+    period: str
+
+
+@dataclass(frozen=True)
+class ReopenPeriod:
+    period: str
+
+
+@dataclass(frozen=True)
+class Carry:
+    """`/okr carry O-n [KR-a KR-b …] [to <period>]`; no KRs: the unfinished ones."""
+
+    objective: int
+    krs: tuple[int, ...] = ()
+    period: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportChannel:
+    """`/okr settings report-channel #channel`: where company scorecards go."""
+
+    channel: ChannelRef
+
+
+@dataclass(frozen=True)
+class Report:
+    """`/okr report [period] [#channel]`."""
+
+    period: str | None = None
+    channel: ChannelRef | None = None
+
+
 Command = (
     Status
     | Help
@@ -268,4 +324,11 @@ Command = (
     | CheckinFix
     | CheckinDelete
     | Chart
+    | FiscalYear
+    | Grade
+    | ClosePeriod
+    | ReopenPeriod
+    | Carry
+    | ReportChannel
+    | Report
 )

@@ -39,15 +39,20 @@ from zoneinfo import available_timezones
 from okrbot.domain.commands import (
     Archive,
     ChannelRef,
+    Carry,
     Chart,
     Checkin,
     CheckinDelete,
     CheckinFix,
+    ClosePeriod,
+    Commitment,
     Command,
     Direction,
     Done,
     Edit,
+    FiscalYear,
     Gaps,
+    Grade,
     Help,
     History,
     InitiativeAdd,
@@ -59,6 +64,9 @@ from okrbot.domain.commands import (
     ObjectiveAdd,
     Ref,
     Reopen,
+    ReopenPeriod,
+    Report,
+    ReportChannel,
     Review,
     ReviewAction,
     Serves,
@@ -69,7 +77,7 @@ from okrbot.domain.commands import (
     WorkRef,
 )
 from okrbot.domain.ids import parse_ref
-from okrbot.domain.periods import parse_period
+from okrbot.domain.periods import MONTHS, month_number, parse_period, period_name
 
 __all__ = [
     "ALIASES",
@@ -107,6 +115,7 @@ USAGE: dict[str, tuple[str, ...]] = {
         '/okr kr add O-n "Title" keep below 200 [unit]',
         "Unit % (or from 20% to 40%) makes a percentage KR. Every kr add also takes"
         " [owner @user] [weight N]. Numbers: 45, -3, 4.5, 1,200, 20%.",
+        "Add committed (expected to reach 1.0) or aspirational (0.7 is success) to say what the KR aims for.",
     ),
     "initiative": (
         '/okr initiative add KR-n "Title" [owner @user] [url https://…] [weight 2]',
@@ -125,7 +134,7 @@ USAGE: dict[str, tuple[str, ...]] = {
         "fix and delete act on your latest check-in of that KR, while its period is open.",
     ),
     "serves": ("/okr serves <free text>", "serve = serves."),
-    "gaps": ("/okr gaps [period]",),
+    "gaps": ("/okr gaps [period]", "/okr gaps next", "next: the drafts for the coming period, with the planning checks too."),
     "review": (
         '/okr review now|status|off|schedule "<when>" [tz Area/City]',
         "The when may also go without quotes, as in: review schedule first Monday 10:00 tz Europe/Paris.",
@@ -134,6 +143,29 @@ USAGE: dict[str, tuple[str, ...]] = {
     "archive": ("/okr archive O-n",),
     "history": ("/okr history KR-n",),
     "chart": ("/okr chart KR-n|O-n", "A KR's check-ins against the expected pace, or an objective's KRs side by side, as a picture."),
+    "settings": (
+        "/okr settings fiscal-year starts <month>",
+        "/okr settings report-channel #channel",
+        "/okr settings",
+        "Admins set the month the fiscal year starts in; periods are then named like FY2027-Q1"
+        " (FY2027 is the fiscal year that ends in 2027). January means calendar quarters."
+        " The report channel gets the company scorecard when a period closes.",
+    ),
+    "grade": (
+        '/okr grade KR-n <0.0-1.0> ["note"]',
+        "The end-of-period grade, 0.7 to 1.0 is green; the note says what worked and what didn't.",
+    ),
+    "close": ("/okr close <period>", "Admins only: grades what is ungraded with its suggested grade and freezes the period."),
+    "reopen-period": ("/okr reopen-period <period>", "Admins only: edits and check-ins are accepted again."),
+    "carry": (
+        "/okr carry O-n [KR-a KR-b …] [to <period>]",
+        "A new objective in the next period (or the one named) with the KRs listed, or the unfinished ones:"
+        " same owner, team and alignment, starting where they ended; open work is linked again, check-ins stay behind.",
+    ),
+    "report": (
+        "/okr report [period] [#channel]",
+        "A period's scorecard: a team's (the channel's, or the one named), or every team's for admins.",
+    ),
 }
 
 COMMAND_WORDS: tuple[str, ...] = tuple(USAGE)
@@ -391,7 +423,7 @@ def _ref(token: _Token | None) -> Ref | None:
 
 def _period(text: str) -> str | None:
     period = parse_period(text) if text.isascii() else None
-    return str(period) if period and period.year >= 1000 else None
+    return period_name(text) if period and period.year >= 1000 else None
 
 
 def _closest(word: str | None, candidates: Iterable[str]) -> str | None:
@@ -509,13 +541,14 @@ class _Reader:
         first, second = self.peek(), self.peek(1)
         if first is None or first.kind is not _Kind.WORD:
             return None
-        if period := _period(first.text):
-            self.pos += 1
-            return period
-        if second is not None and second.kind is _Kind.WORD and len(first.text) <= 5:
+        if second is not None and second.kind is _Kind.WORD and len(first.text) <= 6:
+            # Two words first: `FY2027 Q1` is one quarter, not the year FY2027 and a stray word.
             if period := _period(f"{first.text} {second.text}"):
                 self.pos += 2
                 return period
+        if period := _period(first.text):
+            self.pos += 1
+            return period
         return None
 
     def span_text(self, first: int, last: int) -> str:
@@ -621,6 +654,8 @@ def _status(reader: _Reader) -> Status:
     while (token := reader.peek()) is not None:
         if (found := reader.take_period()) is not None:
             period = _only_once(reader, period, found, token)
+        elif token.word == "next" and reader.take():
+            period = _only_once(reader, period, "next", token)  # the coming period's drafts
         else:
             target = _only_once(reader, target, _status_target(reader), token)
     if period is not None and target and target["scope"] is StatusScope.WORK:
@@ -766,6 +801,7 @@ _MEASURE_WORDS = {"from": _from_to, "keep": _keep, "by": _by_initiatives}
 _MEASURE_WORDS |= {word: _yes_no for word in ("yes/no", "yes-no", "yesno", "boolean")}
 _KR_OPTIONS = {word: _Option("measure", read) for word, read in _MEASURE_WORDS.items()}
 _KR_OPTIONS |= {"owner": _OWNER, "weight": _WEIGHT}
+_KR_OPTIONS |= {word.value: _Option("commitment", lambda reader, key: Commitment(key.word)) for word in Commitment}
 
 
 def _kr(reader: _Reader) -> KrAdd:
@@ -907,6 +943,8 @@ def _one_confidence(reader: _Reader, earlier: int | None, value: int, token: _To
 def _gaps(reader: _Reader) -> Gaps:
     if reader.at_end():
         return Gaps()
+    if reader.take_word("next"):
+        return Gaps("next")  # the coming period's drafts
     period = reader.take_period()
     if period is None:
         reader.fail(f"{_code('gaps')} takes a period, like 2026-Q4, not {_code(reader.peek().shown)}.")
@@ -979,6 +1017,90 @@ def _chart(reader: _Reader) -> Chart:
     return Chart(reader.expect_ref(_code("chart"), Kind.KR, Kind.OBJECTIVE))
 
 
+def _settings(reader: _Reader) -> FiscalYear | ReportChannel:
+    if reader.at_end():
+        return FiscalYear()
+    token = reader.take()
+    if token.word in ("report-channel", "report"):
+        reader.take_word("channel")
+        return ReportChannel(_channel_value(reader, token))
+    if token.word not in ("fiscal-year", "fiscal", "fy"):
+        reader.fail(f"{_code(token.shown)} is not a setting; there are {_code('fiscal-year')} and {_code('report-channel')}.")
+    if token.word == "fiscal":
+        reader.take_word("year")
+    reader.take_word("starts", "start")
+    reader.take_word("in")
+    month = reader.take()
+    number = month_number(month.text) if month is not None and month.kind is _Kind.WORD else None
+    if number is None:
+        found = f", not {_code(month.shown)}" if month else ""
+        hint = f"Did you mean {_code(f'fiscal-year starts {close}')}?" if (close := _closest(month.word if month else None, MONTHS)) else None
+        reader.fail(f"The fiscal year needs the month it starts in, like {_code('february')}{found}.", hint)
+    return FiscalYear(number)
+
+
+def _grade_value(reader: _Reader) -> float:
+    token = reader.peek()
+    if token is None:
+        reader.fail("`grade` needs a grade from 0.0 to 1.0 after the KR, like `0.7`.")
+    value, percent = reader.expect_number(_code("grade"))
+    grade = value / 100 if percent else value
+    if not 0.0 <= grade <= 1.0:
+        reader.fail(f"A grade goes from 0.0 to 1.0 (or 0% to 100%), not {_code(token.text)}.")
+    return grade
+
+
+def _grade(reader: _Reader) -> Grade:
+    kr = reader.expect_ref(_code("grade"), Kind.KR).number
+    grade = _grade_value(reader)
+    first = reader.pos
+    reader.pos = len(reader.tokens)
+    return Grade(kr=kr, grade=grade, note=reader.span_text(first, reader.pos) or None)
+
+
+def _named_period(reader: _Reader) -> str:
+    period = reader.take_period()
+    if period is None:
+        token = reader.peek()
+        found = f", not {_code(token.shown)}" if token else ""
+        reader.fail(f"{_code(reader.command)} needs a period, like 2026-Q4 or FY2027-Q1{found}.")
+    return period
+
+
+def _carry(reader: _Reader) -> Carry:
+    objective = reader.expect_ref(_code("carry"), Kind.OBJECTIVE).number
+    krs: list[int] = []
+    while (token := reader.peek()) is not None and token.word != "to":
+        number = reader.expect_ref(_code("carry"), Kind.KR, also=" or `to <period>`").number
+        if number in krs:
+            reader.fail(f"{_code(token.text)} is listed twice.")
+        krs.append(number)
+    period = None
+    if reader.take_word("to"):
+        period = _named_period(reader)
+    return Carry(objective=objective, krs=tuple(krs), period=period)
+
+
+def _report(reader: _Reader) -> Report:
+    period = channel = None
+    while (token := reader.peek()) is not None:
+        if token.kind is _Kind.CHANNEL and channel is None:
+            channel = reader.take().channel
+        elif period is None and (found := reader.take_period()) is not None:
+            period = found
+        else:
+            reader.fail(f"I don't understand {_code(token.shown)} here; give at most a period and a #channel.")
+    return Report(period=period, channel=channel)
+
+
+def _close(reader: _Reader) -> ClosePeriod:
+    return ClosePeriod(_named_period(reader))
+
+
+def _reopen_period(reader: _Reader) -> ReopenPeriod:
+    return ReopenPeriod(_named_period(reader))
+
+
 _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "status": _status,
     "help": _help,
@@ -996,6 +1118,12 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "archive": _archive,
     "history": _history,
     "chart": _chart,
+    "settings": _settings,
+    "grade": _grade,
+    "close": _close,
+    "reopen-period": _reopen_period,
+    "carry": _carry,
+    "report": _report,
 }
 
 

@@ -29,6 +29,9 @@ class GapFlag(StrEnum):
     KR_OUTPUT_WORDED = "kr_output_worded"
     KR_VANITY = "kr_vanity"
     KR_STALE = "kr_stale"
+    # Drafts for a coming period (`/okr gaps next`) are held to the planning rules too.
+    TEAM_TOO_MANY_OBJECTIVES = "team_too_many_objectives"
+    OBJECTIVE_TOO_FEW_KRS = "objective_too_few_krs"
 
 
 GAP_TITLES: dict[GapFlag, str] = {
@@ -41,11 +44,16 @@ GAP_TITLES: dict[GapFlag, str] = {
     GapFlag.KR_OUTPUT_WORDED: "KRs worded as outputs, not outcomes",
     GapFlag.KR_VANITY: "KRs that track vanity metrics",
     GapFlag.KR_STALE: "KRs with no check-in in 30 days",
+    GapFlag.TEAM_TOO_MANY_OBJECTIVES: "Teams with too many objectives",
+    GapFlag.OBJECTIVE_TOO_FEW_KRS: "Objectives with fewer than 2 KRs",
 }
 
 MAX_INITIATIVES_PER_KR = 4
 MAX_OBJECTIVES_PER_OWNER = 5
 MAX_KRS_PER_OBJECTIVE = 5
+DRAFT_ONLY = (GapFlag.TEAM_TOO_MANY_OBJECTIVES, GapFlag.OBJECTIVE_TOO_FEW_KRS)
+MAX_OBJECTIVES_PER_TEAM = 5  # for drafts
+MIN_KRS_PER_OBJECTIVE = 2  # for drafts
 STALE_AFTER = timedelta(days=30)
 URGENT_FROM = timedelta(days=7)  # "from the second week of the period"
 
@@ -71,6 +79,7 @@ class ObjectiveFacts:
     title: str
     owner: str
     kr_count: int
+    team: str | None = None  # the team channel
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,12 @@ def find_gaps(
     period_start: date,
     today: date,
     now: datetime,
+    drafts: bool = False,
 ) -> list[Gap]:
-    """Every gap of one period, ordered by flag (declaration order), then by id number."""
+    """Every gap of one period, ordered by flag (declaration order), then by id number.
+
+    `drafts`: the period has not started; add the planning checks (teams with too many
+    objectives, objectives with fewer than 2 KRs)."""
     objectives = sorted(objectives, key=lambda o: o.number)
     krs = sorted(krs, key=lambda k: k.number)
     urgent = today >= period_start + URGENT_FROM
@@ -105,7 +118,36 @@ def find_gaps(
         *(_output_worded(kr) for kr in krs if is_output_worded(kr.title)),
         *_present(_vanity(kr) for kr in krs),
         *_present(_stale(kr, period_began, _utc(now)) for kr in krs),
+        *(_crowded_teams(objectives) if drafts else []),
+        *(_too_few_krs(o) for o in objectives if drafts and 0 < o.kr_count < MIN_KRS_PER_OBJECTIVE),
     ]
+
+
+def _crowded_teams(objectives: list[ObjectiveFacts]) -> list[Gap]:
+    by_team: dict[str, list[ObjectiveFacts]] = defaultdict(list)
+    for objective in objectives:
+        if objective.team:
+            by_team[objective.team].append(objective)
+    return [
+        Gap(
+            GapFlag.TEAM_TOO_MANY_OBJECTIVES,
+            (f"#{team}", *(_objective_id(o) for o in theirs)),
+            f"<#{team}> has {len(theirs)} objectives drafted; more than {MAX_OBJECTIVES_PER_TEAM} is more than a team can focus on.",
+            "Keep the few that matter most; carry or archive the rest: /okr archive O-n.",
+        )
+        for team, theirs in sorted(by_team.items())
+        if len(theirs) > MAX_OBJECTIVES_PER_TEAM
+    ]
+
+
+def _too_few_krs(objective: ObjectiveFacts) -> Gap:
+    oid = _objective_id(objective)
+    return Gap(
+        GapFlag.OBJECTIVE_TOO_FEW_KRS,
+        (oid,),
+        f"{_objective_ref(objective)} has only {objective.kr_count} KR; one number rarely shows an objective is met.",
+        f'Add a second measurable result: /okr kr add {oid} "Title" from 45 to 25.',
+    )
 
 
 # --- one builder per flag -------------------------------------------------

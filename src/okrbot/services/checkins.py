@@ -11,6 +11,7 @@ from okrbot.domain.commands import Metric
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import kr_id
 from okrbot.domain.text import clean_text
+from okrbot.services import periods
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid
 from okrbot.services.okrs import get_kr, may_see, require_active, require_can_edit
@@ -42,6 +43,7 @@ def record_checkin(
     objective = objective_of(session, kr)
     require_active(objective)
     require_can_edit(actor, objective, kr)
+    periods.require_open(session, actor.team_id, objective.period, f"record a check-in on {kr_id(kr.number)}")
     number = checkin_value(kr, value)
     check_confidence(confidence)
     note = clean_note(note)

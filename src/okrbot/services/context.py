@@ -31,6 +31,8 @@ class Actor:
     audience: str | None = None
     # A signed webhook: trusted to move work like an admin, but not a person.
     system: bool = False
+    # The month the workspace's fiscal year starts in (services/periods.py loads it).
+    fiscal_start: int = 1
 
     @property
     def in_dm(self) -> bool:

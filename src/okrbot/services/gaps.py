@@ -35,9 +35,10 @@ def gap_report(session: Session, actor: Actor, period_text: str | None = None) -
     gaps = find_gaps(
         objectives,
         krs,
-        period_start=parse_period(period).first_day,
+        period_start=parse_period(period, actor.fiscal_start).first_day,
         today=actor.now.astimezone(actor.tz).date(),
         now=actor.now,
+        drafts=parse_period(period, actor.fiscal_start).start_at(actor.tz) > actor.now,
     )
     return GapReport(period=period, objectives=len(objectives), krs=len(krs), gaps=gaps)
 
@@ -74,5 +75,5 @@ def period_facts(session: Session, actor: Actor, period: str) -> tuple[list[Obje
         for kr, linked in rows
     ]
     kr_counts = Counter(kr.objective for kr in krs)
-    facts = [ObjectiveFacts(number=o.number, title=o.title, owner=o.owner, kr_count=kr_counts[o.number]) for o in objectives]
+    facts = [ObjectiveFacts(number=o.number, title=o.title, owner=o.owner, kr_count=kr_counts[o.number], team=o.team_channel) for o in objectives]
     return facts, krs

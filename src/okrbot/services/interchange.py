@@ -6,7 +6,10 @@ changes nothing. Both directions load each table once and group in Python, so
 the number of queries does not grow with the size of the workspace.
 
 Extensions to the SPEC §9 shape (it says: extend, never break): `status` on
-objectives and KRs, `keep` ("above" / "below") on maintain KRs.
+objectives and KRs, `keep` ("above" / "below") on maintain KRs. Version 2 adds
+`commitment`, `grade`, `grade_note`, `grade_source` and `carried_from` on KRs, and
+`grade` (computed, ignored on import) and `carried_from` on objectives; version 1
+files still import (they have none of these).
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ from pydantic import (
 from sqlalchemy import Row, RowMapping, bindparam, insert, select, update
 from sqlmodel import Session
 
-from okrbot.domain.commands import Direction, Keep, Kind, Metric
+from okrbot.domain.commands import Commitment, Direction, Keep, Kind, Metric
+from okrbot.domain.grading import objective_grade
 from okrbot.domain.ids import format_ref, initiative_id, kr_id, objective_id, parse_ref
-from okrbot.domain.periods import parse_period
+from okrbot.domain.periods import parse_period, period_name
 from okrbot.domain.progress import LinkedWork, health, kr_progress, percent
 from okrbot.domain.text import clean_text
 from okrbot.domain.urls import is_url, url_key
@@ -51,7 +55,8 @@ from okrbot.store.models import CheckIn, Initiative, KeyResult, KrLink, Objectiv
 from okrbot.store.types import utcnow
 from okrbot.store.workspaces import ensure_workspace, reserve_numbers
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 IMPORT_SOURCE = "import"
 DESCRIPTION_LIMIT = 3000
 URL_LIMIT = 2000
@@ -206,10 +211,10 @@ def _clean_title(value: str) -> str:
 
 
 def _canonical_period(value: str) -> str:
-    period = parse_period(value)
-    if period is None:
-        raise ValueError(f"{_shown(value)} is not a period like 2026-Q4")
-    return str(period)
+    name = period_name(value)
+    if name is None:
+        raise ValueError(f"{_shown(value)} is not a period like 2026-Q4, FY2027-Q1 or 2027")
+    return name
 
 
 def _blank_to_none(value: object) -> object:
@@ -241,6 +246,7 @@ Confidence = Annotated[int, Field(ge=0, le=10)] | None
 Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT)]
 Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 Status = Literal["active", "archived"]
+GradeValue = Annotated[float, Field(ge=0, le=1)] | None
 
 
 class _Entry(BaseModel):
@@ -272,6 +278,11 @@ class KrEntry(_Entry):
     confidence: Confidence = None
     status: Status = "active"
     progress: float | None = None  # computed on export, ignored on import
+    commitment: Commitment | None = None
+    grade: GradeValue = None
+    grade_note: Annotated[str, StringConstraints(max_length=NOTE_LIMIT)] = ""
+    grade_source: Literal["owner", "suggested"] | None = None
+    carried_from: KrNumber | None = None
     checkins: list[CheckInEntry] = []
 
 
@@ -285,6 +296,8 @@ class ObjectiveEntry(_Entry):
     private: bool = False
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_LIMIT), _displayable(lines=True)] = ""
     status: Status = "active"
+    grade: float | None = None  # computed on export, ignored on import
+    carried_from: ObjectiveNumber | None = None
     key_results: list[KrEntry] = []
 
 
@@ -313,8 +326,9 @@ class Document(_Entry):
     @field_validator("version")
     @classmethod
     def _known_version(cls, value: int) -> int:
-        if value != FORMAT_VERSION:
-            raise ValueError(f"this file is format version {value}; this okrbot reads version {FORMAT_VERSION}")
+        if value not in READABLE_VERSIONS:
+            readable = " and ".join(str(version) for version in READABLE_VERSIONS)
+            raise ValueError(f"this file is format version {value}; this okrbot reads versions {readable}")
         return value
 
     def key_results(self) -> Iterator[tuple[ObjectiveEntry, KrEntry]]:
@@ -517,6 +531,7 @@ def import_document(session: Session, team_id: str, document: Document) -> Impor
     run.checkins(document, kr_ids)
     initiative_ids = run.initiatives(document.initiatives)
     run.links(document.initiatives, initiative_ids, kr_ids)
+    run.lineage(document, objective_ids, kr_ids)
     _reserve_imported_numbers(session, team_id, document)
     revisions.bump(session, [team_id])  # the bulk writes above bypass the ORM's flush hook
     return run.report
@@ -532,11 +547,36 @@ def _reference_problems(document: Document, existing: _Existing) -> list[tuple[P
             shown = objective_id(objective.parent)
             problems.append((("objectives", i, "parent"), f'"{shown}" is not an objective in this file or the workspace'))
     problems += _parent_loops(document, existing)
+    problems += _lineage_problems(document, objectives, krs)
     for i, initiative in enumerate(document.initiatives):
         for j, link in enumerate(initiative.links):
             if link.kr not in krs:
                 path: Path = ("initiatives", i, "links", j, "kr")
                 problems.append((path, f'"{kr_id(link.kr)}" is not a KR in this file or the workspace'))
+    return problems
+
+
+def _lineage_problems(document: Document, objectives: set[int], krs: set[int]) -> list[tuple[Path, str]]:
+    """`carried_from` names an objective (KR) that exists, and each is carried over once."""
+    problems: list[tuple[Path, str]] = []
+    seen: dict[tuple[str, int], Path] = {}
+    entries = [(("objectives", i), objective, objectives, objective_id) for i, objective in enumerate(document.objectives)]
+    entries += [
+        (("objectives", i, "key_results", j), kr, krs, kr_id)
+        for i, objective in enumerate(document.objectives)
+        for j, kr in enumerate(objective.key_results)
+    ]
+    for path, entry, known, shown in entries:
+        source = entry.carried_from
+        if source is None:
+            continue
+        where = (*path, "carried_from")
+        if source not in known or source == entry.id:
+            problems.append((where, f'"{shown(source)}" is not another one in this file or the workspace'))
+        elif (shown.__name__, source) in seen:
+            problems.append((where, f'"{shown(source)}" is carried over twice (first at {format_path(seen[(shown.__name__, source)])})'))
+        else:
+            seen[(shown.__name__, source)] = where
     return problems
 
 
@@ -678,6 +718,20 @@ class _ImportRun:
         rows = self.session.execute(select(table).where(table.c.team_id == self.team_id)).mappings()
         return {(row["initiative_id"], row["kr_id"]): row for row in rows}
 
+    def lineage(self, document: Document, objective_ids: dict[int, int], kr_ids: dict[int, int]) -> None:
+        """`carried_from`, set once every row has an id (the source may be new too)."""
+        for model, known, entries, ids in (
+            (Objective, self.existing.objectives, document.objectives, objective_ids),
+            (KeyResult, self.existing.krs, [kr for _, kr in document.key_results()], kr_ids),
+        ):
+            updates = []
+            for entry in entries:
+                wanted = ids[entry.carried_from] if entry.carried_from is not None else None
+                row = known.get(entry.id)
+                if wanted != (row["carried_from_id"] if row is not None else None):
+                    updates.append({"row_id": ids[entry.id], "carried_from_id": wanted})
+            self._update(model, updates)
+
     # --- bulk writing --------------------------------------------------------------
 
     def _upsert(self, model, known: dict[int, RowMapping], desired: dict[int, dict], tally: Tally) -> None:
@@ -753,6 +807,10 @@ def _kr_fields(entry: KrEntry, objective_row_id: int, last_progress_at: datetime
         "confidence": entry.confidence,
         "status": entry.status,
         "last_progress_at": last_progress_at,
+        "commitment": entry.commitment.value if entry.commitment else None,
+        "grade": entry.grade,
+        "grade_note": entry.grade_note,
+        "grade_source": entry.grade_source if entry.grade is not None else None,
     }
 
 
@@ -831,10 +889,11 @@ class _TeamRows:
 
 # The columns export reads: skipping the rest (created_at, …) skips converting ~80,000 datetimes at M.
 _EXPORTED_COLUMNS = {
-    Objective: ("id", "number", "title", "owner", "team_channel", "period", "parent_id", "private", "description", "status"),
+    Objective: ("id", "number", "title", "owner", "team_channel", "period", "parent_id", "private", "description", "status", "carried_from_id"),
     KeyResult: (
         *("id", "number", "objective_id", "title", "owner", "metric", "direction", "keep", "start", "target"),
         *("current", "unit", "weight", "confidence", "status", "last_progress_at"),
+        *("commitment", "grade", "grade_note", "grade_source", "carried_from_id"),
     ),
     Initiative: ("id", "number", "title", "owner", "status", "url"),
     KrLink: ("initiative_id", "kr_id", "weight"),
@@ -911,6 +970,9 @@ def _write_json(value: dict | list, indent: str, out: list[str]) -> None:
 
 def _objective_entry(rows: _TeamRows, objective: Row, checkins: dict[int, list[Row]]) -> dict:
     parent = rows.objective_numbers.get(objective.parent_id)
+    krs = rows.krs_by_objective.get(objective.id, ())
+    grade = objective_grade([(kr.grade, kr.weight) for kr in krs if kr.grade is not None and kr.status == "active"])
+    carried = rows.objective_numbers.get(objective.carried_from_id)
     return {
         "id": objective_id(objective.number),
         "title": objective.title,
@@ -921,7 +983,9 @@ def _objective_entry(rows: _TeamRows, objective: Row, checkins: dict[int, list[R
         "private": objective.private,
         "description": objective.description,
         "status": objective.status,
-        "key_results": [_kr_entry(rows, kr, checkins.get(kr.id, ())) for kr in rows.krs_by_objective.get(objective.id, ())],
+        "grade": plain_number(round(grade, 4)) if grade is not None else None,
+        "carried_from": objective_id(carried) if carried is not None else None,
+        "key_results": [_kr_entry(rows, kr, checkins.get(kr.id, ())) for kr in krs],
     }
 
 
@@ -941,6 +1005,11 @@ def _kr_entry(rows: _TeamRows, kr: Row, checkins: Iterable[Row]) -> dict:
         "confidence": kr.confidence,
         "status": kr.status,
         "progress": plain_number(round(rows.progress(kr), 4)),
+        "commitment": kr.commitment,
+        "grade": plain_number(kr.grade),
+        "grade_note": kr.grade_note,
+        "grade_source": kr.grade_source,
+        "carried_from": kr_id(rows.kr_numbers[kr.carried_from_id]) if kr.carried_from_id in rows.kr_numbers else None,
         "checkins": [_checkin_entry(checkin) for checkin in checkins],
     }
 
@@ -996,19 +1065,24 @@ CSV_COLUMNS = (
     "health",
     "status",
     "initiatives",
+    "commitment",
+    "grade",
+    "grade_note",
+    "grade_source",
+    "carried_from",
 )
 
 
-def export_csv(session: Session, team_id: str, *, now: datetime | None = None) -> str:
+def export_csv(session: Session, team_id: str, *, now: datetime | None = None, fiscal_start: int = 1) -> str:
     """One row per KR with its objective, progress (integer percent) and health at `now`."""
     rows = _TeamRows.load(session, team_id)
-    tz = _workspace_tz(session, team_id)
+    tz, start_month = _workspace_calendar(session, team_id, fiscal_start)
     now = now or utcnow()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for objective in rows.objectives:
-        period = parse_period(objective.period)
+        period = parse_period(objective.period, start_month)
         expected = period.elapsed_share(now, tz) if period else 0.0
         for kr in rows.krs_by_objective.get(objective.id, ()):
             progress = rows.progress(kr)
@@ -1034,14 +1108,21 @@ def export_csv(session: Session, team_id: str, *, now: datetime | None = None) -
                     health(progress, expected, kr.last_progress_at is not None).value,
                     kr.status,
                     " ".join(rows.linked_initiatives(kr)),
+                    kr.commitment or "",
+                    _csv_number(kr.grade),
+                    _cell(kr.grade_note),
+                    kr.grade_source or "",
+                    kr_id(rows.kr_numbers[kr.carried_from_id]) if kr.carried_from_id in rows.kr_numbers else "",
                 ]
             )
     return out.getvalue()
 
 
-def _workspace_tz(session: Session, team_id: str) -> ZoneInfo:
-    name = session.execute(select(Workspace.timezone).where(Workspace.team_id == team_id)).scalar()
-    return ZoneInfo(name or "UTC")
+def _workspace_calendar(session: Session, team_id: str, default_month: int) -> tuple[ZoneInfo, int]:
+    """The workspace's time zone and the month its fiscal year starts in."""
+    found = session.execute(select(Workspace.timezone, Workspace.fiscal_year_start).where(Workspace.team_id == team_id)).first()
+    name, month = found if found else (None, None)
+    return ZoneInfo(name or "UTC"), month or default_month
 
 
 def _csv_number(value: float | None) -> str | int | float:

@@ -7,11 +7,10 @@ from dataclasses import dataclass, replace
 from sqlalchemy import exists, func, or_, true
 from sqlmodel import Session, col, select
 
-from okrbot.domain.commands import Direction, Keep, Kind, Metric
+from okrbot.domain.commands import Commitment, Direction, Keep, Kind, Metric
 from okrbot.domain.ids import kr_id, objective_id
-from okrbot.domain.periods import current_period, parse_period
 from okrbot.domain.text import clean_text
-from okrbot.services import permissions
+from okrbot.services import periods, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted
 from okrbot.store.models import KeyResult, Objective
@@ -48,15 +47,16 @@ class NewKr:
     keep: Keep | None = None
     weight: float = 1.0
     confidence: int | None = None
+    commitment: Commitment | None = None
 
 
 def period_or_current(text: str | None, actor: Actor) -> str:
+    """A period's canonical name, read with the workspace's fiscal year; the current quarter for None."""
     if text is None:
-        return str(current_period(actor.now, actor.tz))
-    period = parse_period(text)
-    if period is None:
-        raise Invalid(f"{quoted(text)} is not a period.", hint="Periods look like 2026-Q4.", field="period")
-    return str(period)
+        return str(periods.current(actor))
+    if text == periods.NEXT:
+        return str(periods.current(actor).next())
+    return str(periods.resolve(text, actor))
 
 
 def clean_title(title: str, *, field: str = "title") -> str:
@@ -126,6 +126,7 @@ def validate_kr_numbers(metric: Metric, direction: Direction, start: float | Non
 def create_kr(session: Session, actor: Actor, new: NewKr) -> KeyResult:
     objective = get_objective(session, actor, new.objective)
     require_active(objective)
+    periods.require_open(session, actor.team_id, objective.period, f"add a KR to {objective_id(objective.number)}")
     validate_kr_numbers(new.metric, new.direction, new.start, new.target)
     if new.weight <= 0:
         raise Invalid("A KR's weight must be above 0.", hint="Type `weight 2`, or leave it out for 1.", field="weight")
@@ -148,6 +149,7 @@ def create_kr(session: Session, actor: Actor, new: NewKr) -> KeyResult:
         unit=clean_unit(new.unit),
         weight=new.weight,
         confidence=new.confidence,
+        commitment=new.commitment.value if new.commitment else None,
         created_at=actor.now,
         updated_at=actor.now,
     )
@@ -284,6 +286,7 @@ def in_channel(channel_id: str):
 def archive_objective(session: Session, actor: Actor, number: int) -> Objective:
     objective = get_objective(session, actor, number)
     permissions.require_objective(actor, objective, f"archive {objective_id(number)}")
+    periods.require_open(session, actor.team_id, objective.period, f"archive {objective_id(number)}")
     if objective.status == "archived":
         raise Invalid(f"{objective_id(number)} is already archived.")
     objective.status = "archived"
@@ -329,6 +332,7 @@ def update_objective(session: Session, actor: Actor, number: int, new: NewObject
     objective = get_objective(session, actor, number)
     require_can_edit(actor, objective)
     require_active(objective)
+    periods.require_open(session, actor.team_id, objective.period, f"change {objective_id(objective.number)}")
     parent_id = _parent_id(session, actor, new.parent)
     if parent_id == objective.id:
         raise Invalid("An objective can't align to itself.", hint="Pick another parent objective, or leave it empty.", field="parent")
@@ -336,6 +340,7 @@ def update_objective(session: Session, actor: Actor, number: int, new: NewObject
     objective.owner = clean_id(new.owner, field="owner")
     objective.team_channel = clean_id(new.team_channel, field="team")
     objective.period = period_or_current(new.period, actor)
+    periods.require_open(session, actor.team_id, objective.period, f"move {objective_id(objective.number)} into it")
     objective.parent_id = parent_id
     objective.private = new.private
     objective.description = clean_description(new.description)
@@ -350,6 +355,7 @@ def update_kr(session: Session, actor: Actor, number: int, new: NewKr) -> KeyRes
     objective = session.get(Objective, kr.objective_id)
     require_can_edit(actor, objective, kr)
     require_active(objective)
+    periods.require_open(session, actor.team_id, objective.period, f"change {kr_id(kr.number)}")
     validate_kr_numbers(new.metric, new.direction, new.start, new.target)
     if new.weight <= 0:
         raise Invalid("A KR's weight must be above 0.", field="weight")
@@ -361,6 +367,7 @@ def update_kr(session: Session, actor: Actor, number: int, new: NewKr) -> KeyRes
     kr.start, kr.target = (0.0, 1.0) if new.metric is Metric.BOOLEAN else (new.start, new.target)
     kr.unit = clean_unit(new.unit)
     kr.weight = new.weight
+    kr.commitment = new.commitment.value if new.commitment else None
     kr.updated_at = actor.now
     session.flush()
     return kr

@@ -44,6 +44,7 @@ from okrbot.domain.schedule import (
     next_run,
     parse_schedule,
 )
+from okrbot.services import periods
 from okrbot.services.checkins import record_checkin
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotAllowed, NotFound, OkrbotError, quoted
@@ -72,6 +73,7 @@ class ReviewPolicy:
     remind_after: timedelta = timedelta(days=3)
     max_reminders: int = 2
     default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    fiscal_start: int = 1  # OKRBOT_FISCAL_YEAR_START, for workspaces that set none
 
     @classmethod
     def from_settings(cls, settings) -> ReviewPolicy:
@@ -80,6 +82,7 @@ class ReviewPolicy:
             remind_after=timedelta(days=settings.reminder_days),
             max_reminders=max(0, settings.max_reminders),
             default_tz=settings.tz,
+            fiscal_start=settings.fiscal_start_month,
         )
 
 
@@ -312,7 +315,7 @@ def _start(
     manual: bool,
 ) -> CycleRun:
     tz = workspace_tz(workspace, policy.default_tz)
-    period = str(current_period(due_at, tz))
+    period = str(current_period(due_at, tz, periods.fiscal_start(workspace, policy.fiscal_start)))
     inserted = session.execute(
         _insert(session, ReviewCycle)
         .values(team_id=workspace.team_id, key=key, period=period, due_at=due_at, started_at=now, closes_at=due_at + policy.window)
@@ -334,6 +337,8 @@ def _start(
 
 def _nudge_owners(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneInfo, messages: Messages, run: CycleRun) -> None:
     """Claim a nudge per owner not yet nudged, and queue its DM in the same transaction."""
+    if periods.is_closed(session, cycle.team_id, cycle.period):
+        return  # graded and frozen: nothing to review
     by_owner = owned_krs(session, cycle.team_id, cycle.period, now, tz)
     owners = sorted(owner for owner in by_owner if _SLACK_USER.match(owner))  # one order: no deadlocks between replicas
     if not owners:

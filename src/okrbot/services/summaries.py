@@ -11,9 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from okrbot.domain.commands import Direction, Keep, Metric
+from okrbot.domain.commands import Commitment, Direction, Keep, Metric
+from okrbot.domain.grading import objective_grade
 from okrbot.domain.periods import current_period, parse_period
 from okrbot.domain.progress import Health, KrState, LinkedWork, health, kr_progress, objective_progress
 from okrbot.services.context import Actor
@@ -42,6 +44,9 @@ class KrSummary:
     last_progress_at: datetime | None
     initiatives_done: int
     initiatives_total: int
+    commitment: Commitment | None = None
+    grade: float | None = None
+    grade_source: str | None = None  # owner | suggested (given at close)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,13 @@ class ObjectiveSummary:
     health: Health
     krs: tuple[KrSummary, ...]
     children: tuple[AlignedChild, ...] = ()  # objectives aligned to this one (services/alignment.py)
+    carried_from: int | None = None  # O-n this one continues (`/okr carry`)
+    carried_to: int | None = None  # O-n that continues this one
+
+    @property
+    def grade(self) -> float | None:
+        """The weighted mean of its graded KRs (domain/grading.py)."""
+        return objective_grade([(kr.grade, kr.weight) for kr in self.krs if kr.grade is not None])
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,9 @@ def kr_summary(kr: KeyResult, objective_number: int, expected: float, work: Sequ
         last_progress_at=kr.last_progress_at,
         initiatives_done=sum(1 for item in work if item.done),
         initiatives_total=len(work),
+        commitment=Commitment(kr.commitment) if kr.commitment else None,
+        grade=kr.grade,
+        grade_source=kr.grade_source,
     )
 
 
@@ -151,7 +166,7 @@ def summarise(
         kr_query = kr_query.where(KeyResult.status == "active")
     krs = session.exec(kr_query.order_by(KeyResult.number)).all()
     linked = linked_work(session, [kr.id for kr in krs])
-    parents = _parent_numbers(session, objectives)
+    parents, carried_to = _related_numbers(session, objectives)
 
     expected_by_period = {period: _expected_share(period, actor) for period in {objective.period for objective in objectives}}
     krs_by_objective: dict[int, list[KrSummary]] = defaultdict(list)
@@ -180,19 +195,28 @@ def summarise(
                 progress=progress,
                 health=health(progress, expected_by_period[objective.period], has_data),
                 krs=kr_summaries,
+                carried_from=parents.get(objective.carried_from_id),
+                carried_to=carried_to.get(objective.id),
             )
         )
     return summaries
 
 
 def _expected_share(period_text: str, actor: Actor) -> float:
-    period = parse_period(period_text) or current_period(actor.now, actor.tz)
+    period = parse_period(period_text, actor.fiscal_start) or current_period(actor.now, actor.tz, actor.fiscal_start)
     return period.elapsed_share(actor.now, actor.tz)
 
 
-def _parent_numbers(session: Session, objectives: Sequence[Objective]) -> dict[int, int]:
-    parent_ids = {objective.parent_id for objective in objectives if objective.parent_id}
-    if not parent_ids:
-        return {}
-    rows = session.exec(select(Objective.id, Objective.number).where(col(Objective.id).in_(parent_ids))).all()
-    return dict(rows)
+def _related_numbers(session: Session, objectives: Sequence[Objective]) -> tuple[dict[int, int], dict[int, int]]:
+    """Numbers by id of the objectives' parents and of those they were carried from, and
+    the number each was carried to (by the carried objective's id): one query."""
+    related = {o.parent_id for o in objectives if o.parent_id} | {o.carried_from_id for o in objectives if o.carried_from_id}
+    ids = [objective.id for objective in objectives]
+    rows = session.exec(
+        select(Objective.id, Objective.number, Objective.carried_from_id).where(
+            or_(col(Objective.id).in_(related), col(Objective.carried_from_id).in_(ids))
+        )
+    ).all()
+    numbers = {row_id: number for row_id, number, _ in rows if row_id in related}
+    carried_to = {source: number for _, number, source in rows if source in set(ids)}
+    return numbers, carried_to

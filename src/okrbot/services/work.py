@@ -20,7 +20,7 @@ from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import kr_progress
 from okrbot.domain.text import clean_text
 from okrbot.domain.urls import is_url, title_from_url, url_key
-from okrbot.services import okrs, permissions
+from okrbot.services import okrs, periods, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted, shown
 from okrbot.services.okrs import PRIVATE_HERE_HINT, TITLE_LIMIT, clean_id, clean_title, get_kr, may_see, require_active
@@ -486,7 +486,9 @@ def objective_of(session: Session, kr: KeyResult) -> Objective:
 def _require_kr_active(session: Session, kr: KeyResult) -> None:
     if kr.status != "active":
         raise Invalid(f"{kr_id(kr.number)} is archived.", hint="Link work to an active KR; see `/okr status`.")
-    require_active(objective_of(session, kr))
+    objective = objective_of(session, kr)
+    require_active(objective)
+    periods.require_open(session, kr.team_id, objective.period, f"link work to {kr_id(kr.number)}")
 
 
 def initiatives_of_krs(session: Session, kr_ids: list[int]) -> dict[int, list[tuple[Initiative, float]]]:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from okrbot.config import Settings
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.errors import reference_id
-from okrbot.slack.listeners import actions, commands, events, reviews, serves, shortcuts, views
+from okrbot.slack.listeners import actions, commands, events, grading, reviews, serves, shortcuts, views
 from okrbot.slack.speedups import use_faster_block_kit
 from okrbot.store.db import Database
 
@@ -32,7 +32,7 @@ def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
         logger=logging.getLogger("okrbot.bolt"),
     )
     bot = SlackBot(settings, db, client)
-    for listeners in (commands, events, actions, views, reviews, serves, shortcuts):
+    for listeners in (commands, events, actions, views, reviews, serves, shortcuts, grading):
         listeners.register(app, bot)
 
     @app.error

@@ -23,6 +23,9 @@ class Action(StrEnum):
     CHECKIN_EDIT_OPEN = "checkin_edit_open"  # Edit on a check-in in history: opens the fix form
     CHECKIN_DELETE = "checkin_delete"  # Delete on a check-in in history (with a confirmation)
     CHART = "chart_show"  # Chart on a KR (status, history): uploads its trend as a picture
+    GRADE_ACCEPT = "grade_accept"  # grading DM: every ungraded KR takes its suggested grade
+    GRADE_OPEN = "grade_open"  # grading DM: opens the grade-and-note modal for one KR
+    GRADE_CARRY = "grade_carry"  # grading DM: carry one of the owner's objectives into the next period
 
 
 class Callback(StrEnum):
@@ -33,6 +36,7 @@ class Callback(StrEnum):
     LINK_MODAL = "link_modal"
     CHECKIN_FIX_MODAL = "checkin_fix_modal"
     CHECKIN_ANY_MODAL = "checkin_any_modal"  # the global shortcut: pick the KR in the form
+    GRADE_MODAL = "grade_modal"
 
 
 class Shortcut(StrEnum):
@@ -70,6 +74,8 @@ class Field(StrEnum):
     URL = "url"
     KR = "kr"
     STATUS = "status"
+    COMMITMENT = "commitment"
+    GRADE = "grade"
 
 
 INPUT_ACTION = "value"

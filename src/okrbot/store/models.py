@@ -51,6 +51,10 @@ class Workspace(SQLModel, table=True):
     # schedule changes or reviews are turned on, so that never nudges at once.
     review_since: datetime | None = _when(default=None)
     created_at: datetime = _when(default_factory=utcnow)
+    # The month (1-12) the fiscal year starts in; None: OKRBOT_FISCAL_YEAR_START.
+    fiscal_year_start: int | None = None
+    # Where the company scorecard goes when a period closes (`/okr settings report-channel`).
+    report_channel: str | None = Field(default=None, max_length=32)
 
 
 class Objective(SQLModel, table=True):
@@ -73,6 +77,11 @@ class Objective(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
+    # The id of the objective this one continues (`/okr carry`): one carry per source.
+    # No foreign key: SQLite cannot add one to an existing table, and rows are archived, not deleted.
+    carried_from_id: int | None = Field(
+        default=None, sa_column=Column(Integer, nullable=True, unique=True, index=True)
+    )
 
 
 class KeyResult(SQLModel, table=True):
@@ -99,6 +108,17 @@ class KeyResult(SQLModel, table=True):
     last_progress_at: datetime | None = _when(default=None)
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
+    # committed (expected to reach 1.0) | aspirational (0.7 is success) | None: not said.
+    commitment: str | None = Field(default=None, max_length=16)
+    # The end-of-period grade, 0.0-1.0; `grade_source` says who set it: owner | suggested.
+    grade: float | None = None
+    grade_note: str = Field(default="", max_length=3000)
+    grade_source: str | None = Field(default=None, max_length=16)
+    graded_by: str | None = Field(default=None, max_length=32)
+    graded_at: datetime | None = _when(default=None)
+    carried_from_id: int | None = Field(
+        default=None, sa_column=Column(Integer, nullable=True, unique=True, index=True)
+    )
 
 
 class Initiative(SQLModel, table=True):
@@ -280,6 +300,36 @@ class InboundRequest(SQLModel, table=True):
     answer_headers: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class OkrPeriod(SQLModel, table=True):
+    """A period that was closed (graded and frozen) or reopened; periods with no row are open."""
+
+    __tablename__ = "okr_period"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    name: str = Field(max_length=16)
+    closed_at: datetime | None = _when(default=None)
+    closed_by: str | None = Field(default=None, max_length=32)
+    # Reopened by an admin: the grading window's end does not close it again.
+    reopened_at: datetime | None = _when(default=None)
+
+
+class GradingDm(SQLModel, table=True):
+    """A claimed grading DM: unique per owner per period, claimed before it is sent."""
+
+    __tablename__ = "grading_dm"
+    __table_args__ = (UniqueConstraint("team_id", "period", "owner"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    period: str = Field(max_length=16)
+    owner: str = Field(max_length=32)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32, index=True)
+    claimed_at: datetime = _when(default_factory=utcnow)
+
+
 ALL_TABLES = [
     Workspace,
     Objective,
@@ -294,6 +344,8 @@ ALL_TABLES = [
     Nudge,
     OutboundMessage,
     InboundRequest,
+    OkrPeriod,
+    GradingDm,
 ]
 
 

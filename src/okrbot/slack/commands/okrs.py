@@ -7,7 +7,7 @@ from okrbot.domain.commands import Direction, Kind, Metric, StatusScope
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
 from okrbot.services import history as history_service
-from okrbot.services import checkin_fix, okrs, permissions
+from okrbot.services import checkin_fix, okrs, periods, permissions
 from okrbot.services.alignment import with_children
 from okrbot.services.summaries import summarise
 from okrbot.services.work import find_initiative, initiatives_of_krs, objective_of
@@ -24,6 +24,7 @@ from okrbot.slack.views.status import MOST_OBJECTIVES, kr_detail_blocks, objecti
 def status(ctx: CommandContext, command: cmd.Status) -> Reply:
     actor, session = ctx.actor, ctx.session
     period = okrs.period_or_current(command.period, actor)
+    dated = periods.label(period, actor)  # FY2027-Q1 (1 Feb – 30 Apr 2026)
     scope = command.scope
     if scope is StatusScope.KR:
         return _kr_status(ctx, command.ref.number)
@@ -43,15 +44,15 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
 
     if scope is StatusScope.ALL:
         condition = ()
-        heading, empty = f"All OKRs · {period}", f"No objectives in {period} yet. Start one: `/okr objective add \"Title\"`"
+        heading, empty = f"All OKRs · {dated}", f"No objectives in {period} yet. Start one: `/okr objective add \"Title\"`"
     elif scope is StatusScope.CHANNEL:
         condition = (okrs.in_channel(channel),)
-        heading, empty = f"Team OKRs · {period}", f"No objectives for <#{channel}> in {period}. Add one: `/okr objective add \"Title\" team <#{channel}>`"
+        heading, empty = f"Team OKRs · {dated}", f"No objectives for <#{channel}> in {period}. Add one: `/okr objective add \"Title\" team <#{channel}>`"
     else:
         owner = actor.user_id if scope is StatusScope.ME else ctx.user_id(command.user)
         condition = (okrs.owned_by(owner),)
         mine = owner == actor.user_id
-        heading = f"{'Your' if mine else 'Their'} OKRs · {period}"
+        heading = f"{'Your' if mine else 'Their'} OKRs · {dated}"
         empty = (
             f"You own no objective or KR in {period}. See everyone's with `/okr status all`."
             if mine
@@ -118,6 +119,7 @@ def kr_add(ctx: CommandContext, command: cmd.KrAdd) -> Reply:
         unit=command.unit,
         keep=command.keep,
         weight=command.weight if command.weight is not None else 1.0,
+        commitment=command.commitment,
     )
     objective = okrs.get_objective(ctx.session, ctx.actor, command.objective)
     okrs.require_can_edit(ctx.actor, objective)

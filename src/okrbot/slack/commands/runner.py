@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from okrbot.config import Settings
 from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
-from okrbot.services import idempotency
+from okrbot.services import idempotency, periods
 from okrbot.services.context import Actor
 from okrbot.slack.commands import charts, checkin_fix, gaps, misc, okrs, review, serves, work
+from okrbot.slack.commands import periods as periods_commands
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
 from okrbot.slack.errors import reply_for_error
 from okrbot.slack.mrkdwn import escape
@@ -46,11 +47,19 @@ HANDLERS: dict[type, Handler] = {
     cmd.Serves: serves.serves,
     cmd.Gaps: gaps.gaps,
     cmd.Review: review.review,
+    cmd.FiscalYear: periods_commands.settings,
+    cmd.Grade: periods_commands.grade,
+    cmd.ClosePeriod: periods_commands.close,
+    cmd.ReopenPeriod: periods_commands.reopen_period,
+    cmd.Carry: periods_commands.carry,
+    cmd.ReportChannel: periods_commands.report_channel,
+    cmd.Report: periods_commands.report,
 }
 
 
 # Commands that only read: their unit of work takes no write lock (store/db.py).
 READS = (cmd.Status, cmd.Help, cmd.Serves, cmd.Gaps, cmd.History, cmd.Chart)
+READS += (cmd.Report,)
 
 
 @dataclass
@@ -137,6 +146,7 @@ class CommandRunner:
             with self.db.session_scope(read_only=read_only and not event_key and reply_to is None) as session:
                 if event_key and not claim_event(session, event_key, actor.team_id, actor.now):
                     return Outcome(Reply.say(""), [], duplicate=True)
+                actor = periods.with_calendar(session, actor, self.settings.fiscal_start_month)
                 ctx = CommandContext(session, actor, self.settings, self.resolve_user, self.offline)
                 reply = body(ctx)
                 answered = reply_to is not None and reply.modal is None and bool(reply.text)

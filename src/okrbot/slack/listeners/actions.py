@@ -226,3 +226,7 @@ def _checkin_fix_form(ctx: CommandContext, checkin_pk: int) -> Reply:
 def _delete_checkin(ctx: CommandContext, checkin_pk: int) -> Reply:
     checkin = checkin_fix.get_checkin(ctx.session, ctx.actor, checkin_pk)
     return checkin_fix_commands.delete_reply(ctx, checkin_fix.delete_checkin(ctx.session, ctx.actor, checkin))
+
+
+# Read the same way by the grading DM's buttons (listeners/grading.py).
+team_of, channel_of, number_of = _team, _channel, _number

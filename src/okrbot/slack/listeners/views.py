@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pydantic import ValidationError
 from slack_bolt import Ack, App
 
-from okrbot.domain.commands import Direction, Keep, Kind, Metric, WorkRef
+from okrbot.domain.commands import Commitment, Direction, Keep, Kind, Metric, WorkRef
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.urls import is_url
 from okrbot.services import checkin_fix, checkins, okrs, work
@@ -38,19 +38,22 @@ YES, NO = frozenset({"yes", "y", "done", "true"}), frozenset({"no", "n", "not ye
 
 
 def register(app: App, bot: SlackBot) -> None:
-    def listener(submit: Submit, default_field: Field):
-        def on_submit(ack: Ack, body: dict, view: dict) -> None:
-            _submit(bot, ack, body, view, submit, default_field)
+    register_submit(app, bot, Callback.OBJECTIVE_MODAL, submit_objective, Field.TITLE)
+    register_submit(app, bot, Callback.KR_MODAL, submit_kr, Field.TITLE)
+    register_submit(app, bot, Callback.INITIATIVE_MODAL, submit_initiative, Field.TITLE)
+    register_submit(app, bot, Callback.CHECKIN_MODAL, submit_checkin, Field.VALUE)
+    register_submit(app, bot, Callback.LINK_MODAL, submit_link, Field.URL)
+    register_submit(app, bot, Callback.CHECKIN_FIX_MODAL, submit_checkin_fix, Field.VALUE)
+    register_submit(app, bot, Callback.CHECKIN_ANY_MODAL, submit_checkin_any, Field.KR)
 
-        return on_submit
 
-    app.view(Callback.OBJECTIVE_MODAL.value)(listener(submit_objective, Field.TITLE))
-    app.view(Callback.KR_MODAL.value)(listener(submit_kr, Field.TITLE))
-    app.view(Callback.INITIATIVE_MODAL.value)(listener(submit_initiative, Field.TITLE))
-    app.view(Callback.CHECKIN_MODAL.value)(listener(submit_checkin, Field.VALUE))
-    app.view(Callback.LINK_MODAL.value)(listener(submit_link, Field.URL))
-    app.view(Callback.CHECKIN_FIX_MODAL.value)(listener(submit_checkin_fix, Field.VALUE))
-    app.view(Callback.CHECKIN_ANY_MODAL.value)(listener(submit_checkin_any, Field.KR))
+def register_submit(app: App, bot: SlackBot, callback: Callback, submit: Submit, default_field: Field) -> None:
+    """One modal's submissions: field errors go back to the form, the rest to the person."""
+
+    def on_submit(ack: Ack, body: dict, view: dict) -> None:
+        _submit(bot, ack, body, view, submit, default_field)
+
+    app.view(callback.value)(on_submit)
 
 
 def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, default_field: Field) -> None:
@@ -142,6 +145,7 @@ def submit_kr(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
         unit=unit,
         keep=keep,
         weight=weight if weight is not None else 1.0,
+        commitment=Commitment(choice) if (choice := form.choice(Field.COMMITMENT)) in set(Commitment) else None,
     )
     if meta.number is None:
         objective = okrs.get_objective(ctx.session, ctx.actor, meta.objective)

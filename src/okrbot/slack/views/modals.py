@@ -52,6 +52,10 @@ KR_KINDS = {
     "boolean": "Yes / no",
     "milestone": "Moves as linked work is done",
 }
+COMMITMENTS = {
+    "committed": "Committed: expected to reach 100%",
+    "aspirational": "Aspirational: 70% is success",
+}
 WORK_STATUSES = {"todo": "To do", "in_progress": "In progress", "done": "Done"}
 
 
@@ -165,6 +169,7 @@ def kr_modal(*, objective: int, owner: str, channel: str | None, existing: KeyRe
         _text_input(Field.TARGET, "Target or level", initial=number(existing.target) if existing else None, optional=True, placeholder="25", max_length=40, hint="The target, or the level to keep."),
         _text_input(Field.UNIT, "Unit", initial=existing.unit if existing else None, optional=True, placeholder="days", max_length=32),
         _text_input(Field.WEIGHT, "Weight in the objective", initial=number(existing.weight) if existing else "1", optional=True, max_length=10),
+        _select(Field.COMMITMENT, "Expectation", COMMITMENTS, initial=existing.commitment if existing else None, optional=True),
     ]
     title = f"Edit {kr_id(existing.number)}" if existing else "New key result"
     meta = ModalMeta(number=existing.number if existing else None, objective=objective, channel=channel)
@@ -239,3 +244,13 @@ def checkin_any_modal(*, channel: str | None) -> View:
         _text_input(Field.NOTE, "Note", optional=True, multiline=True, placeholder="What changed, what's blocking", max_length=3000),
     ]
     return _modal(Callback.CHECKIN_ANY_MODAL, "Check in on a KR", "Check in", blocks, ModalMeta(channel=channel))
+
+
+def grade_modal(number: int, about: str, *, initial: str, channel: str | None) -> View:
+    """A KR's grade and retro note; `about` (mrkdwn) says what is graded and what is suggested."""
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(text=about)]),
+        _text_input(Field.GRADE, "Grade, 0.0 to 1.0", initial=initial, max_length=10, hint="0.7–1.0 green, 0.4–0.6 yellow, below red."),
+        _text_input(Field.NOTE, "Retro note", optional=True, multiline=True, placeholder="What worked, what didn't", max_length=3000),
+    ]
+    return _modal(Callback.GRADE_MODAL, f"Grade {kr_id(number)}", "Save grade", blocks, ModalMeta(number=number, channel=channel))

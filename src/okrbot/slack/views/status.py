@@ -15,7 +15,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from okrbot.domain.commands import Direction, Keep, Metric
+from okrbot.domain.commands import Commitment, Direction, Keep, Metric
+from okrbot.domain.grading import Band, band, format_grade
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import kr_id, objective_id
 from okrbot.domain.progress import Health, format_percent, progress_bar
@@ -65,21 +66,37 @@ def kr_values(kr: KrSummary) -> str:
 
 def kr_text(kr: KrSummary) -> str:
     confidence = f" · confidence {kr.confidence}/10" if kr.confidence is not None else ""
+    commitment = f" · {kr.commitment.value}" if kr.commitment else ""
+    graded = f"\n{grade_line(kr.grade, kr.commitment, suggested=kr.grade_source == 'suggested')}" if kr.grade is not None else ""
     return truncate(
-        f"*{kr_id(kr.number)}* {escape(kr.title)}\n{kr_values(kr)} · {user(kr.owner)}{confidence}\n"
-        f"{progress_line(kr.progress, kr.health)}",
+        f"*{kr_id(kr.number)}* {escape(kr.title)}\n{kr_values(kr)} · {user(kr.owner)}{confidence}{commitment}\n"
+        f"{progress_line(kr.progress, kr.health)}{graded}",
         SECTION_LIMIT,
     )
+
+
+BAND_EMOJI = {Band.GREEN: ":large_green_circle:", Band.YELLOW: ":large_yellow_circle:", Band.RED: ":red_circle:"}
+
+
+def grade_line(grade: float, commitment: Commitment | None = None, *, suggested: bool = False) -> str:
+    """`Grade *0.7* :large_green_circle:` read against what the KR aims for."""
+    against = " (committed: 1.0 expected)" if commitment is Commitment.COMMITTED else ""
+    marked = " · suggested grade, given at close" if suggested else ""
+    return f"Grade *{format_grade(grade)}* {BAND_EMOJI[band(grade, commitment)]}{against}{marked}"
 
 
 def objective_text(objective: ObjectiveSummary) -> str:
     where = f" · <#{objective.team_channel}>" if objective.team_channel else ""
     private = " · :lock: private" if objective.private else ""
     parent = f" · aligns to {objective_id(objective.parent_number)}" if objective.parent_number else ""
+    grade = objective.grade
+    graded = f" · {grade_line(grade)}" if grade is not None else ""
+    lineage = f" · carried from {objective_id(objective.carried_from)}" if objective.carried_from else ""
+    lineage += f" · carried to {objective_id(objective.carried_to)}" if objective.carried_to else ""
     return truncate(
         f"*{objective_id(objective.number)} {escape(objective.title)}*\n"
-        f"{user(objective.owner)}{where}{private}{parent} · {objective.period}\n"
-        f"{progress_line(objective.progress, objective.health)}",
+        f"{user(objective.owner)}{where}{private}{parent} · {objective.period}{lineage}\n"
+        f"{progress_line(objective.progress, objective.health)}{graded}",
         SECTION_LIMIT,
     )
 
