@@ -25,6 +25,7 @@ from starlette.routing import Route as Path
 
 from okrbot.config import Settings
 from okrbot.jobs import Answer, Route
+from okrbot.jobs.job import WEBHOOK_ROUTES
 from okrbot.jobs.dispatcher import Dispatcher
 from okrbot.jobs.lanes import WorkerFailed
 from okrbot.slack.routing import UnreadableRequest, wants_answer
@@ -67,16 +68,15 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
     def webhook(route: Route):
         async def receive(request: Request) -> Response:
             body = await request.body()
-            future = dispatcher.submit(route, body, headers=dict(request.headers), answer_wanted=True)
+            token = request.path_params.get("token", "")
+            future = dispatcher.submit(route, body, headers=dict(request.headers), answer_wanted=True, token=token)
             return as_response(await wait_for_answer(future))
 
         return receive
 
-    routes = [
-        Path("/webhooks/github", webhook(Route.GITHUB), methods=["POST"]),
-        Path("/webhooks/work", webhook(Route.WORK), methods=["POST"]),
-        Path("/healthz", healthz, methods=["GET"]),
-    ]
+    routes = [Path("/healthz", healthz, methods=["GET"])]
+    for tool, route in WEBHOOK_ROUTES.items():
+        routes += [Path(f"/webhooks/{tool}", webhook(route), methods=["POST"]), Path(f"/webhooks/{tool}/{{token}}", webhook(route), methods=["POST"])]
     if not settings.socket_mode:
         # In Socket Mode requests come over the WebSocket, unsigned: an HTTP endpoint
         # would accept anyone's request, so there is none.

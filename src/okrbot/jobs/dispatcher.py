@@ -42,8 +42,8 @@ class Dispatcher:
         for lane in self.lanes:
             lane.wait_ready(timeout)
 
-    def submit(self, route: Route, body: object, *, headers: dict[str, str] | None = None, query: str = "", answer_wanted: bool = False) -> Future[Answer]:
-        job = Job(next(self._ids), route, body, headers or {}, query, answer_wanted)
+    def submit(self, route: Route, body: object, *, headers: dict[str, str] | None = None, query: str = "", answer_wanted: bool = False, token: str = "") -> Future[Answer]:
+        job = Job(next(self._ids), route, body, headers or {}, query, answer_wanted, token)
         future: Future[Answer] = Future()
         with self._changed:
             self._futures[job.id] = future

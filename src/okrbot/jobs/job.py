@@ -12,6 +12,14 @@ class Route(str, Enum):
     SOCKET = "socket"  # a Socket Mode envelope's payload
     GITHUB = "github"  # POST /webhooks/github (the worker checks its signature)
     WORK = "work"  # POST /webhooks/work (likewise)
+    GITLAB = "gitlab"  # POST /webhooks/gitlab
+    JIRA = "jira"  # POST /webhooks/jira
+    LINEAR = "linear"  # POST /webhooks/linear
+    METRIC = "metric"  # POST /webhooks/metric
+
+
+# Each tool's deliveries: /webhooks/<tool> (the shared URL) and /webhooks/<tool>/<token> (a workspace's).
+WEBHOOK_ROUTES: dict[str, Route] = {route.value: route for route in (Route.GITHUB, Route.GITLAB, Route.JIRA, Route.LINEAR, Route.WORK, Route.METRIC)}
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,7 @@ class Job:
     headers: dict[str, str] = field(default_factory=dict)
     query: str = ""
     answer_wanted: bool = False  # the sender waits for the Answer (it goes first in the queue)
+    token: str = ""  # a webhook URL's workspace token (/webhooks/<tool>/<token>)
 
 
 @dataclass(frozen=True)

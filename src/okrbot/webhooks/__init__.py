@@ -1,0 +1,7 @@
+"""Deliveries from GitHub, GitLab, Jira, Linear, scripts (/webhooks/work) and metric feeds
+(/webhooks/metric): one module per tool (verify → parse into one shape), one receiver
+that applies them (receive.py)."""
+
+from okrbot.webhooks.receive import WebhookReceiver
+
+__all__ = ["WebhookReceiver"]
