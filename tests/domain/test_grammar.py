@@ -365,6 +365,7 @@ def test_usage_covers_every_command_with_the_spec_lines() -> None:
     assert set(COMMAND_WORDS) == {
         "status", "help", "objective", "kr", "initiative", "link", "unlink", "done",
         "reopen", "checkin", "serves", "gaps", "review", "edit", "archive", "history",
+        "webhooks",
     }  # fmt: skip
     spec_lines = [
         "/okr status [me|@user|#channel|O-n|KR-n|all] [period]",

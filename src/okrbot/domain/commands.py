@@ -224,6 +224,19 @@ class History:
     kr: int
 
 
+# The tools that deliver to okrbot's webhooks (per-workspace URLs and secrets).
+WEBHOOK_TOOLS = ("github", "gitlab", "jira", "linear", "work", "metric")
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """Show this workspace's webhook URLs and secrets; rotate one tool's secret (a new
+    random one), or set it to the one the tool made (Linear makes its own)."""
+
+    tool: str | None = None  # one of WEBHOOK_TOOLS, to rotate or set
+    secret: str | None = None  # set: the tool's own secret
+
+
 Command = (
     Status
     | Help
@@ -241,4 +254,5 @@ Command = (
     | Edit
     | Archive
     | History
+    | Webhooks
 )

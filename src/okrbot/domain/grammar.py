@@ -65,6 +65,7 @@ from okrbot.domain.commands import (
     UserRef,
     WorkRef,
 )
+from okrbot.domain.commands import WEBHOOK_TOOLS, Webhooks
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.periods import parse_period
 
@@ -125,6 +126,13 @@ USAGE: dict[str, tuple[str, ...]] = {
     "edit": ("/okr edit O-n|KR-n|I-n",),
     "archive": ("/okr archive O-n",),
     "history": ("/okr history KR-n",),
+    "webhooks": (
+        "/okr webhooks",
+        "/okr webhooks rotate github|gitlab|jira|linear|work|metric",
+        "/okr webhooks secret linear <the signing secret Linear shows>",
+        "Admins only: this workspace's webhook URLs and secrets, shown only to you; rotate gives one tool a new"
+        " secret; secret keeps the one a tool made itself (Linear makes its own).",
+    ),
 }
 
 COMMAND_WORDS: tuple[str, ...] = tuple(USAGE)
@@ -951,6 +959,30 @@ def _history(reader: _Reader) -> History:
     return History(reader.expect_ref(_code("history"), Kind.KR).number)
 
 
+_SECRET_CHARS = re.compile(r"[!-~]{16,128}")  # printable ASCII, no spaces
+
+
+def _webhooks(reader: _Reader) -> Webhooks:
+    if reader.at_end():
+        return Webhooks()
+    action = reader.take()
+    if action.word not in ("rotate", "secret"):
+        close = _closest(action.word, ("rotate", "secret"))
+        hint = f"Did you mean {_code(f'webhooks {close}')}?" if close else None
+        reader.fail(f"{_code('webhooks')} takes nothing, {_code('rotate <tool>')} or {_code('secret <tool> <secret>')}, not {_code(action.shown)}.", hint)
+    tool = reader.take()
+    if tool is None or tool.word not in WEBHOOK_TOOLS:
+        close = _closest(tool.word, WEBHOOK_TOOLS) if tool is not None else None
+        hint = f"Did you mean {_code(f'webhooks {action.word} {close}')}?" if close else None
+        reader.fail(f"{_code(f'webhooks {action.word}')} needs one of {', '.join(WEBHOOK_TOOLS)}.", hint)
+    if action.word == "rotate":
+        return Webhooks(tool=tool.word)
+    secret = reader.take()
+    if secret is None or not _SECRET_CHARS.fullmatch(secret.text):
+        reader.fail(f"{_code(f'webhooks secret {tool.word}')} needs the secret the tool shows: 16 to 128 characters, no spaces.")
+    return Webhooks(tool=tool.word, secret=secret.text)
+
+
 _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "status": _status,
     "help": _help,
@@ -967,6 +999,7 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "edit": _edit,
     "archive": _archive,
     "history": _history,
+    "webhooks": _webhooks,
 }
 
 

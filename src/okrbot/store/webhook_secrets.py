@@ -7,29 +7,29 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from okrbot.domain.commands import WEBHOOK_TOOLS
 from okrbot.store.models import WebhookSecret
 from okrbot.store.workspaces import ensure_workspace
 
-# The tools that deliver to /webhooks/<tool>/<token>, in the order /okr webhooks lists them.
-VENDORS = ("github", "gitlab", "jira", "linear", "work", "metric")
 
 
 def secrets_of(session: Session, team_id: str, now: datetime) -> list[WebhookSecret]:
     """This workspace's rows, one per tool, made on first use."""
     ensure_workspace(session, team_id)
     rows = {row.vendor: row for row in session.exec(select(WebhookSecret).where(WebhookSecret.team_id == team_id)).all()}
-    for vendor in VENDORS:
+    for vendor in WEBHOOK_TOOLS:
         if vendor not in rows:
             rows[vendor] = WebhookSecret(team_id=team_id, vendor=vendor, token=_new_token(), secret=_new_secret(), created_at=now)
             session.add(rows[vendor])
     session.flush()
-    return [rows[vendor] for vendor in VENDORS]
+    return [rows[vendor] for vendor in WEBHOOK_TOOLS]
 
 
-def rotate(session: Session, team_id: str, vendor: str, now: datetime) -> WebhookSecret:
-    """A new secret for one tool; its URL stays, so only the secret needs pasting again."""
+def rotate(session: Session, team_id: str, vendor: str, now: datetime, secret: str | None = None) -> WebhookSecret:
+    """A new secret for one tool (random, or the one the tool made); its URL stays, so
+    only the secret needs pasting again."""
     row = next(row for row in secrets_of(session, team_id, now) if row.vendor == vendor)
-    row.secret = _new_secret()
+    row.secret = secret or _new_secret()
     row.rotated_at = now
     session.flush()
     return row

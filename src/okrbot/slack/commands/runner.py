@@ -13,7 +13,7 @@ from okrbot.config import Settings
 from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
 from okrbot.services.context import Actor
-from okrbot.slack.commands import gaps, misc, okrs, review, serves, work
+from okrbot.slack.commands import gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
 from okrbot.slack.errors import reply_for_error
 from okrbot.slack.mrkdwn import escape
@@ -40,6 +40,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.Serves: serves.serves,
     cmd.Gaps: gaps.gaps,
     cmd.Review: review.review,
+    cmd.Webhooks: webhooks.webhooks,
 }
 
 
