@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from okrbot.services.webhook_setup import WebhookSetup
+from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply
 
 # tool → (name, where its secret goes and what to tick)
@@ -28,11 +29,12 @@ def webhooks_reply(setup: Sequence[WebhookSetup], public_url: str) -> Reply:
     for item in setup:
         name, how = _HOW[item.tool]
         new = " :arrows_counterclockwise: _new secret: paste it where the old one was_" if item.rotated else ""
-        text = f"*{name}*{new}\nURL `{base}{item.path}`\nSecret `{item.secret}`\n{how}"
+        url = escape(f"{base}{item.path}")
+        text = f"*{escape(name)}*{new}\nURL `{url}`\nSecret `{item.secret}`\n{escape(how)}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
-        lines.append(f"{name}: {base}{item.path} secret {item.secret}")
+        lines.append(f"{escape(name)}: {url} secret {item.secret}")
     note = "Only you see this. Deliveries to these URLs move only this workspace's work. `/okr webhooks rotate <tool>` gives a tool a new secret."
     if not public_url:
         note += " Set OKRBOT_PUBLIC_URL to show the full addresses."
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(note))]))
     return Reply(text="\n".join(lines), blocks=blocks)
