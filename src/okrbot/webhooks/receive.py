@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from okrbot.config import Settings
 from okrbot.domain.ids import kr_id
 from okrbot.services import deliveries
-from okrbot.services.checkins import record_checkin
+from okrbot.services.readings import record_reading
 from okrbot.services.errors import Invalid, NotAllowed, NotFound, OkrbotError
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.commands.context import CommandContext
@@ -85,23 +85,24 @@ class WebhookReceiver:
         return 200, {"ok": True, "initiatives": len(targets)}
 
     def _record_reading(self, event: NumberMoved, team: str | None) -> Answer:
+        reading = event.reading
         with self.bot.db.session_scope(read_only=True) as session:
-            team_id = deliveries.metric_team(session, event.kr, team or event.team)
+            team_id = deliveries.metric_team(session, reading.kr, team or reading.team)
         if team_id is None:
-            raise Refused(400, f'{kr_id(event.kr)} is in several workspaces (or none): add "team": "T…", or use the workspace\'s own URL from `/okr webhooks`.')
+            raise Refused(400, f'{kr_id(reading.kr)} is in several workspaces (or none): add "team": "T…", or use the workspace\'s own URL from `/okr webhooks`.')
         refused: list[OkrbotError] = []
         current: list[bool] = []
 
         def apply(ctx: CommandContext) -> Reply:
             try:
-                outcome = record_checkin(ctx.session, ctx.actor, event.kr, event.value, at=event.at)
+                outcome = record_reading(ctx.session, ctx.actor, reading)
             except OkrbotError as error:
                 refused.append(error)
                 raise
             current.append(outcome.current)
             return checkin_reply(ctx, outcome) if outcome.current else Reply.say("")
 
-        outcome = self.bot.runner.in_unit_of_work(self._actor(team_id, event.source), apply, event_key=_short(f"metric:{team_id}:{event.delivery}"))
+        outcome = self.bot.runner.in_unit_of_work(self._actor(team_id, reading.source), apply, event_key=_short(f"metric:{team_id}:{event.delivery}"))
         if refused:
             raise Refused(_status_of(refused[0]), str(refused[0]))
         if outcome.duplicate:
@@ -109,7 +110,7 @@ class WebhookReceiver:
         if outcome.reply.error:
             return 503, {"ok": False, "error": "Not saved; try again."}
         self.bot.deliver(outcome.queued)
-        return 200, {"ok": True, "kr": kr_id(event.kr), "current": current[0]}
+        return 200, {"ok": True, "kr": kr_id(reading.kr), "current": current[0]}
 
     def _actor(self, team_id: str, name: str):
         return self.bot.actor_without_lookup(team_id, name[:32], source="webhook")

@@ -7,7 +7,8 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
+
+from okrbot.services.readings import Reading
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,10 @@ class WorkMoved:
 
 @dataclass(frozen=True)
 class NumberMoved:
-    """A feed says a KR's number is now `value` (as of `at`)."""
+    """A feed says a KR's number is now this (as of when it was measured)."""
 
-    kr: int
-    value: float | bool
-    at: datetime | None
-    source: str
+    reading: Reading
     delivery: str
-    team: str | None = None
 
 
 @dataclass(frozen=True)
