@@ -53,3 +53,12 @@ def test_different_items_keep_different_keys():
 )
 def test_work_first_seen_as_a_link_gets_a_readable_title(url, title):
     assert title_from_url(url) == title
+
+
+@pytest.mark.parametrize(("typed", "key"), [("PAY-12", "PAY-12"), ("pay-12", "PAY-12"), ("DATA_ENG-7", "DATA_ENG-7")])
+def test_a_jira_key_names_work_and_okrbot_ids_stay_okrbot_ids(typed, key):
+    from okrbot.domain.commands import Link, WorkRef
+    from okrbot.domain.grammar import parse
+
+    assert parse(f"link {typed} KR-3") == Link(WorkRef(issue_key=key), 3)
+    assert parse("link I-12 KR-3") == Link(WorkRef(initiative=12), 3)

@@ -25,6 +25,7 @@ from sqlmodel import select
 
 from okrbot.domain.urls import url_key
 from okrbot.store.models import Initiative
+from tests.e2e.conftest import Okr
 from tests.e2e.harness import WEBHOOK_SECRET, RunningBot, running_bot
 from tests.e2e.test_webhooks import announcements, changes
 from tests.fakes.slack_api import SlackDouble
@@ -421,3 +422,23 @@ def test_linear_secret_made_by_linear_can_be_kept(bot, slack, client, hooks):
     assert kept["linear"] == Hook(hooks["linear"].path, own)
     assert linear(bot, kept["linear"], linear_issue_in("completed")).status_code == 200
     assert status(bot, LINEAR_ISSUE) == "done"
+
+
+def test_jira_work_linked_by_key_on_the_configured_site_moves(slack, database_url):
+    with running_bot(slack, database_url, OKRBOT_JIRA_SITE="https://some-instance-test.atlassian.net/") as (bot, client):
+        okr = Okr(bot, client, slack)
+        okr.ok('objective add "Ship the tracker work"')
+        okr.ok('kr add O-1 "Tracker items shipped" by initiatives')
+        linked = okr.ok("link tes-41 KR-1")
+        assert "TES-41" in linked.text
+        hooks = webhook_setup(bot, slack, client)
+        assert jira(bot, hooks["jira"], fixture("jira_cloud_issue_updated_resolved.json")).status_code == 200
+        assert status(bot, JIRA_ISSUE) == "done"
+        assert okr.ok("reopen TES-41").body is not None and status(bot, JIRA_ISSUE) == "todo"
+
+
+def test_a_jira_key_without_a_configured_site_says_what_to_do(okr):
+    okr.ok('objective add "Ship"')
+    okr.ok('kr add O-1 "Items" by initiatives')
+    refused = okr("link PAY-12 KR-1")
+    assert refused.problem and "OKRBOT_JIRA_SITE" in refused.text and "/browse/PAY-12" in refused.text

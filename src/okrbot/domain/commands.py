@@ -58,9 +58,12 @@ class WorkRef:
 
     initiative: int | None = None
     url: str | None = None
+    issue_key: str | None = None  # a Jira key (PAY-12), made a browse link with the configured site
 
     def __str__(self) -> str:
-        return f"I-{self.initiative}" if self.initiative is not None else str(self.url)
+        if self.initiative is not None:
+            return f"I-{self.initiative}"
+        return str(self.url or self.issue_key)
 
 
 class StatusScope(StrEnum):

@@ -784,8 +784,12 @@ def _initiative(reader: _Reader) -> InitiativeAdd:
     return InitiativeAdd(kr=kr, title=title, **_read_options(reader, options))
 
 
+# A Jira issue key (PAY-12); O-, KR- and I- ids are read as okrbot's own first.
+_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*")
+
+
 def _work(reader: _Reader) -> WorkRef:
-    """I-n or the URL of the work item."""
+    """I-n, the URL of the work item, or a Jira key."""
     token = reader.peek()
     ref = _ref(token)
     if ref is not None and ref.kind is Kind.KR and reader.command in ("done", "reopen"):
@@ -797,7 +801,10 @@ def _work(reader: _Reader) -> WorkRef:
     if token is not None and token.kind is _Kind.LINK:
         reader.take()
         return WorkRef(url=token.url)
-    ref = reader.expect_ref(_code(reader.command), Kind.INITIATIVE, also=" or a link")
+    if token is not None and token.kind is _Kind.WORD and ref is None and _ISSUE_KEY.fullmatch(token.text):
+        reader.take()
+        return WorkRef(issue_key=token.text.upper())
+    ref = reader.expect_ref(_code(reader.command), Kind.INITIATIVE, also=", a link or a Jira key")
     return WorkRef(initiative=ref.number)
 
 
