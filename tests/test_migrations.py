@@ -82,3 +82,45 @@ def test_a_database_with_data_upgrades_to_head(tmp_path):
         assert not inspect(engine).has_table("serves_feedback")
     finally:
         engine.dispose()
+
+
+def test_0006_keeps_work_linked_before_matching_its_trackers_links(tmp_path):
+    """Work linked before 0006 stored keys that kept GitLab paths' case, Jira queries and
+    Linear title slugs; after the upgrade they meet the links the webhooks send."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from okrbot.domain.urls import url_key
+
+    url = f"sqlite:///{tmp_path / 'linked.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0004")
+    links = [
+        "https://gitlab.lrz.de/HephaestusTest/demo-repository/-/issues/5",
+        "https://acme.atlassian.net/browse/PAY-12?atlOrigin=abc",
+        "https://linear.app/acme/issue/KOR-11/webhook-test",
+        "https://github.com/acme/app/issues/12",
+    ]
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO workspace (team_id, name, next_objective, next_kr, next_initiative, review_enabled, created_at, okr_revision) "
+                                    "VALUES ('T1', 'Acme', 0, 0, 4, 1, '2026-11-01 09:00:00', 0)"))
+            for number, link in enumerate(links, start=1):
+                old_key = link.rstrip("/")  # what 0001..0004's url_key kept of these links
+                connection.execute(text("INSERT INTO initiative (team_id, number, title, status, url, url_key, created_at, updated_at) "
+                                        "VALUES ('T1', :n, 'Work', 'todo', :url, :key, '2026-11-01 09:00:00', '2026-11-01 09:00:00')"),
+                                   {"n": number, "url": link, "key": old_key})
+        command.upgrade(config, "0006")
+        with engine.connect() as connection:
+            keys = connection.execute(text("SELECT url_key FROM initiative ORDER BY number")).scalars().all()
+            assert connection.execute(text("SELECT count(*) FROM webhook_secret")).scalar() == 0
+    finally:
+        engine.dispose()
+    sent_by_webhooks = [
+        "https://gitlab.lrz.de/hephaestustest/demo-repository/-/issues/5",
+        "https://acme.atlassian.net/browse/PAY-12",
+        "https://linear.app/acme/issue/KOR-11/another-title",
+        "https://github.com/acme/app/issues/12",
+    ]
+    assert keys == [url_key(sent) for sent in sent_by_webhooks]

@@ -218,5 +218,38 @@ def eval_serves(
     serves_eval.main([str(data_dir)] + (["--scale", str(scale)] if scale else []))
 
 
+checkin_app = typer.Typer(help="Check-ins in bulk.", no_args_is_help=True)
+app.add_typer(checkin_app, name="checkin")
+
+
+@checkin_app.command("import")
+def checkin_import(
+    file: Annotated[Path, typer.Argument(help="CSV with the columns kr,value,at[,source].", exists=True, dir_okay=False)],
+    team: Annotated[str | None, typer.Option(help="Workspace id (default: the only one, or T0).")] = None,
+) -> None:
+    """Record each row as a check-in by its source, dated `at`; all rows or none. A value older
+    than the KR's newest check-in goes into its history only. Importing twice changes nothing."""
+    from okrbot.services.context import Actor
+    from okrbot.services.readings import ImportRefused, import_readings
+    from okrbot.store.types import utcnow
+
+    settings = _settings()
+    db = _database(settings)
+    team_id = _team(db, team)
+    actor = Actor(team_id=team_id, user_id="import", source="import", tz=settings.tz, now=utcnow(), system=True)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        typer.echo(f"Not imported: {file} is not UTF-8 text; save it as CSV UTF-8.", err=True)
+        raise typer.Exit(1) from None
+    try:
+        with db.session_scope() as session:
+            report = import_readings(session, actor, text)
+    except ImportRefused as refused:
+        typer.echo("Not imported (nothing was written):\n" + "\n".join(refused.problems), err=True)
+        raise typer.Exit(1) from refused
+    typer.echo(report.summary())
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

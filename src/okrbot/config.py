@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///okrbot.db", alias="DATABASE_URL", repr=False)
     timezone: str = Field(default="UTC", alias="OKRBOT_TIMEZONE")
     webhook_secret: str = Field(default="", alias="OKRBOT_WEBHOOK_SECRET", repr=False)
+    # GitHub's old SHA-1 signature (X-Hub-Signature) is accepted only when this is on.
+    github_allow_sha1: bool = Field(default=False, alias="OKRBOT_GITHUB_ALLOW_SHA1")
+    # The bot's address as GitHub, GitLab, Jira and Linear reach it: /okr webhooks shows full URLs.
+    public_url: str = Field(default="", alias="OKRBOT_PUBLIC_URL")
+    # Jira site (https://acme.atlassian.net) for linking work by key: /okr link PAY-12 KR-3.
+    jira_site: str = Field(default="", alias="OKRBOT_JIRA_SITE")
     admins: str = Field(default="", alias="OKRBOT_ADMINS")
     reminder_days: float = Field(default=3.0, alias="OKRBOT_REMINDER_DAYS")
     max_reminders: int = Field(default=2, alias="OKRBOT_MAX_REMINDERS")

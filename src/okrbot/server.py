@@ -27,6 +27,8 @@ from starlette.routing import Route as Path
 
 from okrbot.config import Settings
 from okrbot.jobs import Answer, Route
+from okrbot.jobs.job import TOKEN_HEADER
+from okrbot.jobs.job import WEBHOOK_ROUTES
 from okrbot.jobs.dispatcher import Dispatcher
 from okrbot.jobs.lanes import WorkerFailed
 from okrbot.slack.not_taken import not_taken, tell_not_saved
@@ -41,7 +43,8 @@ log = logging.getLogger("okrbot")
 SLACK_ANSWER_TIMEOUT = 2.5
 WEBHOOK_ANSWER_TIMEOUT = 8.0
 # Headers that name a webhook delivery: a redelivery is the same request.
-DELIVERY_HEADERS = ("x-github-delivery",)
+DELIVERY_HEADERS = ("x-github-delivery", "idempotency-key", "x-atlassian-webhook-identifier", "linear-delivery")
+SIGNATURE_HEADERS = ("x-hub-signature-256", "x-hub-signature", "x-gitlab-token", "linear-signature", "x-okrbot-signature")
 
 
 def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Starlette:
@@ -88,7 +91,9 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
         async def receive(request: Request) -> Response:
             body = await request.body()
             headers = dict(request.headers)
-            accepted = await accept(route, body, headers, key=delivery_key(route, headers), answer_wanted=True)
+            token = request.path_params.get("token", "")
+            headers[TOKEN_HEADER] = token  # the path's workspace token travels with the request (never a sender's header)
+            accepted = await accept(route, body, headers, key=delivery_key(route, headers, token), answer_wanted=True)
             if accepted is None:
                 return JSONResponse({"ok": False, "error": "Not saved: the database is not answering; send it again."}, status_code=503)
             answer = await run_in_threadpool(dispatcher.answer, accepted, WEBHOOK_ANSWER_TIMEOUT)
@@ -98,11 +103,9 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
 
         return receive
 
-    routes = [
-        Path("/webhooks/github", webhook(Route.GITHUB), methods=["POST"]),
-        Path("/webhooks/work", webhook(Route.WORK), methods=["POST"]),
-        Path("/healthz", healthz, methods=["GET"]),
-    ]
+    routes = [Path("/healthz", healthz, methods=["GET"])]
+    for tool, route in WEBHOOK_ROUTES.items():
+        routes += [Path(f"/webhooks/{tool}", webhook(route), methods=["POST"]), Path(f"/webhooks/{tool}/{{token}}", webhook(route), methods=["POST"])]
     if not settings.socket_mode:
         # In Socket Mode requests come over the WebSocket, unsigned: an HTTP endpoint
         # would accept anyone's request, so there is none.
@@ -110,11 +113,15 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
     return Starlette(routes=routes)
 
 
-def delivery_key(route: Route, headers: dict[str, str]) -> str:
+def delivery_key(route: Route, headers: dict[str, str], token: str = "") -> str:
+    """A redelivery to the same URL is the same request; two workspaces' URLs never share one.
+    The signature is part of it: a delivery signed otherwise (forged, or re-signed after the
+    secret was fixed) is a request of its own, answered on its own merits."""
     for name in DELIVERY_HEADERS:
         delivery = headers.get(name, "").strip()
         if delivery:
-            return f"{route.value}:{delivery[:150]}"
+            signed = hashlib.sha256("\n".join(headers.get(h, "") for h in SIGNATURE_HEADERS).encode()).hexdigest()[:16]
+            return f"{route.value}:{token[:40]}:{delivery[:120]}:{signed}"
     return once()
 
 

@@ -385,6 +385,7 @@ def test_usage_covers_every_command_with_the_spec_lines() -> None:
         "status", "help", "objective", "kr", "initiative", "link", "unlink", "done",
         "reopen", "checkin", "serves", "gaps", "review", "edit", "archive", "history",
         "chart",
+        "webhooks",
     }  # fmt: skip
     spec_lines = [
         "/okr status [me|@user|#channel|O-n|KR-n|all] [period]",

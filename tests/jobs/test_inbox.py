@@ -58,16 +58,18 @@ def test_a_dead_workers_requests_are_taken_back_and_an_expired_lease_is_anyones(
     assert third.id == request.id and third.attempts == 3
 
 
-def test_done_is_done_but_a_redelivery_after_a_5xx_is_worked_again(inbox):
+def test_done_is_done_but_a_redelivery_after_a_refusal_or_5xx_is_worked_again(inbox):
     ok = accept(inbox, "github:d-1")
     failed = accept(inbox, "github:d-2")
-    inbox.claim("w", limit=2)
+    refused = accept(inbox, "github:d-3")
+    inbox.claim("w", limit=3)
     inbox.finish(ok.id, StoredAnswer(200, b"{}", {}))
     inbox.finish(failed.id, StoredAnswer(503, b"{}", {}))
-    assert not accept(inbox, "github:d-1").new and not accept(inbox, "github:d-2").new
+    inbox.finish(refused.id, StoredAnswer(401, b"{}", {}))  # a wrong secret, fixed before the redelivery
+    assert not any(accept(inbox, key).new for key in ("github:d-1", "github:d-2", "github:d-3"))
     with inbox.db.session_scope(read_only=True) as session:
         statuses = dict(session.exec(select(InboundRequest.key, InboundRequest.status)).all())
-    assert statuses == {"github:d-1": DONE, "github:d-2": PENDING}
+    assert statuses == {"github:d-1": DONE, "github:d-2": PENDING, "github:d-3": PENDING}
     assert inbox.answer_of(ok.id).status == 200 and inbox.answer_of(failed.id) is None
 
 

@@ -59,10 +59,10 @@ def test_a_job_that_breaks_is_answered_without_an_error_page(runner):
 
 
 def test_a_webhook_that_breaks_gets_a_500_so_the_sender_retries(runner, monkeypatch):
-    def broken(_body, _headers):
+    def broken(_tool, _body, _headers, _token=""):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runner.webhooks, "github", broken)
+    monkeypatch.setattr(runner.webhooks, "receive", broken)
     answer = runner.run(Job(8, Route.GITHUB, b"{}"))
     assert answer.status == 500
     assert b"send it again" in answer.body

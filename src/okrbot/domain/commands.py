@@ -58,9 +58,12 @@ class WorkRef:
 
     initiative: int | None = None
     url: str | None = None
+    issue_key: str | None = None  # a Jira key (PAY-12), made a browse link with the configured site
 
     def __str__(self) -> str:
-        return f"I-{self.initiative}" if self.initiative is not None else str(self.url)
+        if self.initiative is not None:
+            return f"I-{self.initiative}"
+        return str(self.url or self.issue_key)
 
 
 class StatusScope(StrEnum):
@@ -304,6 +307,19 @@ class Report:
     channel: ChannelRef | None = None
 
 
+# The tools that deliver to okrbot's webhooks (per-workspace URLs and secrets).
+WEBHOOK_TOOLS = ("github", "gitlab", "jira", "linear", "work", "metric")
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """Show this workspace's webhook URLs and secrets; rotate one tool's secret (a new
+    random one), or set it to the one the tool made (Linear makes its own)."""
+
+    tool: str | None = None  # one of WEBHOOK_TOOLS, to rotate or set
+    secret: str | None = None  # set: the tool's own secret
+
+
 Command = (
     Status
     | Help
@@ -331,4 +347,5 @@ Command = (
     | Carry
     | ReportChannel
     | Report
+    | Webhooks
 )

@@ -76,6 +76,7 @@ from okrbot.domain.commands import (
     UserRef,
     WorkRef,
 )
+from okrbot.domain.commands import WEBHOOK_TOOLS, Webhooks
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.periods import MONTHS, month_number, parse_period, period_name
 
@@ -165,6 +166,13 @@ USAGE: dict[str, tuple[str, ...]] = {
     "report": (
         "/okr report [period] [#channel]",
         "A period's scorecard: a team's (the channel's, or the one named), or every team's for admins.",
+    ),
+    "webhooks": (
+        "/okr webhooks",
+        "/okr webhooks rotate github|gitlab|jira|linear|work|metric",
+        "/okr webhooks secret linear <the signing secret Linear shows>",
+        "Admins only: this workspace's webhook URLs and secrets, shown only to you; rotate gives one tool a new"
+        " secret; secret keeps the one a tool made itself (Linear makes its own).",
     ),
 }
 
@@ -825,8 +833,12 @@ def _initiative(reader: _Reader) -> InitiativeAdd:
     return InitiativeAdd(kr=kr, title=title, **_read_options(reader, options))
 
 
+# A Jira issue key (PAY-12); O-, KR- and I- ids are read as okrbot's own first.
+_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*")
+
+
 def _work(reader: _Reader) -> WorkRef:
-    """I-n or the URL of the work item."""
+    """I-n, the URL of the work item, or a Jira key."""
     token = reader.peek()
     ref = _ref(token)
     if ref is not None and ref.kind is Kind.KR and reader.command in ("done", "reopen"):
@@ -838,7 +850,10 @@ def _work(reader: _Reader) -> WorkRef:
     if token is not None and token.kind is _Kind.LINK:
         reader.take()
         return WorkRef(url=token.url)
-    ref = reader.expect_ref(_code(reader.command), Kind.INITIATIVE, also=" or a link")
+    if token is not None and token.kind is _Kind.WORD and ref is None and _ISSUE_KEY.fullmatch(token.text):
+        reader.take()
+        return WorkRef(issue_key=token.text.upper())
+    ref = reader.expect_ref(_code(reader.command), Kind.INITIATIVE, also=", a link or a Jira key")
     return WorkRef(initiative=ref.number)
 
 
@@ -1101,6 +1116,30 @@ def _reopen_period(reader: _Reader) -> ReopenPeriod:
     return ReopenPeriod(_named_period(reader))
 
 
+_SECRET_CHARS = re.compile(r"[!-~]{16,128}")  # printable ASCII, no spaces
+
+
+def _webhooks(reader: _Reader) -> Webhooks:
+    if reader.at_end():
+        return Webhooks()
+    action = reader.take()
+    if action.word not in ("rotate", "secret"):
+        close = _closest(action.word, ("rotate", "secret"))
+        hint = f"Did you mean {_code(f'webhooks {close}')}?" if close else None
+        reader.fail(f"{_code('webhooks')} takes nothing, {_code('rotate <tool>')} or {_code('secret <tool> <secret>')}, not {_code(action.shown)}.", hint)
+    tool = reader.take()
+    if tool is None or tool.word not in WEBHOOK_TOOLS:
+        close = _closest(tool.word, WEBHOOK_TOOLS) if tool is not None else None
+        hint = f"Did you mean {_code(f'webhooks {action.word} {close}')}?" if close else None
+        reader.fail(f"{_code(f'webhooks {action.word}')} needs one of {', '.join(WEBHOOK_TOOLS)}.", hint)
+    if action.word == "rotate":
+        return Webhooks(tool=tool.word)
+    secret = reader.take()
+    if secret is None or not _SECRET_CHARS.fullmatch(secret.text):
+        reader.fail(f"{_code(f'webhooks secret {tool.word}')} needs the secret the tool shows: 16 to 128 characters, no spaces.")
+    return Webhooks(tool=tool.word, secret=secret.text)
+
+
 _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "status": _status,
     "help": _help,
@@ -1124,6 +1163,7 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "reopen-period": _reopen_period,
     "carry": _carry,
     "report": _report,
+    "webhooks": _webhooks,
 }
 
 

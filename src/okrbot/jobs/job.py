@@ -12,6 +12,17 @@ class Route(str, Enum):
     SOCKET = "socket"  # a Socket Mode envelope's payload
     GITHUB = "github"  # POST /webhooks/github (the worker checks its signature)
     WORK = "work"  # POST /webhooks/work (likewise)
+    GITLAB = "gitlab"  # POST /webhooks/gitlab
+    JIRA = "jira"  # POST /webhooks/jira
+    LINEAR = "linear"  # POST /webhooks/linear
+    METRIC = "metric"  # POST /webhooks/metric
+
+
+# The header a webhook's path token is stored under in the inbox (the server sets it, over any sent).
+TOKEN_HEADER = "x-okrbot-webhook-token"
+
+# Each tool's deliveries: /webhooks/<tool> (the shared URL) and /webhooks/<tool>/<token> (a workspace's).
+WEBHOOK_ROUTES: dict[str, Route] = {route.value: route for route in (Route.GITHUB, Route.GITLAB, Route.JIRA, Route.LINEAR, Route.WORK, Route.METRIC)}
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,7 @@ class Job:
     query: str = ""
     answer_wanted: bool = False  # the sender waits for the Answer (it goes first in the queue)
     key: str = ""  # the idempotency key (store/inbox.py): units of work claim keys made from it
+    token: str = ""  # a webhook URL's workspace token (/webhooks/<tool>/<token>)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from okrbot.services import idempotency
 from okrbot.slack.app import build_bot
 from okrbot.slack.errors import reference_id
 from okrbot.store.db import Database
-from okrbot.webhooks import WebhookReceiver
+from okrbot.webhooks.receive import WebhookReceiver
 
 log = logging.getLogger("okrbot.jobs")
 
@@ -104,8 +104,7 @@ class JobRunner:
                 return _from_bolt(job.id, self.bolt.dispatch(BoltRequest(body=job.body.decode("utf-8"), query=job.query, headers=job.headers)))
             if job.route is Route.SOCKET:
                 return _from_bolt(job.id, self.bolt.dispatch(BoltRequest(mode="socket_mode", body=job.body, headers=job.headers or None)))
-            receive = self.webhooks.github if job.route is Route.GITHUB else self.webhooks.work
-            status, payload = receive(job.body, job.headers)
+            status, payload = self.webhooks.receive(job.route.value, job.body, job.headers, job.token)
             return Answer(job.id, status, json.dumps(payload).encode(), {"content-type": "application/json"})
         except Exception:  # noqa: BLE001 - bolt answers listener errors itself; this is a bug in between
             ref = reference_id()

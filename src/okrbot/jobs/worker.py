@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from okrbot.jobs.job import Answer, Job, Route
+from okrbot.jobs.job import TOKEN_HEADER, Answer, Job, Route
 from okrbot.jobs.runner import JobRunner
 from okrbot.store.events import forget_old_keys
 from okrbot.store.inbox import LEASE, NOTIFY_CHANNEL, Claimed, Inbox, StoredAnswer
@@ -155,4 +155,6 @@ def _job(request: Claimed) -> Job:
     body: object = request.body
     if route is Route.SOCKET:
         body = json.loads(request.body)
-    return Job(request.id, route, body, request.headers, request.query, request.answer_wanted, request.key)
+    headers = dict(request.headers)
+    token = headers.pop(TOKEN_HEADER, "")
+    return Job(request.id, route, body, headers, request.query, request.answer_wanted, request.key, token)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from okrbot.domain.commands import Metric
@@ -25,8 +26,9 @@ NOTE_LIMIT = 3000
 class CheckinOutcome:
     kr: KeyResult
     checkin: CheckIn
-    change: Change
+    change: Change | None  # None for an older reading kept in history only
     moves: list[KrMove]
+    current: bool = True  # False: an older reading, kept in history only
 
 
 def record_checkin(
@@ -37,9 +39,19 @@ def record_checkin(
     *,
     confidence: int | None = None,
     note: str | None = None,
+    at: datetime | None = None,
 ) -> CheckinOutcome:
-    """Record a value (None keeps the current one: a "no change" check-in)."""
+    """Record a value (None keeps the current one: a "no change" check-in).
+
+    `at` dates a reading taken earlier (a metric feed, an import): one older than the
+    KR's newest check-in goes into the history but does not become the current value."""
     kr = get_kr(session, actor, kr_number)
+    if at is not None:
+        _lock(session, kr)  # two readings at once: the newer one wins, whichever commits last
+        newest = session.exec(select(func.max(CheckIn.at)).where(CheckIn.kr_id == kr.id)).one()
+        if newest is not None and at < newest:
+            return _history_only(session, actor, kr, value, at)
+        actor = replace(actor, now=at)
     objective = objective_of(session, kr)
     require_active(objective)
     require_can_edit(actor, objective, kr)
@@ -90,6 +102,21 @@ def clean_note(note: str | None) -> str:
     if len(note) > NOTE_LIMIT:
         raise Invalid(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.", field="note")
     return note
+
+
+def _lock(session: Session, kr: KeyResult) -> None:
+    session.exec(select(KeyResult.id).where(KeyResult.id == kr.id).with_for_update()).one()
+
+
+def _history_only(session: Session, actor: Actor, kr: KeyResult, value: float | bool | None, at: datetime) -> CheckinOutcome:
+    objective = objective_of(session, kr)
+    require_active(objective)
+    require_can_edit(actor, objective, kr)
+    checkin = CheckIn(team_id=actor.team_id, kr_id=kr.id, at=at, value=checkin_value(kr, value), author=actor.user_id, source=actor.source)
+    session.add(checkin)
+    session.flush()
+    # Nothing moved, so there is no change to undo or announce: the history lists the check-in itself.
+    return CheckinOutcome(kr=kr, checkin=checkin, change=None, moves=[], current=False)
 
 
 def checkin_value(kr: KeyResult, value: float | bool | None) -> float | None:

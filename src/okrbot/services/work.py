@@ -19,7 +19,7 @@ from okrbot.domain.commands import Kind, Metric, WorkRef
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import kr_progress
 from okrbot.domain.text import clean_text
-from okrbot.domain.urls import is_url, title_from_url, url_key
+from okrbot.domain.urls import is_url, jira_browse_url, title_from_url, url_key
 from okrbot.services import okrs, periods, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted, shown
@@ -76,6 +76,18 @@ def validate_weight(weight: float | None) -> float:
     if not 0 < weight <= MAX_WEIGHT:
         raise Invalid(f"A weight must be above 0 and at most {MAX_WEIGHT:g}.", hint="Type e.g. `weight 2`.", field="weight")
     return float(weight)
+
+
+def with_tracker_link(work: WorkRef, jira_site: str) -> WorkRef:
+    """A Jira key (PAY-12) as the browse link on the configured site, the form webhooks match."""
+    if work.issue_key is None:
+        return work
+    if not jira_site:
+        raise Invalid(
+            f"{work.issue_key} looks like a Jira key, and no Jira site is set.",
+            hint="Paste the issue's link (https://…/browse/" + work.issue_key + "), or ask the operator to set OKRBOT_JIRA_SITE.",
+        )
+    return WorkRef(url=jira_browse_url(jira_site, work.issue_key))
 
 
 def find_initiative(session: Session, actor: Actor, work: WorkRef) -> Initiative:

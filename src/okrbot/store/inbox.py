@@ -105,8 +105,9 @@ class Inbox:
     ) -> Accepted:
         """Write the request (committed when this returns), or find the one with its key.
 
-        A redelivery of a request that failed for want of a database (answered 5xx) is
-        worked again; any other repeat is the same request and is not."""
+        A redelivery of a request that was refused or failed (answered 4xx or 5xx: nothing
+        was applied, e.g. a webhook whose secret was wrong until the operator fixed it, or a
+        database that was away) is worked again; any other repeat is the same request and is not."""
         now = utcnow()
         insert = pg_insert if self.db.backend == "postgresql" else sqlite_insert
         values = {
@@ -129,7 +130,7 @@ class Inbox:
                 found_id = session.execute(select(InboundRequest.id).where(InboundRequest.key == key)).scalar_one()
                 retried = session.execute(
                     update(InboundRequest)
-                    .where(InboundRequest.id == found_id, InboundRequest.status == DONE, InboundRequest.answer_status >= 500)
+                    .where(InboundRequest.id == found_id, InboundRequest.status == DONE, InboundRequest.answer_status >= 400)
                     .values(status=PENDING, worker=None, lease_until=None, done_at=None, answer_status=None, answer_body=None, answer_headers=None)
                 ).rowcount
                 if retried:

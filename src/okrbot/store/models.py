@@ -330,6 +330,23 @@ class GradingDm(SQLModel, table=True):
     claimed_at: datetime = _when(default_factory=utcnow)
 
 
+class WebhookSecret(SQLModel, table=True):
+    """A workspace's own webhook URL token and secret for one tool (github, gitlab, …):
+    a delivery to /webhooks/<tool>/<token> is checked with this secret and moves only
+    this workspace's work."""
+
+    __tablename__ = "webhook_secret"
+    __table_args__ = (UniqueConstraint("team_id", "vendor"), UniqueConstraint("token"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    vendor: str = Field(max_length=16)
+    token: str = Field(max_length=64)
+    secret: str = Field(max_length=128)
+    created_at: datetime = _when(default_factory=utcnow)
+    rotated_at: datetime | None = _when(default=None)
+
+
 ALL_TABLES = [
     Workspace,
     Objective,
@@ -346,6 +363,7 @@ ALL_TABLES = [
     InboundRequest,
     OkrPeriod,
     GradingDm,
+    WebhookSecret,
 ]
 
 

@@ -45,7 +45,7 @@ def initiative_add(ctx: CommandContext, command: cmd.InitiativeAdd) -> Reply:
 
 
 def link(ctx: CommandContext, command: cmd.Link) -> Reply:
-    outcome = work.link(ctx.session, ctx.actor, command.work, command.kr, command.weight)
+    outcome = work.link(ctx.session, ctx.actor, _tracked(ctx, command.work), command.kr, command.weight)
     if not outcome.changed:
         ident = initiative_id(outcome.initiative.number)
         return Reply.say(f"{ident} is already linked to {kr_id(command.kr)} with that weight; nothing changed.")
@@ -88,7 +88,7 @@ def _kr_titles(ctx: CommandContext, initiative: Initiative) -> list[tuple[int, s
 
 
 def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
-    outcome = work.unlink(ctx.session, ctx.actor, command.work, command.kr)
+    outcome = work.unlink(ctx.session, ctx.actor, _tracked(ctx, command.work), command.kr)
     refresh_cards(ctx, outcome.initiative)  # its cards no longer list the KR
     _announce_link(ctx, outcome, "unlinked from")
     moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
@@ -104,11 +104,15 @@ def _announce_link(ctx: CommandContext, outcome: WorkOutcome, verb: str) -> None
 
 
 def done(ctx: CommandContext, command: cmd.Done) -> Reply:
-    return work_status_reply(ctx, work.mark_done(ctx.session, ctx.actor, command.work))
+    return work_status_reply(ctx, work.mark_done(ctx.session, ctx.actor, _tracked(ctx, command.work)))
 
 
 def reopen(ctx: CommandContext, command: cmd.Reopen) -> Reply:
-    return work_status_reply(ctx, work.reopen(ctx.session, ctx.actor, command.work))
+    return work_status_reply(ctx, work.reopen(ctx.session, ctx.actor, _tracked(ctx, command.work)))
+
+
+def _tracked(ctx: CommandContext, ref: cmd.WorkRef) -> cmd.WorkRef:
+    return work.with_tracker_link(ref, ctx.settings.jira_site)
 
 
 def set_work_status(ctx: CommandContext, number: int, status: str) -> Reply:
