@@ -29,6 +29,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
+from okrbot.observability import metrics
 from okrbot.slack.reply import RESPOND
 from okrbot.store import outbox
 from okrbot.store.db import Database
@@ -220,6 +221,7 @@ class Deliverer:
             sent = Sent(message.id, message.kind, message.team_id, message.dedupe_key, channel, ts)
             for hook in self.on_sent:
                 hook(session, sent)
+        metrics.messages_sent_total.labels(message.kind).inc()
 
     def _failed(self, message: Outgoing, error: SlackApiError) -> None:
         response = error.response
