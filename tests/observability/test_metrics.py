@@ -57,7 +57,7 @@ def test_metrics_parse_and_move_with_requests_slack_calls_and_the_outbox(metered
     assert value(before, "okrbot_workers", state="up") == 1 and value(before, "okrbot_database_up") == 1
 
     okr.ok('objective add "Metered" team <#C2|growth>', user="U1")  # its announcement: chat.postMessage
-    slack.fail("chat.postMessage", status=429, retry_after=30)  # the next post: Slack says slow down
+    slack.fail("chat.postMessage", status=429, retry_after=1)  # the next post: Slack says slow down
     okr.ok('objective add "Held back" team <#C2|growth>', user="U1")
     okr("checkin KR-99 4")  # an answer that is a problem is still a request that went through
     assert client.command("status all", bad_signature=True).status_code == 401

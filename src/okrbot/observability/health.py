@@ -74,7 +74,10 @@ class Readiness:
 
     def checks(self) -> list[Check]:
         up, total = self.workers()
-        found = [Check("workers", up > 0, f"{up} of {total} up")]
+        if total == 0:  # OKRBOT_WORKERS=0: this server only acknowledges; `okrbot worker` processes work
+            found = [Check("workers", True, "none of its own: okrbot worker processes do the work")]
+        else:
+            found = [Check("workers", up > 0, f"{up} of {total} up")]
         try:
             revision = current_revision(self.engine)
         except Exception as error:  # noqa: BLE001 - the answer is "not ready", with the reason
