@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from okrbot.observability import metrics
 from okrbot.observability.logs import JsonFormatter
-from okrbot.observability.metrics import ScrapeTimeCollector
+from okrbot.observability.metrics import Level, ScrapeTimeCollector
 from okrbot.store.db import Database
 from tests.e2e.conftest import Okr
 from tests.e2e.harness import bot_settings, running_bot, socket_mode_bot
@@ -128,3 +128,10 @@ def test_socket_mode_requests_are_counted_too(database_url):
             db.dispose()
     assert value(after, "okrbot_requests_total", kind="command", outcome="ok") - value(before, "okrbot_requests_total", kind="command", outcome="ok") == 1
     assert value(after, "okrbot_ack_seconds_count", route="socket") - value(before, "okrbot_ack_seconds_count", route="socket") == 1
+
+
+def test_a_level_read_at_scrape_time_is_one_line_and_a_failing_one_is_left_out(db):
+    levels = [Level("okrbot_test_level", "A level kept outside the main database.", lambda: 7), Level("okrbot_broken_level", "Cannot be read.", lambda: 1 / 0)]
+    found = parsed(metrics.scrape(ScrapeTimeCollector(db, lambda: (1, 1), levels)).decode())
+    assert value(found, "okrbot_test_level") == 7
+    assert ("okrbot_broken_level", frozenset()) not in found and value(found, "okrbot_outbox_backlog") == 0

@@ -6,14 +6,15 @@ messages they send. Under `okrbot serve` every process writes its counts to file
 one directory (prometheus_client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR), which
 the server reads at scrape time. Levels that live in the database (the outbox backlog)
 are read from it at scrape time, so every replica reports the same truth and nothing
-has to be kept in step. Add one with `DATABASE_GAUGES.append(DatabaseGauge(...))`.
+has to be kept in step. Add one with `DATABASE_GAUGES.append(DatabaseGauge(...))`, or, for a level
+kept elsewhere (the inbox), pass `levels=[Level(...)]` to ScrapeTimeCollector in server.py.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -111,11 +112,21 @@ DATABASE_GAUGES: list[DatabaseGauge] = [
 ]
 
 
-class ScrapeTimeCollector:
-    """Levels read when Prometheus scrapes: the database gauges and the worker count."""
+@dataclass(frozen=True)
+class Level:
+    """A gauge read at scrape time from anything but the main database (e.g. the inbox:
+    `Level("okrbot_inbox_backlog", "…", lambda: dispatcher.inbox.backlog().waiting)`)."""
 
-    def __init__(self, db: Database, workers: Callable[[], tuple[int, int]]) -> None:
-        self.db, self.workers = db, workers
+    name: str
+    documentation: str
+    read: Callable[[], float]
+
+
+class ScrapeTimeCollector:
+    """Levels read when Prometheus scrapes: the database gauges, the worker count, `levels`."""
+
+    def __init__(self, db: Database, workers: Callable[[], tuple[int, int]], levels: Sequence[Level] = ()) -> None:
+        self.db, self.workers, self.levels = db, workers, list(levels)
 
     def collect(self) -> Iterator[Metric]:
         up, total = self.workers()
@@ -135,6 +146,13 @@ class ScrapeTimeCollector:
         yield up_metric
         for gauge, value in values:
             yield GaugeMetricFamily(gauge.name, gauge.documentation, value=value)
+        for level in self.levels:
+            try:
+                value = float(level.read())
+            except Exception as error:  # noqa: BLE001 - left out of this scrape, which still answers
+                log.warning("metrics: %s could not be read (%s)", level.name, error.__class__.__name__)
+                continue
+            yield GaugeMetricFamily(level.name, level.documentation, value=value)
 
 
 class _Registered:
