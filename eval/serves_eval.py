@@ -196,8 +196,13 @@ def tier_shares(
     }
 
 
-def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
-    """Figures for every matcher and split, plus the thresholds in use and re-tuned."""
+def _no_step(label: str = "") -> None:
+    return None
+
+
+def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR, *, on_step: Callable[[str], None] = _no_step) -> dict:
+    """Figures for every matcher and split, plus the thresholds in use and re-tuned;
+    `on_step(name)` after each matcher (a progress bar's steps)."""
     krs, requests = load(data_dir)
     report: dict = {
         "krs": len(krs),
@@ -241,6 +246,7 @@ def evaluate(data_dir: Path | str = DEFAULT_DATA_DIR) -> dict:
                 for split, chosen in (("tune", tune), ("holdout", holdout))
             }
         report["matchers"][name] = entry
+        on_step(name)
     report["warm"] = warm_report(krs, requests)
     return report
 
@@ -481,15 +487,16 @@ def _scale_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, on_step: Callable[[str], None] = _no_step) -> int:
     parser = argparse.ArgumentParser(prog="eval.serves_eval", description=__doc__.split("\n")[0])
     parser.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--scale", type=int, metavar="N", help="also time an index of N KRs")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    report = evaluate(args.data_dir)
+    report = evaluate(args.data_dir, on_step=on_step)
     if args.scale:
         report["scale"] = scale_report(args.data_dir, args.scale)
+        on_step(f"{args.scale} KRs")
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from okrbot.config import MissingCredentials, Settings
+from okrbot.observability import multiprocess as metrics_setup
 from okrbot.store.db import Database
 from okrbot.store.migrate import upgrade_to_head
 from okrbot.store.workspaces import only_workspace
@@ -21,6 +22,7 @@ eval_app = typer.Typer(help="Measure how well okrbot answers, on labelled data."
 app.add_typer(eval_app, name="eval")
 
 DEFAULT_TEAM = "T0"
+DELIVERY_CHUNK = 20  # review DMs sent between two moves of the progress bar
 
 
 def _settings() -> Settings:
@@ -58,15 +60,20 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
 ) -> None:
     """Run the bot: HTTP on /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
-    from okrbot.server import run_server
-
     settings = _settings()
     try:
         settings.require_slack_credentials()
     except MissingCredentials as error:
         typer.echo(f"Can't start: {error}", err=True)
         raise typer.Exit(2) from error
-    run_server(settings, host=host, port=port)
+    # Before anything imports prometheus_client: the server and its workers count into one directory.
+    counts = metrics_setup.share_counts_between_processes() if settings.metrics else None
+    from okrbot.server import run_server
+
+    try:
+        run_server(settings, host=host, port=port)
+    finally:
+        metrics_setup.remove_counts(counts)
 
 
 @app.command()
@@ -109,15 +116,19 @@ def import_(
     team: Annotated[str | None, typer.Option(help="Workspace id (default: the only one, or T0).")] = None,
 ) -> None:
     """Import objectives, KRs, check-ins and initiatives. Importing twice changes nothing."""
-    from okrbot.services.interchange import InterchangeError, import_document, parse_document
+    from okrbot.progress import progress_bar
+    from okrbot.services.interchange import IMPORT_STAGES, InterchangeError, import_document, parse_document
 
     settings = _settings()
     db = _database(settings)
     team_id = _team(db, team)
     try:
-        document = parse_document(file.read_text(encoding="utf-8"))
-        with db.session_scope() as session:
-            report = import_document(session, team_id, document)
+        with progress_bar(f"Importing {file.name}", len(IMPORT_STAGES) + 2) as step:
+            document = parse_document(file.read_text(encoding="utf-8"))
+            step("read")
+            with db.session_scope() as session:
+                report = import_document(session, team_id, document, on_stage=step)
+            step("saved")
     except InterchangeError as error:
         typer.echo(f"Not imported: {error}", err=True)
         raise typer.Exit(1) from error
@@ -132,7 +143,8 @@ def export(
 ) -> None:
     """Export every objective with its KRs, check-ins and initiatives, private ones included
     (an operator's command, run where the database is; no Slack surface exports)."""
-    from okrbot.services.interchange import export_csv, export_json
+    from okrbot.progress import progress_bar
+    from okrbot.services.interchange import EXPORT_STAGES, export_csv, export_json
 
     if format not in ("json", "csv"):
         typer.echo("--format takes json or csv.", err=True)
@@ -140,8 +152,10 @@ def export(
     settings = _settings()
     db = _database(settings)
     team_id = _team(db, team)
-    with db.session_scope() as session:
-        text = export_json(session, team_id) if format == "json" else export_csv(session, team_id, fiscal_start=settings.fiscal_start_month)
+    with progress_bar("Exporting", len(EXPORT_STAGES) if format == "json" else 1) as step, db.session_scope() as session:
+        text = export_json(session, team_id, on_stage=step) if format == "json" else export_csv(session, team_id, fiscal_start=settings.fiscal_start_month)
+        if format == "csv":
+            step("rows")
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"Wrote {output}")
@@ -156,6 +170,7 @@ def review_run(
     """Run the current review cycle now: owners not yet nudged in it get their DM."""
     from slack_sdk import WebClient
 
+    from okrbot.progress import progress_bar
     from okrbot.reviews_job import run_review_now
     from okrbot.slack.bot import SlackBot
     from okrbot.slack.listeners.reviews import attach
@@ -176,7 +191,12 @@ def review_run(
     except MissingCredentials:
         typer.echo(f"{len(run.queued)} DMs are queued; a running `okrbot serve` sends them (SLACK_BOT_TOKEN is not set here).")
         return
-    sent = bot.deliverer.deliver(run.queued, limit=len(run.queued))
+    sent = 0
+    with progress_bar("Sending review DMs", len(run.queued)) as step:
+        for start in range(0, len(run.queued), DELIVERY_CHUNK):
+            chunk = run.queued[start : start + DELIVERY_CHUNK]
+            sent += bot.deliverer.deliver(chunk, limit=len(chunk))
+            step(advance=len(chunk))
     left = len(run.queued) - sent
     typer.echo(f"Sent {sent} DMs." + (f" {left} are queued for retry; a running `okrbot serve` sends them." if left else ""))
 
@@ -215,7 +235,54 @@ def eval_serves(
         raise typer.Exit(2)
     sys.path.insert(0, str(Path.cwd()))  # the checkout's eval/ package, never installed
     serves_eval = importlib.import_module("eval.serves_eval")
-    serves_eval.main([str(data_dir)] + (["--scale", str(scale)] if scale else []))
+    from okrbot.progress import progress_bar
+
+    with progress_bar("Evaluating", len(serves_eval.MATCHERS) + (1 if scale else 0)) as step:
+        serves_eval.main([str(data_dir)] + (["--scale", str(scale)] if scale else []), on_step=step)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the configuration end to end: Slack token and scopes, secrets, database, time zones, schedules."""
+    from okrbot.doctor import run_checks
+
+    try:
+        settings = Settings()
+    except ValueError as error:
+        typer.echo(f"FIX  Configuration: {error}")
+        raise typer.Exit(1) from error
+    findings = run_checks(settings)
+    for finding in findings:
+        typer.echo(finding.line())
+    failing = sum(not finding.ok for finding in findings)
+    typer.echo(f"{failing} to fix." if failing else "All good.")
+    raise typer.Exit(1 if failing else 0)
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="The backup file to write (SQLite; it must not exist yet).", dir_okay=False)]) -> None:
+    """Back up the database, consistently, even while `okrbot serve` runs (PostgreSQL: prints the pg_dump command)."""
+    from okrbot import backup as backups
+
+    _backup_step(backups.backup, file, "Not backed up")
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="A file `okrbot backup` wrote.", dir_okay=False)]) -> None:
+    """Restore a backup onto an empty database (DATABASE_URL); a database with data is refused."""
+    from okrbot import backup as backups
+
+    _backup_step(backups.restore, file, "Not restored")
+
+
+def _backup_step(step, file: Path, refused: str) -> None:
+    from okrbot.backup import BackupError
+
+    try:
+        typer.echo(step(_settings().database_url, file))
+    except BackupError as error:
+        typer.echo(f"{refused}: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
 checkin_app = typer.Typer(help="Check-ins in bulk.", no_args_is_help=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count. 0: this
     # server only acknowledges, and `okrbot worker` processes do the work.
     workers: int | None = Field(default=None, ge=0, le=32, alias="OKRBOT_WORKERS")
+
+    # Operating it (issue 18): GET /metrics, its bearer token, log lines as JSON, and when
+    # /readyz calls the outbox stuck (a message due this long ago and still not sent).
+    metrics: bool = Field(default=False, alias="OKRBOT_METRICS")
+    metrics_token: str = Field(default="", alias="OKRBOT_METRICS_TOKEN", repr=False)
+    log_format: Literal["text", "json"] = Field(default="text", alias="OKRBOT_LOG_FORMAT")
+    outbox_stuck_seconds: float = Field(default=900.0, gt=0, alias="OKRBOT_OUTBOX_STUCK_SECONDS")
 
     @field_validator("timezone")
     @classmethod

@@ -17,7 +17,6 @@ import sys
 import time
 
 import uvicorn
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -27,10 +26,14 @@ from starlette.routing import Route as Path
 
 from okrbot.config import Settings
 from okrbot.jobs import Answer, Route
-from okrbot.jobs.job import TOKEN_HEADER
-from okrbot.jobs.job import WEBHOOK_ROUTES
 from okrbot.jobs.dispatcher import Dispatcher
+from okrbot.jobs.job import TOKEN_HEADER, WEBHOOK_ROUTES
 from okrbot.jobs.lanes import WorkerFailed
+from okrbot.observability import endpoints
+from okrbot.observability.health import Readiness
+from okrbot.observability.logs import configure_logging
+from okrbot.observability.metrics import Level, ScrapeTimeCollector
+from okrbot.observability.requests import AckTimer
 from okrbot.slack.not_taken import not_taken, tell_not_saved
 from okrbot.slack.routing import UnreadableRequest, inspect_request, once
 from okrbot.slack.socket_front import SocketModeFront
@@ -48,25 +51,31 @@ SIGNATURE_HEADERS = ("x-hub-signature-256", "x-hub-signature", "x-gitlab-token",
 
 
 def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Starlette:
+    timer = AckTimer(metrics_on=settings.metrics)  # the workers count and log each request when its work is done
+
+    def workers() -> tuple[int, int]:
+        return dispatcher.working(), len(dispatcher.lanes)
+
     async def slack_events(request: Request) -> Response:
+        received = time.perf_counter()
         raw = await request.body()
         headers = dict(request.headers)
         if not slack_signed(settings.slack_signing_secret, raw, headers):
-            return Response(status_code=401)
+            return timer.refused(Route.SLACK, received, Response(status_code=401))
         try:
             about = inspect_request(raw, headers.get("content-type", ""))
         except UnreadableRequest:
-            return Response(status_code=400)  # Slack never sends this; say so rather than show an error page
+            return timer.refused(Route.SLACK, received, Response(status_code=400))  # Slack never sends this; say so rather than show an error page
         accepted = await accept(Route.SLACK, raw, headers, query=request.url.query, key=about.key, answer_wanted=about.answer_wanted, team_id=about.team_id)
         if accepted is None:
             refused = not_taken(raw, headers.get("content-type", ""))
             tell = BackgroundTask(tell_not_saved, refused.tell_url) if refused.tell_url else None
             if refused.body is not None:
-                return JSONResponse(refused.body, status_code=refused.status, background=tell)
-            return Response(status_code=refused.status, background=tell)
+                return timer.refused(Route.SLACK, received, JSONResponse(refused.body, status_code=refused.status, background=tell))
+            return timer.refused(Route.SLACK, received, Response(status_code=refused.status, background=tell))
         if not about.answer_wanted:
-            return Response(status_code=200)  # the acknowledgement; the answer follows through the Web API
-        return as_response(await run_in_threadpool(dispatcher.answer, accepted, SLACK_ANSWER_TIMEOUT))
+            return timer.acked(Route.SLACK, received, Response(status_code=200))  # the acknowledgement; the answer follows through the Web API
+        return timer.acked(Route.SLACK, received, as_response(await run_in_threadpool(dispatcher.answer, accepted, SLACK_ANSWER_TIMEOUT)))
 
     async def accept(route: Route, body: bytes, headers: dict[str, str], **request):
         try:
@@ -76,36 +85,39 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
             return None
 
     async def healthz(_request: Request) -> Response:
-        working = dispatcher.working()
-        workers = f"{working} of {len(dispatcher.lanes)}"
-        try:
-            await run_in_threadpool(_ping, db)
-        except Exception as error:  # noqa: BLE001 - report, don't crash
-            return JSONResponse({"ok": False, "database": error.__class__.__name__, "workers": workers}, status_code=503)
-        # With no worker up (all starting again) requests are still acknowledged and kept;
-        # a server with no workers of its own (OKRBOT_WORKERS=0) leaves them to `okrbot worker`.
-        ok = working > 0 or not dispatcher.lanes
-        return JSONResponse({"ok": ok, "database": db.backend, "workers": workers}, status_code=200 if ok else 503)
+        # Alive: the process answers. Whether it should get requests is /readyz's question.
+        working, total = workers()
+        return JSONResponse({"ok": True, "database": db.backend, "workers": f"{working} of {total}"})
 
     def webhook(route: Route):
         async def receive(request: Request) -> Response:
+            received = time.perf_counter()
             body = await request.body()
             headers = dict(request.headers)
             token = request.path_params.get("token", "")
             headers[TOKEN_HEADER] = token  # the path's workspace token travels with the request (never a sender's header)
             accepted = await accept(route, body, headers, key=delivery_key(route, headers, token), answer_wanted=True)
             if accepted is None:
-                return JSONResponse({"ok": False, "error": "Not saved: the database is not answering; send it again."}, status_code=503)
+                return timer.refused(route, received, JSONResponse({"ok": False, "error": "Not saved: the database is not answering; send it again."}, status_code=503))
             answer = await run_in_threadpool(dispatcher.answer, accepted, WEBHOOK_ANSWER_TIMEOUT)
             if answer is None:  # on disk and being worked on: it will be applied
-                return JSONResponse({"ok": True, "queued": True}, status_code=202)
-            return as_response(answer)
+                return timer.acked(route, received, JSONResponse({"ok": True, "queued": True}, status_code=202))
+            return timer.acked(route, received, as_response(answer))
 
         return receive
 
-    routes = [Path("/healthz", healthz, methods=["GET"])]
+    routes = [
+        Path("/healthz", healthz, methods=["GET"]),
+        Path("/readyz", endpoints.readyz(Readiness(db, workers=workers, outbox_stuck_seconds=settings.outbox_stuck_seconds)), methods=["GET"]),
+    ]
     for tool, route in WEBHOOK_ROUTES.items():
         routes += [Path(f"/webhooks/{tool}", webhook(route), methods=["POST"]), Path(f"/webhooks/{tool}/{{token}}", webhook(route), methods=["POST"])]
+    if settings.metrics:
+        inbox = [
+            Level("okrbot_inbox_backlog", "Acknowledged requests not done yet (waiting or being worked on).", lambda: dispatcher.inbox.backlog().waiting),
+            Level("okrbot_inbox_oldest_age_seconds", "Age of the oldest request not done yet (0 when none).", lambda: dispatcher.inbox.backlog().oldest_seconds or 0.0),
+        ]
+        routes.append(Path("/metrics", endpoints.metrics_page(ScrapeTimeCollector(db, workers, inbox), settings.metrics_token), methods=["GET"]))
     if not settings.socket_mode:
         # In Socket Mode requests come over the WebSocket, unsigned: an HTTP endpoint
         # would accept anyone's request, so there is none.
@@ -141,11 +153,6 @@ def slack_signed(secret: str, body: bytes, headers: dict[str, str]) -> bool:
     return hmac.compare_digest(expected, signature)
 
 
-def _ping(db: Database) -> None:
-    with db.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-
-
 # How long a thread may hold the GIL while others wait (Python's default: 5 ms). The server
 # is mostly the event loop and a few threads that pass jobs on; a shorter slice lets the
 # event loop answer the next request sooner. (The ack-only baseline uses the same.)
@@ -153,7 +160,7 @@ GIL_SWITCH_INTERVAL = 0.001
 
 
 def run_server(settings: Settings, *, host: str, port: int) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     upgrade_to_head(settings.database_url)
     db = Database(settings.database_url)  # for /healthz; the workers have their own

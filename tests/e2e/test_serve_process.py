@@ -102,6 +102,18 @@ class Served:
             time.sleep(0.1)
         raise AssertionError(f"okrbot serve did not answer /healthz within {START_TIMEOUT} s:\n{self.output()}")
 
+    def wait_ready(self) -> httpx.Response:
+        """/readyz answers 200: the database, the schema, a worker and the outbox are all fine."""
+        self.wait_healthy()  # listening
+        deadline = time.monotonic() + START_TIMEOUT
+        answer = None
+        while time.monotonic() < deadline:
+            answer = httpx.get(f"{self.url}/readyz", timeout=10)
+            if answer.status_code == 200:
+                return answer
+            time.sleep(0.1)
+        raise AssertionError(f"okrbot serve was not ready within {START_TIMEOUT} s: {answer and answer.text}\n{self.output()}")
+
     def stop(self) -> int:
         """SIGTERM, as a process manager stops it; kill if it does not go within 15 s."""
         if self.process.poll() is None:
@@ -285,13 +297,13 @@ def test_a_killed_worker_is_replaced_and_what_was_acknowledged_meanwhile_is_answ
         served.wait_healthy()
         (worker,) = workers_of(served.process.pid)
         os.kill(worker, signal.SIGKILL)
-        # Acknowledged while no worker is up, and kept for the next one; /healthz says so.
+        # Acknowledged while no worker is up, and kept for the next one; /readyz says so.
         with SignedSlackClient(served.url, SECRET, response_url_factory=slack.response_url) as client:
             assert client.command('objective add "While the worker was down"').status_code == 200  # acked by the server
             answer = slack.wait_for("response_url", timeout=START_TIMEOUT)[-1]
         assert "While the worker was down" in str(answer.args)
         assert "starting it again" in served.output()
-        assert served.wait_healthy().json()["workers"] == "1 of 1"
+        assert served.wait_ready().json()["checks"]["workers"] == "ok: 1 of 1 up"
 
 
 def test_a_token_slack_refuses_stops_serve_with_one_line(serve, empty_database_url):

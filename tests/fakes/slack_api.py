@@ -19,7 +19,10 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+import yaml
 
 if TYPE_CHECKING:
     from tests.fakes.socket_mode import SocketModeDouble
@@ -176,6 +179,12 @@ class SlackDouble:
             else:
                 self._overrides[method] = payload
 
+    def set_scopes(self, scopes: list[str] | None) -> None:
+        """The bot scopes the token was granted, sent like Slack in the X-OAuth-Scopes header
+        of every Web API answer; None restores manifest.yml's."""
+        with self._lock:
+            self._scopes = list(scopes) if scopes is not None else manifest_scopes()
+
     # ------------------------------------------------------------------ fault injection
 
     def fail(
@@ -329,6 +338,7 @@ class SlackDouble:
         self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._home_views: dict[str, str] = {}  # user -> view id, App Home keeps its id
+        self._scopes: list[str] = manifest_scopes()
 
     def _describe_locked(self) -> str:
         if not self._calls:
@@ -673,6 +683,12 @@ _METHODS: dict[str, Callable[[SlackDouble, dict[str, Any], Call], dict[str, Any]
 _HANG_UP = _Answer(0, {})
 
 
+def manifest_scopes() -> list[str]:
+    """The bot scopes manifest.yml asks for: what a token from a correct install has."""
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text(encoding="utf-8"))
+    return list(manifest["oauth_config"]["scopes"]["bot"])
+
+
 def _error(status: int, error: str, retry_after: int) -> _Answer:
     headers = {"Retry-After": str(retry_after)} if status == 429 else {}
     return _Answer(status, {"ok": False, "error": error}, headers)
@@ -758,7 +774,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(_Answer(404, {"ok": False, "error": "not_found"}))
             return
-        self._send(self.double._handle(method, args, dict(self.headers.items()), url.path))
+        answer = self.double._handle(method, args, dict(self.headers.items()), url.path)
+        if method != "response_url":
+            with self.double._lock:
+                answer.headers.setdefault("X-OAuth-Scopes", ",".join(self.double._scopes))
+        self._send(answer)
 
     def _send(self, answer: _Answer) -> None:
         if answer is _HANG_UP:

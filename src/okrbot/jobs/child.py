@@ -19,6 +19,7 @@ import threading
 from okrbot.config import Settings
 from okrbot.jobs.runner import JobRunner
 from okrbot.jobs.worker import InboxWorker, worker_name
+from okrbot.observability.logs import configure_logging
 from okrbot.scheduler import start_scheduler
 from okrbot.store.db import Database
 from okrbot.store.inbox import open_inbox
@@ -37,7 +38,7 @@ def worker_main(conn, settings: Settings, server_pid: int, run_scheduler: bool, 
         signal.signal(stop_signal, signal.SIG_IGN)
     if hasattr(os, "nice"):  # POSIX; elsewhere the worker runs at the server's priority
         os.nice(WORKER_NICENESS)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     try:
         db = Database(settings.database_url)
         inbox = open_inbox(settings.database_url)
@@ -69,7 +70,7 @@ def worker_main(conn, settings: Settings, server_pid: int, run_scheduler: bool, 
 def run_worker(settings: Settings) -> None:
     """`okrbot worker`: claim and run requests that any server acknowledged, until SIGTERM
     or Ctrl-C; then finish what was claimed. Wakes on PostgreSQL's NOTIFY, and polls."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda _signum, _frame: stop.set())

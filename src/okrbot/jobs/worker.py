@@ -19,6 +19,7 @@ import uuid
 
 from okrbot.jobs.job import TOKEN_HEADER, Answer, Job, Route
 from okrbot.jobs.runner import JobRunner
+from okrbot.observability.requests import RequestLedger
 from okrbot.store.events import forget_old_keys
 from okrbot.store.inbox import LEASE, NOTIFY_CHANNEL, Claimed, Inbox, StoredAnswer
 from okrbot.store.types import utcnow
@@ -40,6 +41,7 @@ class InboxWorker:
         self.wake = threading.Event()  # set by whoever learns that a request arrived
         self._stopping = threading.Event()
         self._held: set[int] = set()
+        self.ledger = RequestLedger()
         self._holding = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name=f"okrbot-claim-{name}", daemon=True)
         self._listener: threading.Thread | None = None
@@ -93,7 +95,9 @@ class InboxWorker:
         for request in claimed:
             with self._holding:
                 self._held.add(request.id)
-            self.runner.put(_job(request))
+            job = _job(request)
+            self.ledger.claimed(job, request.received_at or utcnow())
+            self.runner.put(job)
         return len(claimed)
 
     def _answered(self, answer: Answer) -> None:
@@ -111,6 +115,7 @@ class InboxWorker:
                 log.warning("could not record request %s as done (try %d)", answer.job_id, attempt + 1, exc_info=True)
                 time.sleep(0.2 * (attempt + 1))
         if answer.done:
+            self.ledger.finished(answer.job_id, answer.status)  # counted, timed and logged
             with self._holding:
                 self._held.discard(answer.job_id)
             self.wake.set()  # a thread is free: claim the next one

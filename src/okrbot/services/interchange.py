@@ -18,7 +18,7 @@ import csv
 import io
 import json
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -514,7 +514,16 @@ def _rows_by_number(session: Session, model, team_id: str) -> dict[int, RowMappi
     return {row["number"]: row for row in rows}
 
 
-def import_document(session: Session, team_id: str, document: Document) -> ImportReport:
+# What import_document's `on_stage` hears, in order (a progress bar's steps).
+IMPORT_STAGES = ("checked", "objectives", "key results", "check-ins", "initiatives", "links")
+EXPORT_STAGES = ("objectives and KRs", "check-ins", "document")
+
+
+def _no_stage(_stage: str) -> None:
+    return None
+
+
+def import_document(session: Session, team_id: str, document: Document, *, on_stage: Callable[[str], None] = _no_stage) -> ImportReport:
     """Create or update everything in the document, in the caller's unit of work.
 
     Every check runs before the first write, and a failing write raises, so a
@@ -524,14 +533,20 @@ def import_document(session: Session, team_id: str, document: Document) -> Impor
     problems = _document_problems(document) + _reference_problems(document, existing)
     if problems:
         raise _refuse(problems, document._source)
+    on_stage("checked")
     ensure_workspace(session, team_id)
     run = _ImportRun(session, team_id, existing)
     objective_ids = run.objectives(document.objectives)
+    on_stage("objectives")
     kr_ids = run.key_results(document, objective_ids)
+    on_stage("key results")
     run.checkins(document, kr_ids)
+    on_stage("check-ins")
     initiative_ids = run.initiatives(document.initiatives)
+    on_stage("initiatives")
     run.links(document.initiatives, initiative_ids, kr_ids)
     run.lineage(document, objective_ids, kr_ids)
+    on_stage("links")
     _reserve_imported_numbers(session, team_id, document)
     revisions.bump(session, [team_id])  # the bulk writes above bypass the ORM's flush hook
     return run.report
@@ -915,19 +930,23 @@ def _grouped(rows: Iterable[Row], key: str) -> dict[int, list[Row]]:
     return groups
 
 
-def export_document(session: Session, team_id: str) -> dict:
+def export_document(session: Session, team_id: str, *, on_stage: Callable[[str], None] = _no_stage) -> dict:
     """Every objective with its KRs and check-ins, and every initiative with its links."""
     rows = _TeamRows.load(session, team_id)
+    on_stage("objectives and KRs")
     checkins = _grouped(_team_rows(session, CheckIn, team_id, order=("at", "id")), "kr_id")
-    return {
+    on_stage("check-ins")
+    document = {
         "version": FORMAT_VERSION,
         "objectives": [_objective_entry(rows, objective, checkins) for objective in rows.objectives],
         "initiatives": [_initiative_entry(rows, initiative) for initiative in rows.initiatives],
     }
+    on_stage("document")
+    return document
 
 
-def export_json(session: Session, team_id: str) -> str:
-    return document_text(export_document(session, team_id))
+def export_json(session: Session, team_id: str, *, on_stage: Callable[[str], None] = _no_stage) -> str:
+    return document_text(export_document(session, team_id, on_stage=on_stage))
 
 
 def document_text(document: dict) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App, BoltResponse
-from slack_sdk import WebClient
 
 from okrbot.config import Settings
+from okrbot.observability.slack_calls import CountingWebClient
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.errors import reference_id
 from okrbot.slack.listeners import actions, commands, events, grading, reviews, serves, shortcuts, views
@@ -22,7 +22,7 @@ def build_bot(settings: Settings, db: Database) -> tuple[App, SlackBot]:
     each request's signature and acknowledged it, unless Slack reads the answer (a modal's
     field errors), so listeners run to the end before dispatch returns."""
     use_faster_block_kit()
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=settings.slack_timeout_seconds)
+    client = CountingWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=settings.slack_timeout_seconds)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or None,

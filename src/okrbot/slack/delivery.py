@@ -38,6 +38,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
+from okrbot.observability import metrics
 from okrbot.slack.reply import RESPOND
 from okrbot.store import outbox
 from okrbot.store.db import Database
@@ -248,6 +249,7 @@ class Deliverer:
             sent = Sent(message.id, message.kind, message.team_id, message.dedupe_key, channel, ts)
             for hook in self.on_sent:
                 hook(session, sent)
+        metrics.messages_sent_total.labels(message.kind).inc()
         if catch_up is not None:
             self._pass([catch_up], 1)  # an update: it never comes back here
 

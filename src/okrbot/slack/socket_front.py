@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
@@ -15,6 +16,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from okrbot.config import Settings
 from okrbot.jobs import Answer, Route
 from okrbot.jobs.dispatcher import Dispatcher
+from okrbot.observability.requests import AckTimer
 from okrbot.slack.routing import interaction_wants_answer, socket_key
 
 log = logging.getLogger("okrbot")
@@ -28,6 +30,7 @@ class SocketModeFront:
 
     def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
+        self.timer = AckTimer(metrics_on=settings.metrics)
         web = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=settings.slack_timeout_seconds)
         self.client = SocketModeClient(app_token=settings.slack_app_token, web_client=web, logger=logging.getLogger("okrbot.socket"))
         self.client.socket_mode_request_listeners.append(self._receive)
@@ -40,6 +43,7 @@ class SocketModeFront:
         self.client.close()
 
     def _receive(self, client: SocketModeClient, request: SocketModeRequest) -> None:
+        received = time.perf_counter()
         payload = request.payload if isinstance(request.payload, dict) else {}
         headers = {}
         if request.retry_attempt is not None:  # as HTTP sends them, so retried events apply once
@@ -55,10 +59,10 @@ class SocketModeFront:
             log.exception("a Socket Mode request could not be written to the inbox; not acknowledged")
             return
         if not answer_wanted:
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+            client.send_socket_mode_response(self.timer.acked(Route.SOCKET, received, SocketModeResponse(envelope_id=request.envelope_id)))
             return
         answer = self.dispatcher.answer(accepted, ANSWER_TIMEOUT)
-        client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id, payload=_payload(answer)))
+        client.send_socket_mode_response(self.timer.acked(Route.SOCKET, received, SocketModeResponse(envelope_id=request.envelope_id, payload=_payload(answer))))
 
 
 def _payload(answer: Answer | None) -> dict | None:

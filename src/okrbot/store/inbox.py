@@ -54,6 +54,7 @@ class Claimed:
     query: str
     answer_wanted: bool
     attempts: int
+    received_at: datetime | None = None  # when the server wrote it (a request's latency counts from here)
 
 
 @dataclass(frozen=True)
@@ -175,9 +176,10 @@ class Inbox:
                     InboundRequest.query,
                     InboundRequest.answer_wanted,
                     InboundRequest.attempts,
+                    InboundRequest.received_at,
                 )
             ).all()
-        claimed = [Claimed(r.id, r.key, r.route, r.body, dict(r.headers or {}), r.query, r.answer_wanted, r.attempts) for r in rows]
+        claimed = [Claimed(r.id, r.key, r.route, r.body, dict(r.headers or {}), r.query, r.answer_wanted, r.attempts, _aware(r.received_at, now)) for r in rows]
         return sorted(claimed, key=lambda c: (not c.answer_wanted, c.id))
 
     def extend(self, worker: str, ids: list[int], *, lease: timedelta = LEASE) -> None:
@@ -248,3 +250,10 @@ class Inbox:
 def encode_body(body: bytes | dict) -> bytes:
     """Socket Mode payloads arrive parsed; the inbox keeps bytes."""
     return body if isinstance(body, bytes) else json.dumps(body).encode()
+
+
+def _aware(moment: datetime | None, now: datetime) -> datetime | None:
+    """SQLite hands a RETURNING timestamp back without its zone: it is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=now.tzinfo)
+    return moment

@@ -1,0 +1,168 @@
+"""`okrbot doctor`: check the configuration end to end, one line per check with the fix.
+
+Each check is independent, so one problem does not hide the next: the Slack token and
+its scopes (auth.test; Slack sends the granted scopes in the X-OAuth-Scopes header of
+every Web API answer), the signing secret or app token, the database and its schema,
+webhook secrets for the integrations in use, time zones and review schedules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session, col, select
+
+from okrbot.config import PLACEHOLDERS, Settings
+from okrbot.domain.schedule import ScheduleError, parse_schedule
+from okrbot.observability.health import current_revision, head_revision
+from okrbot.slack.scopes import BOT_SCOPES
+from okrbot.store.db import make_engine
+from okrbot.store.models import Initiative, Workspace
+
+SCOPES_HEADER = "x-oauth-scopes"
+APP_SETTINGS = "api.slack.com/apps → your app"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    say: str  # what was found, or what to do about it
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FIX '} {self.check}: {self.say}"
+
+
+# An integration is in use when an initiative links to its site; then its webhook secret must be set.
+@dataclass(frozen=True)
+class Integration:
+    name: str
+    url_contains: str
+    secret_setting: str
+    secret: Callable[[Settings], str]
+
+
+INTEGRATIONS = (Integration("GitHub", "github.com/", "OKRBOT_WEBHOOK_SECRET", lambda settings: settings.webhook_secret),)
+
+
+def run_checks(settings: Settings) -> list[Finding]:
+    findings = [*slack_checks(settings), app_credentials(settings)]
+    database = database_checks(settings)
+    findings += database.findings
+    findings.append(timezone_check(settings.timezone, "OKRBOT_TIMEZONE"))
+    if database.engine is not None:
+        try:
+            findings += list(workspace_checks(settings, database.engine))
+        finally:
+            database.engine.dispose()
+    return findings
+
+
+# ------------------------------------------------------------------ Slack
+
+
+def slack_checks(settings: Settings) -> list[Finding]:
+    if _unset(settings.slack_bot_token):
+        return [Finding("Slack token", False, f"SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from {APP_SETTINGS} → OAuth & Permissions.")]
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    try:
+        answer = client.auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error") or error.response.status_code
+        return [Finding("Slack token", False, f"Slack refused it ({code}): copy the Bot User OAuth Token again from {APP_SETTINGS} → OAuth & Permissions, and reinstall the app if it was revoked.")]
+    except Exception as error:  # noqa: BLE001 - no answer at all: say where we asked
+        return [Finding("Slack token", False, f"no answer from {settings.slack_api_url} ({error.__class__.__name__}): check SLACK_API_URL and the network.")]
+    found = [Finding("Slack token", True, f"valid for workspace {answer.get('team')} ({answer.get('team_id')}) as @{answer.get('user')}")]
+    granted = _granted_scopes(answer.headers)
+    if granted is None:
+        found.append(Finding("Slack scopes", False, f"Slack did not say which scopes the token has (no {SCOPES_HEADER} header); check them in {APP_SETTINGS} → OAuth & Permissions against manifest.yml."))
+        return found
+    missing = [scope for scope in BOT_SCOPES if scope not in granted]
+    if missing:
+        found.append(Finding("Slack scopes", False, f"the token lacks {', '.join(missing)}: add {'them' if len(missing) > 1 else 'it'} under {APP_SETTINGS} → OAuth & Permissions → Bot Token Scopes (or update the app from manifest.yml), then reinstall the app."))
+    else:
+        found.append(Finding("Slack scopes", True, f"all {len(BOT_SCOPES)} scopes manifest.yml asks for"))
+    return found
+
+
+def _granted_scopes(headers: dict) -> set[str] | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == SCOPES_HEADER:
+            value = value[0] if isinstance(value, list) else value
+            return {scope.strip() for scope in str(value).split(",") if scope.strip()}
+    return None
+
+
+def app_credentials(settings: Settings) -> Finding:
+    if settings.socket_mode:
+        if not settings.slack_app_token.startswith("xapp-"):
+            return Finding("Socket Mode app token", False, f"SLACK_APP_TOKEN should start with xapp-: create an app-level token with connections:write in {APP_SETTINGS} → Basic Information.")
+        return Finding("Socket Mode app token", True, "set (requests come over the WebSocket; no signing secret needed)")
+    if _unset(settings.slack_signing_secret):
+        return Finding("Signing secret", False, f"SLACK_SIGNING_SECRET is not set: copy the Signing Secret from {APP_SETTINGS} → Basic Information → App Credentials.")
+    return Finding("Signing secret", True, "set")
+
+
+def _unset(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDERS
+
+
+# ------------------------------------------------------------------ database
+
+
+@dataclass
+class _Database:
+    findings: list[Finding]
+    engine: object | None  # open when the schema is at head, for the checks that read it
+
+
+def database_checks(settings: Settings) -> _Database:
+    engine = make_engine(settings.database_url)
+    try:
+        revision = current_revision(engine)
+    except Exception as error:  # noqa: BLE001 - unreachable: say so and go on with the rest
+        engine.dispose()
+        return _Database([Finding("Database", False, f"unreachable ({error.__class__.__name__}): check DATABASE_URL and that the server is up.")], None)
+    head = head_revision(settings.database_url)
+    reached = Finding("Database", True, f"reachable ({engine.dialect.name})")
+    if revision != head:
+        engine.dispose()
+        return _Database([reached, Finding("Schema", False, f"at {revision or 'no version'}, this okrbot needs {head}: run `okrbot migrate`.")], None)
+    return _Database([reached, Finding("Schema", True, f"at the newest migration ({head})")], engine)
+
+
+def workspace_checks(settings: Settings, engine) -> Iterator[Finding]:
+    """What the database says about the integrations in use and each workspace's reviews."""
+    with Session(engine) as session:
+        for integration in INTEGRATIONS:
+            linked = session.exec(select(Initiative.id).where(col(Initiative.url).contains(integration.url_contains)).limit(1)).first()
+            secret = integration.secret(settings)
+            if linked is not None and _unset(secret):
+                yield Finding(f"{integration.name} webhooks", False, f"initiatives link to {integration.name} but {integration.secret_setting} is not set: set it, and the same secret in {integration.name}'s webhook settings.")
+            elif not _unset(secret):
+                yield Finding(f"{integration.name} webhooks", True, f"{integration.secret_setting} is set")
+        for workspace in session.exec(select(Workspace).order_by(Workspace.team_id)).all():
+            if workspace.timezone:
+                yield timezone_check(workspace.timezone, f"workspace {workspace.team_id} time zone")
+            if workspace.review_schedule:
+                yield schedule_check(workspace.team_id, workspace.review_schedule)
+
+
+def timezone_check(name: str, where: str) -> Finding:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return Finding("Time zone", False, f"{where}={name!r} is not an IANA time zone: use one such as Europe/Berlin or America/New_York.")
+    return Finding("Time zone", True, f"{where} is {name}")
+
+
+def schedule_check(team_id: str, text: str) -> Finding:
+    try:
+        parse_schedule(text)
+    except ScheduleError as error:
+        return Finding("Review schedule", False, f"workspace {team_id}'s schedule {text!r} does not parse ({error}): set it again with /okr review schedule \"monthly first monday 10:00\".")
+    return Finding("Review schedule", True, f"workspace {team_id}: {text}")

@@ -1,0 +1,1 @@
+"""Operating okrbot: metrics, request log lines, readiness (issue 18)."""
