@@ -21,7 +21,7 @@ from okrbot.domain.schedule import ScheduleError, parse_schedule
 from okrbot.observability.health import current_revision, head_revision
 from okrbot.slack.scopes import BOT_SCOPES
 from okrbot.store.db import make_engine
-from okrbot.store.models import Initiative, Workspace
+from okrbot.store.models import Initiative, WebhookSecret, Workspace
 
 SCOPES_HEADER = "x-oauth-scopes"
 APP_SETTINGS = "api.slack.com/apps → your app"
@@ -37,16 +37,24 @@ class Finding:
         return f"{'ok  ' if self.ok else 'FIX '} {self.check}: {self.say}"
 
 
-# An integration is in use when an initiative links to its site; then its webhook secret must be set.
+# An integration is in use in a workspace when one of its initiatives links to the tool's site;
+# its deliveries are then verified only with a secret: the workspace's own (`/okr webhooks`) or,
+# on the shared /webhooks/github URL, OKRBOT_WEBHOOK_SECRET.
 @dataclass(frozen=True)
 class Integration:
     name: str
+    vendor: str  # WebhookSecret.vendor
     url_contains: str
-    secret_setting: str
-    secret: Callable[[Settings], str]
+    shared_setting: str | None = None
+    shared_secret: Callable[[Settings], str] = lambda _settings: ""
 
 
-INTEGRATIONS = (Integration("GitHub", "github.com/", "OKRBOT_WEBHOOK_SECRET", lambda settings: settings.webhook_secret),)
+INTEGRATIONS = (
+    Integration("GitHub", "github", "github.com/", "OKRBOT_WEBHOOK_SECRET", lambda settings: settings.webhook_secret),
+    Integration("GitLab", "gitlab", "/-/"),
+    Integration("Jira", "jira", "/browse/"),
+    Integration("Linear", "linear", "linear.app/"),
+)
 
 
 def run_checks(settings: Settings) -> list[Finding]:
@@ -139,17 +147,36 @@ def workspace_checks(settings: Settings, engine) -> Iterator[Finding]:
     """What the database says about the integrations in use and each workspace's reviews."""
     with Session(engine) as session:
         for integration in INTEGRATIONS:
-            linked = session.exec(select(Initiative.id).where(col(Initiative.url).contains(integration.url_contains)).limit(1)).first()
-            secret = integration.secret(settings)
-            if linked is not None and _unset(secret):
-                yield Finding(f"{integration.name} webhooks", False, f"initiatives link to {integration.name} but {integration.secret_setting} is not set: set it, and the same secret in {integration.name}'s webhook settings.")
-            elif not _unset(secret):
-                yield Finding(f"{integration.name} webhooks", True, f"{integration.secret_setting} is set")
+            if integration.shared_setting and not _unset(integration.shared_secret(settings)):
+                yield Finding(f"{integration.name} webhooks", True, f"{integration.shared_setting} is set (the shared /webhooks/{integration.vendor} URL)")
+        for team_id in session.exec(select(Workspace.team_id).order_by(Workspace.team_id)).all():
+            yield from _integrations_in_use(settings, session, team_id)
         for workspace in session.exec(select(Workspace).order_by(Workspace.team_id)).all():
             if workspace.timezone:
                 yield timezone_check(workspace.timezone, f"workspace {workspace.team_id} time zone")
             if workspace.review_schedule:
                 yield schedule_check(workspace.team_id, workspace.review_schedule)
+
+
+def _integrations_in_use(settings: Settings, session: Session, team_id: str) -> Iterator[Finding]:
+    for integration in INTEGRATIONS:
+        linked = session.exec(
+            select(Initiative.id).where(Initiative.team_id == team_id, col(Initiative.url).contains(integration.url_contains)).limit(1)
+        ).first()
+        if linked is None:
+            continue
+        own = session.exec(select(WebhookSecret.id).where(WebhookSecret.team_id == team_id, WebhookSecret.vendor == integration.vendor)).first()
+        shared = integration.shared_setting is not None and not _unset(integration.shared_secret(settings))
+        if own is not None or shared:
+            yield Finding(f"{integration.name} webhooks", True, f"workspace {team_id}: deliveries are verified ({'its own secret' if own is not None else integration.shared_setting})")
+            continue
+        also = f", or set {integration.shared_setting} for the shared /webhooks/{integration.vendor} URL" if integration.shared_setting else ""
+        yield Finding(
+            f"{integration.name} webhooks",
+            False,
+            f"workspace {team_id}'s initiatives link to {integration.name} but no webhook secret is set: an admin types "
+            f"`/okr webhooks` in Slack and pastes that URL and secret into {integration.name}'s webhook settings{also}.",
+        )
 
 
 def timezone_check(name: str, where: str) -> Finding:

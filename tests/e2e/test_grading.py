@@ -239,3 +239,15 @@ def test_carry_over_from_the_grading_dm(quarter, okr, bot, client, slack):
     assert "New objective *O-2*" in said[0] and f"in {quarter.next()}" in said[0] and "Nothing new" in said[1]
     with bot.db.session_scope() as session:
         assert len(session.exec(select(Objective)).all()) == 2
+
+
+def test_a_period_closed_early_leaves_does_this_serve_a_kr(okr, slack):
+    slack.set_user(ADMIN, is_admin=True)
+    period = current_period(utcnow(), ZoneInfo("UTC"))
+    okr.ok(f'objective add "Faster checkout" team <#C1|growth> period {period}', user=ADMIN)
+    okr.ok('kr add O-1 "Checkout p95 latency" from 900 to 300 ms', user=ADMIN)
+    asked = "serves make the checkout page faster, its p95 latency is awful"
+    assert "KR-1" in okr.ok(asked, user=ADMIN).text
+    okr.ok(f"close {period}", user=ADMIN)
+    answer = okr.ok(asked, user=ADMIN).text
+    assert "KR-1" not in answer, answer  # graded and frozen: no new work goes to its KRs

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from okrbot.cli import app
 from okrbot.slack.scopes import BOT_SCOPES
-from okrbot.store.models import Initiative, Workspace
+from okrbot.store.models import Initiative, WebhookSecret, Workspace
 from tests.fakes.slack_api import SlackDouble, manifest_scopes
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
@@ -76,10 +76,17 @@ def test_github_in_use_needs_its_webhook_secret_and_a_stored_schedule_must_parse
         session.add(Workspace(team_id="T1", review_schedule="fortnightly on blursday", timezone="Mars/Olympus"))
         session.flush()
         session.add(Initiative(team_id="T1", number=1, title="Ship", url="https://github.com/acme/app/issues/12"))
+        session.add(Initiative(team_id="T1", number=2, title="Pay", url="https://acme.atlassian.net/browse/PAY-12"))
+        session.add(Initiative(team_id="T1", number=3, title="Docs", url="https://gitlab.com/acme/docs/-/issues/3"))
+        session.flush()
+        session.add(WebhookSecret(team_id="T1", vendor="gitlab", token="t" * 32, secret="s" * 32))
     code, lines = doctor()
     assert code == 1
     problems = failing(lines)
     assert any("GitHub webhooks" in line and "OKRBOT_WEBHOOK_SECRET" in line for line in problems)
+    assert any("Jira webhooks" in line and "T1" in line and "/okr webhooks" in line for line in problems)
+    assert any(line.startswith("ok   GitLab webhooks") and "its own secret" in line for line in lines)
+    assert not any("Linear" in line for line in lines)  # not in use
     assert any("Review schedule" in line and "T1" in line and "/okr review schedule" in line for line in problems)
     assert any("Time zone" in line and "Mars/Olympus" in line for line in problems)
 

@@ -38,7 +38,7 @@ from okrbot.domain.ids import kr_id
 from okrbot.domain.matching import KrEvidence, Matcher
 from okrbot.domain.serves_tiers import Tier, tier_of
 from okrbot.domain.urls import is_url, title_from_url, url_key
-from okrbot.services import okrs, work
+from okrbot.services import okrs, periods, work
 from okrbot.services.context import Actor
 from okrbot.services.work import WorkOutcome
 from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, ServesFeedback, Workspace
@@ -114,6 +114,9 @@ def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool 
     objective's KR is in it, whoever asked.
     """
     period = okrs.period_or_current(None, actor)
+    if periods.is_closed(session, actor.team_id, period):
+        # Graded and frozen (closed early by an admin): no new work goes to its KRs.
+        return ServesAnswer(request=text, period=period, krs_considered=0, fits=[], tier=Tier.NONE)
     fingerprint = _fingerprint(session, actor.team_id)
     hidden, sees_private = _private_objectives(session, actor, period, everyone=shown_to_channel)
     index, matcher = _matcher(session, actor.team_id, period, fingerprint, with_private=sees_private)
