@@ -253,7 +253,7 @@ def test_done_work_and_check_ins_keep_the_index_and_the_matcher(organisation, ac
     count_statements.clear()
 
     assert kr_ids(ask(organisation, actor, "a checklist on first login")) == ["KR-1"]
-    assert len(count_statements) == 2  # the revision and the private objectives: the evidence was not read again
+    assert len(count_statements) == 3  # closed?, the revision and the private objectives: the evidence was not read again
     with organisation.session_scope() as session:
         assert matcher_builds(session) == built
 
@@ -289,10 +289,10 @@ def test_a_question_runs_a_fixed_number_of_queries(organisation, actor, count_st
                 work.create_initiative(session, admin(actor), kr_number=kr.number, title=f"Cohort {n} work {i}", owner="U2")
     count_statements.clear()
     ask(organisation, actor, "speed up the slow API endpoints")
-    assert len(count_statements) == cold == 5  # fingerprint, private objectives, KRs, linked work, "Not this one"s
+    assert len(count_statements) == cold == 6  # closed?, fingerprint, private objectives, KRs, linked work, "Not this one"s
     count_statements.clear()
     ask(organisation, actor, "a checklist on first login")
-    assert len(count_statements) == 2  # warm: fingerprint and private objectives only
+    assert len(count_statements) == 3  # warm: closed?, fingerprint and private objectives only
 
 
 # --- the Link button's work ----------------------------------------------------------
