@@ -19,6 +19,7 @@ from okrbot.slack.delivery import Sent
 from okrbot.slack.forms import Form
 from okrbot.slack.ids import Action, Callback, Field
 from okrbot.slack.listeners import actions
+from okrbot.slack.listeners.dm_threads import dm_thread_of
 from okrbot.slack.listeners.events import event_key
 from okrbot.slack.listeners.surfaces import open_modal
 from okrbot.slack.listeners.views import register_submit
@@ -122,19 +123,13 @@ def _in_dm_thread(bot: SlackBot, body: dict, act) -> None:
 
 def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
     """A reply in a DM thread: ours when the thread is a grading DM. Answered in the same thread."""
-    team_id = body.get("team_id") or event.get("team")
-    channel, thread_ts = event.get("channel"), event.get("thread_ts")
-    if not (team_id and channel and thread_ts):
+    thread = dm_thread_of(bot, body, event, grading.find_dm)
+    if thread is None:
         return False
-    with bot.db.session_scope(read_only=True) as session:
-        dm = grading.find_dm(session, team_id, channel, thread_ts)
-        found = (dm.id, dm.owner) if dm is not None else None
-    if found is None:
-        return False
-    dm_id, owner = found
-    if event.get("user") != owner:
+    if event.get("user") != thread.owner:
         return True  # someone else in the thread: not a grade
-    actor = bot.actor(team_id, owner, channel, source="nudge")
+    channel, thread_ts, dm_id = thread.channel, thread.thread_ts, thread.row_id
+    actor = bot.actor(thread.team_id, thread.owner, channel, source="nudge")
     text = event.get("text", "")
 
     def answer(ctx: CommandContext) -> Reply:

@@ -17,6 +17,7 @@ from okrbot.slack.bot import SlackBot
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.delivery import Sent
 from okrbot.slack.ids import Action
+from okrbot.slack.listeners.dm_threads import dm_thread_of
 from okrbot.slack.listeners.events import event_key
 from okrbot.slack.reply import Reply
 from okrbot.slack.views import reviews as views
@@ -49,19 +50,12 @@ def _nudge_sent(session: Session, sent: Sent) -> None:
 
 def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
     """A reply in a DM thread: ours when the thread is a nudge's DM. Answers go in the same thread."""
-    team_id = body.get("team_id") or event.get("team")
-    channel, thread_ts = event.get("channel"), event.get("thread_ts")
-    if not (team_id and channel and thread_ts):
+    thread = dm_thread_of(bot, body, event, reviews.find_nudge)
+    if thread is None:
         return False
-    with bot.db.session_scope(read_only=True) as session:
-        nudge = reviews.find_nudge(session, team_id, channel, thread_ts)
-        found = (nudge.id, nudge.owner) if nudge is not None else None
-    if found is None:
-        return False
-    nudge_id, owner = found
-    if event.get("user") != owner:
+    if event.get("user") != thread.owner:
         return True  # someone else in the thread: not an answer to this review
-    _answer_nudge(bot, body, event, team_id, nudge_id, thread_ts)
+    _answer_nudge(bot, body, event, thread.team_id, thread.row_id, thread.thread_ts)
     return True
 
 
