@@ -68,6 +68,17 @@ def test_no_slack_below_the_adapter(room):
     assert {module: names for module, names in offenders.items() if names} == {}
 
 
+# Surfaces other than Slack: they reach Slack only through the notifier they are handed.
+@pytest.mark.parametrize("room", ["webhooks", "reviews_job", "grading_job", "shell"])
+def test_webhooks_jobs_and_shell_reach_slack_only_through_the_notifier(room):
+    offenders = {
+        module: sorted(name for name in imports if name.startswith(SLACK_LIBRARIES) or in_room(name, "slack"))
+        for module, imports in MODULES.items()
+        if in_room(module, room)
+    }
+    assert offenders and {module: names for module, names in offenders.items() if names} == {}
+
+
 def test_no_import_cycles():
     graph = {module: internal(imports) - {module} for module, imports in MODULES.items()}
     cycles: list[list[str]] = []

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from okrbot.cli import app
 from okrbot.config import Settings
 from okrbot.shell import Shell
+from okrbot.slack.text_notifier import TextNotifier
 from okrbot.store.db import Database
 from okrbot.store.models import CheckIn, Initiative, KeyResult, Objective
 
@@ -160,7 +161,7 @@ def test_shell_never_crashes_on_any_text(database_url, text):
     """Whatever is typed, the command layer answers: a reply, or a problem with the usage."""
     db = Database(database_url)
     try:
-        shell = Shell(db, Settings(_env_file=None, DATABASE_URL=database_url), team="T1", user="U1", channel="C1")
+        shell = Shell(db, Settings(_env_file=None, DATABASE_URL=database_url), TextNotifier(), team="T1", user="U1", channel="C1")
         refused = shell.run(f"/okr {text}")
         assert refused in (True, False)
     finally:

@@ -100,10 +100,11 @@ def shell(
 ) -> None:
     """The /okr commands offline, replies printed as text. No Slack needed."""
     from okrbot.shell import Shell
+    from okrbot.slack.text_notifier import TextNotifier
 
     settings = _settings()
     db = _database(settings)
-    runner_shell = Shell(db, settings, team=_team(db, team), user=user, channel=channel, admin=admin)
+    runner_shell = Shell(db, settings, TextNotifier(), team=_team(db, team), user=user, channel=channel, admin=admin)
     if command:
         failed = [runner_shell.run(line) for line in command]
         raise typer.Exit(1 if any(failed) else 0)

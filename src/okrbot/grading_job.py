@@ -11,10 +11,7 @@ from datetime import datetime
 from sqlmodel import select
 
 from okrbot.services import grading, planning
-from okrbot.slack.bot import SlackBot
-from okrbot.slack.listeners import grading as listeners
-from okrbot.slack.views.grading import SlackGradingMessages
-from okrbot.slack.views.scorecard import SlackScorecardMessages
+from okrbot.services.notifier import Notifier
 from okrbot.store.models import Workspace
 from okrbot.store.types import utcnow
 
@@ -27,11 +24,10 @@ class GradingTick:
     queued: list[int] = field(default_factory=list)
 
 
-def grading_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = True) -> GradingTick:
+def grading_tick(bot: Notifier, now: datetime | None = None, *, deliver: bool = True) -> GradingTick:
     """Send the grading DMs that are due, close periods whose grading window ended (with
     their scorecards), and tell teams with nothing drafted for the coming period."""
     now = now or utcnow()
-    listeners.attach(bot)  # where sent DMs land, for thread replies
     policy = grading.GradingPolicy.from_settings(bot.settings)
     report = GradingTick()
     with bot.db.session_scope(read_only=True) as session:
@@ -40,13 +36,13 @@ def grading_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = 
         # Each step in its own transaction: one failing workspace never blocks the rest.
         try:
             with bot.db.session_scope() as session:
-                report.queued += grading.send_due_dms(session, team_id, now, policy, SlackGradingMessages())
+                report.queued += grading.send_due_dms(session, team_id, now, policy, bot.grading_messages)
             with bot.db.session_scope() as session:
-                closed = grading.close_due_periods(session, team_id, now, policy, SlackScorecardMessages())
+                closed = grading.close_due_periods(session, team_id, now, policy, bot.scorecard_messages)
             report.closed += [f"{team_id} {name}" for name in closed.periods]
             report.queued += closed.queued
             with bot.db.session_scope() as session:
-                report.queued += planning.tell_teams_to_plan(session, team_id, now, policy, SlackGradingMessages())
+                report.queued += planning.tell_teams_to_plan(session, team_id, now, policy, bot.grading_messages)
         except Exception:  # noqa: BLE001 - logged; the next tick tries again
             log.exception("grading failed for workspace %s", team_id)
     for closed in report.closed:

@@ -15,8 +15,7 @@ from sqlmodel import Session
 
 from okrbot.services import reviews
 from okrbot.services.context import Actor
-from okrbot.slack.bot import SlackBot
-from okrbot.slack.views.reviews import SlackReviewMessages
+from okrbot.services.notifier import Notifier
 from okrbot.store.types import utcnow
 
 log = logging.getLogger("okrbot.reviews")
@@ -28,11 +27,11 @@ class TickReport:
     queued: list[int] = field(default_factory=list)
 
 
-def review_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = True) -> TickReport:
+def review_tick(bot: Notifier, now: datetime | None = None, *, deliver: bool = True) -> TickReport:
     """Start due cycles, send reminders and escalations, close cycles with a digest."""
     now = now or utcnow()
     policy = reviews.ReviewPolicy.from_settings(bot.settings)
-    messages = SlackReviewMessages()
+    messages = bot.review_messages
     report = TickReport()
     with bot.db.session_scope() as session:
         teams = reviews.enabled_workspaces(session)
@@ -51,7 +50,7 @@ def review_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = T
     return report
 
 
-def _step(bot: SlackBot, team_id: str, name: str, body: Callable[[Session], object]):
+def _step(bot: Notifier, team_id: str, name: str, body: Callable[[Session], object]):
     try:
         with bot.db.session_scope() as session:
             return body(session)
@@ -60,9 +59,9 @@ def _step(bot: SlackBot, team_id: str, name: str, body: Callable[[Session], obje
         return None
 
 
-def run_review_now(bot: SlackBot, team_id: str, *, actor_id: str = "okrbot") -> reviews.CycleRun:
+def run_review_now(bot: Notifier, team_id: str, *, actor_id: str = "okrbot") -> reviews.CycleRun:
     """`okrbot review run`: the current cycle at once (an operator, so no admin check)."""
     policy = reviews.ReviewPolicy.from_settings(bot.settings)
     actor = Actor(team_id=team_id, user_id=actor_id, is_admin=True, source="command", tz=bot.settings.tz, now=utcnow())
     with bot.db.session_scope() as session:
-        return reviews.run_now(session, actor, policy, SlackReviewMessages(), require_admin=False)
+        return reviews.run_now(session, actor, policy, bot.review_messages, require_admin=False)

@@ -16,7 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from okrbot.config import Settings
 from okrbot.grading_job import grading_tick
 from okrbot.reviews_job import review_tick
-from okrbot.slack.bot import SlackBot
+from okrbot.slack.bot import SlackBot  # the composition: the Slack notifier and its deliverer
 
 log = logging.getLogger("okrbot.scheduler")
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from okrbot.config import Settings
+from okrbot.services.command_runner import CommandRunner
 from okrbot.services.context import Actor
-from okrbot.slack.commands.runner import CommandRunner
-from okrbot.slack.text_render import blocks_to_text
 from okrbot.store import outbox
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow
@@ -17,11 +16,24 @@ from okrbot.store.types import utcnow
 PROMPT = "okr> "
 
 
+class TextNotifier(Protocol):
+    """Answers and posts as text (slack/text_notifier.py has the one the CLI uses)."""
+
+    def runner(self, db: Database, settings: Settings) -> CommandRunner: ...
+
+    def answer(self, reply: Any) -> str: ...
+
+    def picture(self, reply: Any) -> tuple[str, bytes, str] | None: ...
+
+    def post(self, payload: dict) -> str: ...
+
+
 class Shell:
-    def __init__(self, db: Database, settings: Settings, *, team: str, user: str, channel: str | None, admin: bool = False):
+    def __init__(self, db: Database, settings: Settings, notifier: TextNotifier, *, team: str, user: str, channel: str | None, admin: bool = False):
         self.db = db
         self.settings = settings
-        self.runner = CommandRunner(db, settings, offline=True)
+        self.notifier = notifier
+        self.runner = notifier.runner(db, settings)
         self.team, self.user, self.channel, self.admin = team, user, channel, admin
 
     def actor(self) -> Actor:
@@ -44,17 +56,13 @@ class Shell:
             text = text[4:].strip()
         outcome = self.runner.run(text, self.actor())
         reply = outcome.reply
-        if reply.modal is not None:
-            title = reply.modal.title.text if hasattr(reply.modal.title, "text") else reply.modal.title
-            print(f"In Slack this opens the “{title}” form. Offline, give the values on the command line; `/okr help` shows how.")
-        else:
-            visibility = "(only you see this)" if not reply.public else "(posted in the channel)"
-            print(blocks_to_text(reply.block_dicts()) or reply.text)
-            print(visibility)
-        if reply.upload is not None:
+        print(self.notifier.answer(reply))
+        picture = self.notifier.picture(reply)
+        if picture is not None:
             # No Slack to upload to: the picture is written next to where the shell runs.
-            Path(reply.upload.filename).write_bytes(reply.upload.content)
-            print(f"\n→ picture saved as {reply.upload.filename} ({reply.upload.alt_text})")
+            filename, content, alt_text = picture
+            Path(filename).write_bytes(content)
+            print(f"\n→ picture saved as {filename} ({alt_text})")
         self._print_posts(outcome.queued)
         return reply.error
 
@@ -66,7 +74,7 @@ class Shell:
         with self.db.session_scope() as session:
             for message in outbox.claim_due(session, now, ids=ids):
                 print(f"\n→ posted in #{message.channel}:")
-                print(blocks_to_text(message.payload.get("blocks", [])) or message.payload.get("text", ""))
+                print(self.notifier.post(message.payload))
                 outbox.mark_sent(session, message.id, ts=f"shell.{message.id}", now=now)
 
     def interactive(self, stream: TextIO) -> None:

@@ -1,4 +1,7 @@
-"""The pieces every listener needs: the command runner, the outbox deliverer, the directory."""
+"""The pieces every listener needs: the command runner, the outbox deliverer, the directory.
+
+It is also the Slack notifier (services/notifier.py): webhooks and scheduled jobs are
+handed one and tell people through it, in Block Kit, by the outbox."""
 
 from __future__ import annotations
 
@@ -10,11 +13,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from okrbot.config import Settings
+from okrbot.services.checkins import CheckinOutcome
 from okrbot.services.context import Actor
+from okrbot.services.unit_of_work import UnitOfWork
+from okrbot.services.work import WorkOutcome
 from okrbot.slack.commands.runner import CommandRunner
+from okrbot.slack.commands.work import checkin_reply, work_status_reply
 from okrbot.slack.delivery import Deliverer
 from okrbot.slack.directory import Directory
 from okrbot.slack.reply import FileUpload, Reply
+from okrbot.slack.views.grading import SlackGradingMessages
+from okrbot.slack.views.reviews import SlackReviewMessages
+from okrbot.slack.views.scorecard import SlackScorecardMessages
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow
 
@@ -37,6 +47,9 @@ class SlackBot:
         self.directory = Directory(client, settings)
         self.thread_reply_handlers: list[ThreadReplyHandler] = []  # replies in a DM thread
         self.plain_dm_handlers: list[ThreadReplyHandler] = []  # DM messages that are no command
+        self.review_messages = SlackReviewMessages()
+        self.grading_messages = SlackGradingMessages()
+        self.scorecard_messages = SlackScorecardMessages()
 
     def actor(self, team_id: str, user_id: str, channel_id: str | None = None, *, source: str = "command") -> Actor:
         directory = self.directory
@@ -51,9 +64,15 @@ class SlackBot:
             member_of=lambda channel: directory.is_member(user_id, channel),
         )
 
-    def actor_without_lookup(self, team_id: str, user_id: str, *, source: str) -> Actor:
+    def system_actor(self, team_id: str, name: str, *, source: str) -> Actor:
         """A signed webhook: not a Slack user (no directory lookup), trusted to move work."""
-        return Actor(team_id=team_id, user_id=user_id, source=source, tz=self.settings.tz, now=utcnow(), system=True)
+        return Actor(team_id=team_id, user_id=name, source=source, tz=self.settings.tz, now=utcnow(), system=True)
+
+    def work_moved(self, uow: UnitOfWork, outcome: WorkOutcome) -> Reply:
+        return work_status_reply(uow, outcome)
+
+    def reading_recorded(self, uow: UnitOfWork, outcome: CheckinOutcome) -> Reply:
+        return checkin_reply(uow, outcome)
 
     def deliver(self, ids: Sequence[int]) -> None:
         """Send what a change queued; if Slack is down the sweeper retries later."""

@@ -13,27 +13,25 @@ from okrbot.domain.ids import kr_id
 from okrbot.services import deliveries
 from okrbot.services.readings import record_reading
 from okrbot.services.errors import Invalid, NotAllowed, NotFound, OkrbotError
-from okrbot.slack.bot import SlackBot
-from okrbot.slack.commands.context import CommandContext
-from okrbot.slack.commands.work import checkin_reply, work_status_reply
-from okrbot.slack.reply import Reply
+from okrbot.services.notifier import Answer, Notifier
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.store.webhook_secrets import by_token
 from okrbot.webhooks import github, gitlab, jira, linear, metric, work
 from okrbot.webhooks.shape import Ignored, NumberMoved, Refused, Request, WorkMoved
 
 log = logging.getLogger("okrbot.webhooks")
 
-Answer = tuple[int, dict]
+HttpAnswer = tuple[int, dict]
 
 TOOLS: dict[str, ModuleType] = {"github": github, "gitlab": gitlab, "jira": jira, "linear": linear, "work": work, "metric": metric}
 
 
 class WebhookReceiver:
-    def __init__(self, settings: Settings, bot: SlackBot):
+    def __init__(self, settings: Settings, notifier: Notifier):
         self.settings = settings
-        self.bot = bot
+        self.notifier = notifier
 
-    def receive(self, tool: str, body: bytes, headers: dict[str, str], token: str = "") -> Answer:
+    def receive(self, tool: str, body: bytes, headers: dict[str, str], token: str = "") -> HttpAnswer:
         """A delivery to /webhooks/<tool> (the shared URL) or /webhooks/<tool>/<token> (a workspace's)."""
         vendor = TOOLS[tool]
         request = Request(body, {name.lower(): value for name, value in headers.items()})
@@ -57,7 +55,7 @@ class WebhookReceiver:
     def _addressee(self, tool: str, token: str) -> tuple[str | None, str]:
         """(workspace, secret): a workspace's own URL, or the shared one with OKRBOT_WEBHOOK_SECRET."""
         if token:
-            with self.bot.db.session_scope(read_only=True) as session:
+            with self.notifier.db.session_scope(read_only=True) as session:
                 row = by_token(session, token)
                 found = (row.team_id, row.secret) if row is not None and row.vendor == tool else None
             if found is None:
@@ -67,53 +65,61 @@ class WebhookReceiver:
             raise Refused(404, f"This shared URL is off. Use the workspace's own URL from `/okr webhooks`, or set OKRBOT_WEBHOOK_SECRET to turn /webhooks/{tool} on.")
         return None, self.settings.webhook_secret
 
-    def _move_work(self, tool: str, event: WorkMoved, team: str | None) -> Answer:
-        with self.bot.db.session_scope(read_only=True) as session:
+    def _move_work(self, tool: str, event: WorkMoved, team: str | None) -> HttpAnswer:
+        with self.notifier.db.session_scope(read_only=True) as session:
             targets = deliveries.work_targets(session, url=event.url, number=event.initiative, team=team or event.team)
         if not targets:
             return 202, {"ok": True, "ignored": "no initiative matches"}
         for team_id, number in targets:
 
-            def apply(ctx: CommandContext, number: int = number) -> Reply:
-                return work_status_reply(ctx, deliveries.set_work_status(ctx.session, ctx.actor, number, event.status))
+            def apply(uow: UnitOfWork, number: int = number) -> Answer:
+                return self.notifier.work_moved(uow, deliveries.set_work_status(uow.session, uow.actor, number, event.status))
 
             key = f"{tool}:{event.delivery}:{team_id}:{number}" if event.delivery else None
-            outcome = self.bot.runner.in_unit_of_work(self._actor(team_id, event.actor), apply, event_key=_short(key))
+            outcome = self.notifier.runner.in_unit_of_work(self._actor(team_id, event.actor), apply, event_key=_short(key))
             if outcome.reply.error:
                 return 503, {"ok": False, "error": "Not saved; try again."}
-            self.bot.deliver(outcome.queued)
+            self.notifier.deliver(outcome.queued)
         return 200, {"ok": True, "initiatives": len(targets)}
 
-    def _record_reading(self, event: NumberMoved, team: str | None) -> Answer:
+    def _record_reading(self, event: NumberMoved, team: str | None) -> HttpAnswer:
         reading = event.reading
-        with self.bot.db.session_scope(read_only=True) as session:
+        with self.notifier.db.session_scope(read_only=True) as session:
             team_id = deliveries.metric_team(session, reading.kr, team or reading.team)
         if team_id is None:
             raise Refused(400, f'{kr_id(reading.kr)} is in several workspaces (or none): add "team": "T…", or use the workspace\'s own URL from `/okr webhooks`.')
         refused: list[OkrbotError] = []
         current: list[bool] = []
 
-        def apply(ctx: CommandContext) -> Reply:
+        def apply(uow: UnitOfWork) -> Answer:
             try:
-                outcome = record_reading(ctx.session, ctx.actor, reading)
+                outcome = record_reading(uow.session, uow.actor, reading)
             except OkrbotError as error:
                 refused.append(error)
                 raise
             current.append(outcome.current)
-            return checkin_reply(ctx, outcome) if outcome.current else Reply.say("")
+            # A reading older than the newest goes into history only: nobody is told.
+            return self.notifier.reading_recorded(uow, outcome) if outcome.current else _SILENT
 
-        outcome = self.bot.runner.in_unit_of_work(self._actor(team_id, reading.source), apply, event_key=_short(f"metric:{team_id}:{event.delivery}"))
+        outcome = self.notifier.runner.in_unit_of_work(self._actor(team_id, reading.source), apply, event_key=_short(f"metric:{team_id}:{event.delivery}"))
         if refused:
             raise Refused(_status_of(refused[0]), str(refused[0]))
         if outcome.duplicate:
             return 200, {"ok": True, "duplicate": True}
         if outcome.reply.error:
             return 503, {"ok": False, "error": "Not saved; try again."}
-        self.bot.deliver(outcome.queued)
+        self.notifier.deliver(outcome.queued)
         return 200, {"ok": True, "kr": kr_id(reading.kr), "current": current[0]}
 
     def _actor(self, team_id: str, name: str):
-        return self.bot.actor_without_lookup(team_id, name[:32], source="webhook")
+        return self.notifier.system_actor(team_id, name[:32], source="webhook")
+
+
+class _Silent:
+    text, error, modal = "", False, None
+
+
+_SILENT = _Silent()
 
 
 def _status_of(error: OkrbotError) -> int:
