@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from okrbot.config import Settings
-from okrbot.server import GIL_SWITCH_INTERVAL
+from okrbot.runtime.server import GIL_SWITCH_INTERVAL
 
 
 def ack_only_bolt(settings: Settings, *, answer: bool = False) -> App:

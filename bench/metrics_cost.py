@@ -71,7 +71,7 @@ def per_request_cpu_us(metrics_on: bool, requests: int = 20000) -> tuple[float, 
     import logging
     import time
 
-    from okrbot.jobs.job import Job, Route
+    from okrbot.runtime.jobs.job import Job, Route
     from okrbot.observability.requests import AckTimer, RequestLedger
     from okrbot.store.types import utcnow
 

@@ -20,8 +20,8 @@ from bench.scenarios import Picks
 from okrbot.config import Settings
 from okrbot.services.context import Actor
 from okrbot.services.home import home_data
-from okrbot.slack.commands.runner import CommandRunner
-from okrbot.slack.views.home import home_view
+from okrbot.adapters.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.views.home import home_view
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow
 

@@ -24,8 +24,8 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from bench.common import SECRET, TEAM
-from okrbot.slack.ids import INPUT_ACTION, Field
-from okrbot.slack.views.modals import checkin_modal
+from okrbot.adapters.slack.ids import INPUT_ACTION, Field
+from okrbot.adapters.slack.views.modals import checkin_modal
 from okrbot.store.db import Database
 from okrbot.store.models import Initiative, KeyResult, KrLink, Objective
 from tests.fakes.slack_client import SignedSlackClient, app_home_opened

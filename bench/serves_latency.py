@@ -48,7 +48,7 @@ from eval.serves_eval import load, synthetic_krs
 from okrbot.domain.matching import Matcher
 from okrbot.services import serves, work
 from okrbot.services.context import Actor
-from okrbot.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database
 from okrbot.store.migrate import upgrade_to_head
 from okrbot.store.models import Initiative, KeyResult, KrLink, Objective

@@ -61,7 +61,7 @@ def test_domain_imports_nothing_of_ours_and_no_infrastructure(room):
 @pytest.mark.parametrize("room", ["domain", "store", "services"])
 def test_no_slack_below_the_adapter(room):
     offenders = {
-        module: sorted(name for name in imports if name.startswith(SLACK_LIBRARIES) or in_room(name, "slack"))
+        module: sorted(name for name in imports if name.startswith(SLACK_LIBRARIES) or in_room(name, "adapters.slack"))
         for module, imports in MODULES.items()
         if in_room(module, room)
     }
@@ -69,10 +69,10 @@ def test_no_slack_below_the_adapter(room):
 
 
 # Surfaces other than Slack: they reach Slack only through the notifier they are handed.
-@pytest.mark.parametrize("room", ["webhooks", "reviews_job", "grading_job", "shell"])
+@pytest.mark.parametrize("room", ["adapters.webhooks", "runtime.reviews_job", "runtime.grading_job", "adapters.shell"])
 def test_webhooks_jobs_and_shell_reach_slack_only_through_the_notifier(room):
     offenders = {
-        module: sorted(name for name in imports if name.startswith(SLACK_LIBRARIES) or in_room(name, "slack"))
+        module: sorted(name for name in imports if name.startswith(SLACK_LIBRARIES) or in_room(name, "adapters.slack"))
         for module, imports in MODULES.items()
         if in_room(module, room)
     }

@@ -25,8 +25,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from okrbot.config import Settings
-from okrbot.slack.app import build_bot
-from okrbot.slack.ids import Action, Callback
+from okrbot.adapters.slack.app import build_bot
+from okrbot.adapters.slack.ids import Action, Callback
 from okrbot.store.db import Database
 from tests.fakes.slack_api import SlackDouble
 
@@ -52,7 +52,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "users.list": {"users:read"},
     "conversations.open": {"im:write"},
     # History scopes depend on the conversation. okrbot reads history only to look up a post
-    # whose answer was lost before any resend (slack/delivery.py), wherever it posts: public
+    # whose answer was lost before any resend (adapters/slack/delivery.py), wherever it posts: public
     # and private channels, DMs and group DMs.
     "conversations.history": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "conversations.replies": {"channels:history", "groups:history", "im:history", "mpim:history"},

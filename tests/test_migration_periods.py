@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from okrbot.config import Settings
 from okrbot.services.context import Actor
-from okrbot.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database, make_engine
 from okrbot.store.migrate import alembic_config
 

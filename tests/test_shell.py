@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from okrbot.cli import app
 from okrbot.config import Settings
-from okrbot.shell import Shell
-from okrbot.slack.text_notifier import TextNotifier
+from okrbot.adapters.shell import Shell
+from okrbot.adapters.slack.text_notifier import TextNotifier
 from okrbot.store.db import Database
 from okrbot.store.models import CheckIn, Initiative, KeyResult, Objective
 

@@ -68,7 +68,7 @@ def serve(
         raise typer.Exit(2) from error
     # Before anything imports prometheus_client: the server and its workers count into one directory.
     counts = metrics_setup.share_counts_between_processes() if settings.metrics else None
-    from okrbot.server import run_server
+    from okrbot.runtime.server import run_server
 
     try:
         run_server(settings, host=host, port=port)
@@ -80,7 +80,7 @@ def serve(
 def worker() -> None:
     """Work on requests that `okrbot serve` processes acknowledged (same database): add
     workers, or run them on other machines with OKRBOT_WORKERS=0 on the servers."""
-    from okrbot.jobs.child import run_worker
+    from okrbot.runtime.jobs.child import run_worker
 
     settings = _settings()
     if not settings.slack_bot_token.strip():
@@ -99,8 +99,8 @@ def shell(
     admin: Annotated[bool, typer.Option(help="Act as an okrbot admin.")] = False,
 ) -> None:
     """The /okr commands offline, replies printed as text. No Slack needed."""
-    from okrbot.shell import Shell
-    from okrbot.slack.text_notifier import TextNotifier
+    from okrbot.adapters.shell import Shell
+    from okrbot.adapters.slack.text_notifier import TextNotifier
 
     settings = _settings()
     db = _database(settings)
@@ -172,11 +172,11 @@ def review_run(
     from slack_sdk import WebClient
 
     from okrbot.progress import progress_bar
-    from okrbot.reviews_job import run_review_now
-    from okrbot.slack.bot import SlackBot
-    from okrbot.slack.listeners.reviews import attach
-    from okrbot.slack.views.reviews import run_reply
-    from okrbot.slack.text_render import blocks_to_text
+    from okrbot.runtime.reviews_job import run_review_now
+    from okrbot.adapters.slack.bot import SlackBot
+    from okrbot.adapters.slack.listeners.reviews import attach
+    from okrbot.adapters.slack.views.reviews import run_reply
+    from okrbot.adapters.slack.text_render import blocks_to_text
 
     settings = _settings()
     db = _database(settings)
@@ -209,8 +209,8 @@ def review_status(
     """When reviews run, and how the latest one is going."""
     from okrbot.services.reviews import ReviewPolicy
     from okrbot.services.reviews import review_status as status_of
-    from okrbot.slack.text_render import blocks_to_text
-    from okrbot.slack.views.reviews import status_reply
+    from okrbot.adapters.slack.text_render import blocks_to_text
+    from okrbot.adapters.slack.views.reviews import status_reply
     from okrbot.store.types import utcnow
 
     settings = _settings()

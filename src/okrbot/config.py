@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     # A message being sent is leased to one process for this long; longer than any Slack call may take.
     outbox_lease_seconds: float = Field(default=120.0, ge=1, alias="OKRBOT_OUTBOX_LEASE_SECONDS")
     # How long a Slack Web API call may take before its answer counts as lost (a post is then
-    # looked up, not resent blind, a few of these later: slack/delivery.py).
+    # looked up, not resent blind, a few of these later: adapters/slack/delivery.py).
     slack_timeout_seconds: float = Field(default=10.0, gt=0, le=60, alias="OKRBOT_SLACK_TIMEOUT_SECONDS")
 
     # The month the fiscal year starts in (a name or 1-12); workspaces may set their own.

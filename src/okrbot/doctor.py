@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from okrbot.config import PLACEHOLDERS, Settings
 from okrbot.domain.schedule import ScheduleError, parse_schedule
 from okrbot.observability.health import current_revision, head_revision
-from okrbot.slack.scopes import BOT_SCOPES
+from okrbot.adapters.slack.scopes import BOT_SCOPES
 from okrbot.store.db import make_engine
 from okrbot.store.models import Initiative, WebhookSecret, Workspace
 

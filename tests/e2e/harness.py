@@ -12,9 +12,9 @@ import httpx
 import uvicorn
 
 from okrbot.config import Settings
-from okrbot.jobs.dispatcher import Dispatcher
-from okrbot.server import create_app
-from okrbot.slack.socket_front import SocketModeFront
+from okrbot.runtime.jobs.dispatcher import Dispatcher
+from okrbot.runtime.server import create_app
+from okrbot.adapters.slack.socket_front import SocketModeFront
 from okrbot.store.db import Database
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.slack_client import SignedSlackClient

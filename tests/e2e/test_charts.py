@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from okrbot.slack.ids import Action
+from okrbot.adapters.slack.ids import Action
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.slack_client import app_mention
 

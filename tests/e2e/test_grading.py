@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import select
 
 from okrbot.domain.periods import Period, current_period
-from okrbot.grading_job import grading_tick
-from okrbot.slack.ids import Action, Field
+from okrbot.runtime.grading_job import grading_tick
+from okrbot.adapters.slack.ids import Action, Field
 from okrbot.store.models import CheckIn, GradingDm, Initiative, KeyResult, KrLink, Objective
 from okrbot.store.types import utcnow
 from tests.e2e.conftest import block_text, channel_of, message_of

@@ -12,7 +12,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from okrbot.slack.ids import Field
+from okrbot.adapters.slack.ids import Field
 from okrbot.store.models import CheckIn, Initiative, Objective
 from tests.e2e.test_modals import fill
 

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from okrbot.reviews_job import review_tick
-from okrbot.slack.ids import Action
+from okrbot.runtime.reviews_job import review_tick
+from okrbot.adapters.slack.ids import Action
 from okrbot.store import outbox
 from okrbot.store.models import Initiative, OutboundMessage, ReviewCycle
 from okrbot.store.types import utcnow

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from okrbot.domain.periods import Period, current_period
-from okrbot.grading_job import grading_tick
+from okrbot.runtime.grading_job import grading_tick
 from okrbot.store.types import utcnow
 from tests.e2e.conftest import block_text
 

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from okrbot.domain.schedule import DEFAULT_SCHEDULE, last_run
-from okrbot.reviews_job import review_tick
-from okrbot.slack.ids import Action
+from okrbot.runtime.reviews_job import review_tick
+from okrbot.adapters.slack.ids import Action
 from okrbot.store.models import CheckIn, KeyResult, Nudge, Workspace
 from tests.e2e.conftest import block_text, channel_of, message_of
 from tests.fakes.slack_client import dm_message

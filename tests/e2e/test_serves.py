@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from okrbot.slack.ids import Action
+from okrbot.adapters.slack.ids import Action
 from okrbot.store.models import Initiative, ServesFeedback
 from tests.e2e.conftest import Answer, block_text, channel_of, message_of
 from tests.fakes.slack_api import Call, SlackDouble

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from okrbot.slack.ids import Action, Shortcut
+from okrbot.adapters.slack.ids import Action, Shortcut
 from okrbot.store.models import CheckIn, Initiative, Objective
 from tests.e2e.conftest import block_text
 from tests.e2e.test_modals import fill

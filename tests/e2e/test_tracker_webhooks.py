@@ -251,7 +251,7 @@ def test_github_sha1_signature_counts_only_when_the_operator_allows_it(slack, da
 def test_an_unreadable_github_body_is_400_naming_the_fix_and_logged(bot, slack, hooks, caplog, content_type, body, says):
     before = changes(bot)
     headers = {"Content-Type": content_type, "X-GitHub-Event": "issues", "X-GitHub-Delivery": str(uuid.uuid4()), "X-Hub-Signature-256": "sha256=" + hmac_hex(hooks["github"].secret, body)}
-    with caplog.at_level(logging.WARNING, logger="okrbot.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="okrbot.adapters.webhooks"):
         response = post(bot, hooks["github"].path, body, headers)
     assert response.status_code == 400
     error = response.json()["error"]

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from okrbot.services.summaries import progress_of
-from okrbot.slack.ids import Action
+from okrbot.adapters.slack.ids import Action
 from okrbot.store.models import Initiative, KeyResult
 from tests.e2e.conftest import block_text, channel_of, message_of
 from tests.e2e.harness import RunningBot

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from okrbot.jobs import Route
-from okrbot.jobs.dispatcher import Dispatcher
-from okrbot.slack.routing import inspect_request
+from okrbot.runtime.jobs import Route
+from okrbot.runtime.jobs.dispatcher import Dispatcher
+from okrbot.adapters.slack.routing import inspect_request
 from okrbot.store.events import claim_event, forget_old_keys
 from okrbot.store.inbox import DONE, PENDING, StoredAnswer, open_inbox
 from okrbot.store.models import CheckIn, InboundRequest, Objective

@@ -1,6 +1,6 @@
 """Where okrbot reaches into its libraries, the patched path gives what the original does.
 
-slack/speedups.py caches slack_sdk's validator look-up; jobs/runner.py wraps bolt's `ack`
+adapters/slack/speedups.py caches slack_sdk's validator look-up; runtime/jobs/runner.py wraps bolt's `ack`
 to hand a modal's answer on early. pyproject.toml pins the ranges these were checked on;
 these tests are what tells a new release apart."""
 
@@ -15,9 +15,9 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from okrbot.jobs import Answer, Job, Route
-from okrbot.jobs.runner import JobRunner
-from okrbot.slack import speedups
+from okrbot.runtime.jobs import Answer, Job, Route
+from okrbot.runtime.jobs.runner import JobRunner
+from okrbot.adapters.slack import speedups
 from okrbot.store.db import Database
 from tests.e2e.harness import bot_settings
 from tests.fakes.slack_api import SlackDouble

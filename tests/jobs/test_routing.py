@@ -1,5 +1,5 @@
 """Which Slack requests the server acknowledges at once, and which wait for the work:
-only those whose HTTP answer Slack reads may wait (slack/routing.py); and how many
+only those whose HTTP answer Slack reads may wait (adapters/slack/routing.py); and how many
 workers `okrbot serve` hands them to."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from okrbot.config import Settings
-from okrbot.slack.routing import UnreadableRequest, interaction_wants_answer, wants_answer
+from okrbot.adapters.slack.routing import UnreadableRequest, interaction_wants_answer, wants_answer
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from okrbot.jobs import Answer, Job, Route
-from okrbot.jobs.runner import JobRunner
+from okrbot.runtime.jobs import Answer, Job, Route
+from okrbot.runtime.jobs.runner import JobRunner
 from okrbot.store.db import Database
 from tests.e2e.harness import bot_settings
 from tests.fakes.slack_api import SlackDouble

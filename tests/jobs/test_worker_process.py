@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 import pytest
 from sqlmodel import select
 
-from okrbot.jobs import Route
-from okrbot.jobs.dispatcher import Dispatcher
-from okrbot.jobs.lanes import WorkerFailed
+from okrbot.runtime.jobs import Route
+from okrbot.runtime.jobs.dispatcher import Dispatcher
+from okrbot.runtime.jobs.lanes import WorkerFailed
 from okrbot.store.db import Database
-from okrbot.slack.routing import inspect_request
+from okrbot.adapters.slack.routing import inspect_request
 from okrbot.store.models import Objective
 from tests.e2e.harness import bot_settings
 from tests.fakes.slack_api import SlackDouble

@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from okrbot.cli import app
-from okrbot.slack.scopes import BOT_SCOPES
+from okrbot.adapters.slack.scopes import BOT_SCOPES
 from okrbot.store.models import Initiative, WebhookSecret, Workspace
 from tests.fakes.slack_api import SlackDouble, manifest_scopes
 

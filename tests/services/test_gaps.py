@@ -20,9 +20,9 @@ from okrbot.domain.hygiene import DRAFT_ONLY, GAP_TITLES, GapFlag, KrFacts, Obje
 from okrbot.services import okrs, work
 from okrbot.services.context import Actor
 from okrbot.services.gaps import GapReport, gap_report
-from okrbot.slack.commands.runner import CommandRunner
-from okrbot.slack.text_render import blocks_to_text
-from okrbot.slack.views.gaps import gaps_blocks
+from okrbot.adapters.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.text_render import blocks_to_text
+from okrbot.adapters.slack.views.gaps import gaps_blocks
 from okrbot.store.db import Database
 from okrbot.store.models import KeyResult
 from tests.conftest import NOW

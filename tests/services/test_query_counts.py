@@ -18,7 +18,7 @@ from sqlmodel import select
 from okrbot.config import Settings
 from okrbot.domain.commands import Kind
 from okrbot.services.context import Actor
-from okrbot.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database
 from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, OutboundMessage
 from okrbot.store.workspaces import ensure_workspace, reserve_numbers

@@ -21,9 +21,9 @@ from okrbot.config import Settings
 from okrbot.services import reviews
 from okrbot.services.context import Actor
 from okrbot.services.reviews import ReviewPolicy
-from okrbot.slack.commands.runner import CommandRunner
-from okrbot.slack.delivery import Deliverer
-from okrbot.slack.views.reviews import SlackReviewMessages
+from okrbot.adapters.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.delivery import Deliverer
+from okrbot.adapters.slack.views.reviews import SlackReviewMessages
 from okrbot.store import outbox
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow

@@ -28,9 +28,9 @@ from okrbot.domain.commands import Direction, Metric
 from okrbot.services import okrs, serves, work
 from okrbot.services.context import Actor
 from okrbot.services.serves import KrFit, ServesAnswer, link_request, matcher_builds, request_work
-from okrbot.slack.commands.runner import CommandRunner
-from okrbot.slack.text_render import blocks_to_text
-from okrbot.slack.views.serves import read_link_value, serves_blocks
+from okrbot.adapters.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.text_render import blocks_to_text
+from okrbot.adapters.slack.views.serves import read_link_value, serves_blocks
 from okrbot.store.db import Database
 from okrbot.store.models import Initiative, KeyResult, KrLink, Workspace
 from tests.conftest import NOW

@@ -23,7 +23,7 @@ from okrbot.services import work
 from okrbot.services.context import Actor
 from okrbot.services.history import kr_history
 from okrbot.services.undo import undo
-from okrbot.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database
 from okrbot.store.models import Change, ChangeKr, Initiative, KeyResult, KrLink, OutboundMessage
 
@@ -120,7 +120,7 @@ KILL_MID_WAY = textwrap.dedent(
     from sqlalchemy import event
     from okrbot.config import Settings
     from okrbot.services.context import Actor
-    from okrbot.slack.commands.runner import CommandRunner
+    from okrbot.adapters.slack.commands.runner import CommandRunner
     from okrbot.store.db import Database
 
     db = Database(sys.argv[1])

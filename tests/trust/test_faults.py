@@ -24,9 +24,9 @@ from sqlmodel import select
 
 from okrbot.config import Settings
 from okrbot.services.context import Actor
-from okrbot.slack.commands.runner import CommandRunner
-from okrbot.slack.ids import Action
-from okrbot.slack.views.modals import objective_modal
+from okrbot.adapters.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.ids import Action
+from okrbot.adapters.slack.views.modals import objective_modal
 from okrbot.store.db import Database
 from okrbot.store.models import Change, Initiative, OutboundMessage
 from okrbot.store.types import utcnow

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from okrbot.slack.ids import Action, Callback, Field
+from okrbot.adapters.slack.ids import Action, Callback, Field
 from okrbot.store.models import metadata
 from tests.e2e.conftest import Okr
 from tests.e2e.harness import WEBHOOK_SECRET

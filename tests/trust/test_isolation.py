@@ -23,7 +23,7 @@ from okrbot.cli import app as cli
 from okrbot.store.models import metadata
 from sqlmodel import select
 
-from okrbot.slack.ids import Action
+from okrbot.adapters.slack.ids import Action
 from okrbot.store.models import Nudge
 from tests.e2e.conftest import block_text, message_of
 from tests.e2e.harness import RunningBot

@@ -19,7 +19,7 @@ from okrbot.services import checkins, okrs, work
 from okrbot.services.context import Actor
 from okrbot.services.errors import NotAllowed
 from okrbot.services.undo import undo
-from okrbot.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database
 from okrbot.store.models import Change, CheckIn, Initiative, KrLink, Objective
 from tests.conftest import NOW

@@ -21,9 +21,9 @@ from okrbot.services import reviews, serves
 from okrbot.services.errors import NotFound
 from okrbot.services.context import Actor
 from okrbot.services.home import home_data
-from okrbot.slack.commands.runner import CommandRunner
-from okrbot.slack.views.home import home_view
-from okrbot.slack.views.reviews import SlackReviewMessages
+from okrbot.adapters.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.views.home import home_view
+from okrbot.adapters.slack.views.reviews import SlackReviewMessages
 from okrbot.store.db import Database
 from okrbot.store.models import OutboundMessage, ReviewCycle, ServesFeedback
 from tests.conftest import NOW
@@ -240,7 +240,7 @@ from collections.abc import Callable  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 
-from okrbot.slack.ids import Action, Field  # noqa: E402
+from okrbot.adapters.slack.ids import Action, Field  # noqa: E402
 from okrbot.store.models import Change, Initiative  # noqa: E402
 from tests.e2e.conftest import Okr, block_text  # noqa: E402
 from tests.e2e.harness import running_bot  # noqa: E402

@@ -7,7 +7,7 @@ one directory (prometheus_client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR),
 the server reads at scrape time. Levels that live in the database (the outbox backlog)
 are read from it at scrape time, so every replica reports the same truth and nothing
 has to be kept in step. Add one with `DATABASE_GAUGES.append(DatabaseGauge(...))`, or, for a level
-kept elsewhere (the inbox), pass `levels=[Level(...)]` to ScrapeTimeCollector in server.py.
+kept elsewhere (the inbox), pass `levels=[Level(...)]` to ScrapeTimeCollector in runtime/server.py.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from urllib.parse import parse_qs
 
-from okrbot.jobs.job import Job, Route
+from okrbot.runtime.jobs.job import Job, Route
 from okrbot.observability import metrics
 from okrbot.store.types import utcnow
 

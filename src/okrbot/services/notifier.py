@@ -2,7 +2,7 @@
 
 Services decide what changed and who should hear of it; a notifier turns that into
 messages. The Slack adapter's notifier renders Block Kit and queues it in the outbox
-(slack/bot.py); the shell's prints text. Webhooks, scheduled jobs and the shell reach
+(adapters/slack/bot.py); the shell's prints text. Webhooks, scheduled jobs and the shell reach
 Slack only through this interface."""
 
 from __future__ import annotations

@@ -327,7 +327,7 @@ def _parent_id(session: Session, actor: Actor, number: int | None) -> int | None
         raise
 
 
-# Edit forms (slack/listeners/views.py) save through these two.
+# Edit forms (adapters/slack/listeners/views.py) save through these two.
 def update_objective(session: Session, actor: Actor, number: int, new: NewObjective) -> Objective:
     objective = get_objective(session, actor, number)
     require_can_edit(actor, objective)

@@ -8,7 +8,7 @@ Exactly once comes from the database, never from a scheduler or a job store:
   `nudge:<cycle>:<owner>`), so a nudge row exists exactly when its DM is queued;
 - a reminder, an escalation and a digest are compare-and-set updates on the
   nudge or cycle row, with their message queued in the same transaction.
-Sending (leases, 429s, a crash mid-send) is the outbox's job (slack/delivery.py).
+Sending (leases, 429s, a crash mid-send) is the outbox's job (adapters/slack/delivery.py).
 
 What messages say is decided by a `Messages` implementation the caller passes
 (the Slack views), so this module stays free of Slack.

@@ -8,7 +8,7 @@ States: pending (due at next_attempt_at) → posting (claimed by one process, th
 Slack call may be under way) → sent | pending (Slack said no: not posted) |
 failed (given up). A row found in `posting` after its lease ran out belongs to
 a process that died or lost its answer: Slack may or may not have the message,
-so the next sender checks before posting again (slack/delivery.py).
+so the next sender checks before posting again (adapters/slack/delivery.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Where okrbot meets the outside: Slack, HTTP webhooks, the shell."""

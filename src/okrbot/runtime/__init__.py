@@ -1,0 +1,1 @@
+"""The processes: the server, the inbox workers, the scheduler and its ticks."""
