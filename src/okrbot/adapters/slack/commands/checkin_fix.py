@@ -15,7 +15,8 @@ from okrbot.services import checkin_fix
 from okrbot.services.checkin_fix import FixOutcome
 from okrbot.services.work import KrMove
 from okrbot.adapters.slack.commands.context import CommandContext
-from okrbot.adapters.slack.commands.work import checkin_because, plain_moves
+from okrbot.adapters.slack.commands.work import checkin_because
+from okrbot.adapters.slack.views.messages import plain_moves
 from okrbot.adapters.slack.mrkdwn import escape, truncate, user
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views.messages import moves_text, progress_announcement

@@ -1,34 +1,23 @@
 """Handlers for work and check-ins: initiative add, link, unlink, done, reopen, checkin.
 
-The announcement helpers here are shared by every surface that moves work
-(commands, buttons, ✅ reactions, webhooks, review replies).
-"""
+The change is the services'; who hears of it is services/announcements.py; what is
+said is worded here and in views/messages.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
-
 from okrbot.domain import commands as cmd
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id
-from okrbot.domain.progress import format_percent
-from okrbot.services import checkins, work
+from okrbot.services import announcements, checkins, work
 from okrbot.services.work import KrMove, WorkOutcome
 from okrbot.adapters.slack.commands.context import CommandContext
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import Reply
-from okrbot.adapters.slack.views.messages import (
-    PRIVATE_WORK,
-    initiative_card,
-    initiative_card_text,
-    moves_text,
-    private_work_card,
-    progress_announcement,
-)
+from okrbot.adapters.slack.views.messages import WORK_MESSAGES, moves_text
 from okrbot.store import outbox
-from okrbot.store.models import Initiative, KeyResult, Objective
+from okrbot.store.models import Initiative, KeyResult
 
 
 def initiative_add(ctx: CommandContext, command: cmd.InitiativeAdd) -> Reply:
@@ -55,36 +44,14 @@ def link(ctx: CommandContext, command: cmd.Link) -> Reply:
 def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     """Post the initiative card (with Mark done) where its team will see it, and confirm."""
     initiative, kr = outcome.initiative, outcome.kr
-    objective = ctx.session.get(Objective, kr.objective_id)
-    channel = _team_channel(objective) or ctx.actor.channel_id
-    # Cards already posted (or still on their way) now list this KR too; a channel that has one gets no second.
-    # Work that feeds only private KRs is private: no card in any channel.
-    carded = refresh_cards(ctx, initiative)
-    posted = bool(channel) and channel not in carded and work.is_public(ctx.session, initiative)
-    if posted:
-        post_initiative_card(ctx, initiative, channel)
+    posted = announcements.show_linked_work(ctx, WORK_MESSAGES, initiative, kr)
     verb = "Created and linked" if outcome.created else "Linked"
     moved = f"\n{moves_text(outcome.moves)}" if outcome.moves else ""
-    where = f" Posted it in <#{channel}> with a Mark done button." if posted and channel != ctx.actor.channel_id else ""
+    where = f" Posted it in <#{posted}> with a Mark done button." if posted and posted != ctx.actor.channel_id else ""
     _announce_link(ctx, outcome, "linked to")
     return Reply.say(
         f"{verb} *{initiative_id(initiative.number)}* {escape(initiative.title)} to *{kr_id(kr.number)}*.{where}{moved}"
     )
-
-
-def post_initiative_card(ctx: CommandContext, initiative: Initiative, channel: str) -> None:
-    krs = _kr_titles(ctx, initiative)
-    ctx.post(
-        channel,
-        initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs),
-        initiative_card_text(initiative.number, initiative.title),
-        kind=outbox.CARD_KIND,
-        initiative_id=initiative.id,
-    )
-
-
-def _kr_titles(ctx: CommandContext, initiative: Initiative) -> list[tuple[int, str | None]]:
-    return work.linked_kr_titles(ctx.session, initiative.id)
 
 
 def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
@@ -131,25 +98,7 @@ def set_status_by_message(ctx: CommandContext, channel: str, ts: str, status: st
 
 
 def refresh_cards(ctx: CommandContext, initiative: Initiative) -> set[str]:
-    """Show the work as it is now (status, button, the KRs it serves) on every card about it:
-    an update of each one posted, a new content for each one still in the outbox. Returns
-    the channels that have one."""
-    cards = outbox.cards(ctx.session, initiative.id)
-    if not cards:
-        return set()
-    krs = _kr_titles(ctx, initiative)  # a private objective's KR comes without its title
-    if not krs or any(title is not None for _, title in krs):  # public work (work.is_public)
-        blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
-        text = initiative_card_text(initiative.number, initiative.title)
-    else:  # it now feeds only private KRs: the channel no longer sees what it is
-        blocks, text = private_work_card(initiative.number), PRIVATE_WORK
-    for _id, channel, ts in cards:
-        if ts:
-            ctx.post(channel, blocks, text, kind="card_update", update_ts=ts)
-    unsent = [message_id for message_id, _channel, ts in cards if not ts]
-    if unsent:
-        outbox.revise_unsent(ctx.session, unsent, text=text, blocks=[block.to_dict() for block in blocks])
-    return {channel for _id, channel, _ts in cards}
+    return announcements.refresh_cards(ctx, WORK_MESSAGES, initiative)
 
 
 def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
@@ -171,42 +120,7 @@ def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
 
 
 def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:
-    """Post one message per team channel whose KRs moved; returns the channels."""
-    if not moves:
-        return []
-    objectives = _objectives(ctx, {move.objective_id for move in moves})
-    by_channel: dict[str, list[KrMove]] = {}
-    for move in moves:
-        objective = objectives[move.objective_id]
-        if objective.private:
-            continue  # private OKRs are never shown in channels
-        # With no team channel, the channel where it happened hears it; a DM already has the reply.
-        channel = _team_channel(objective) or (None if ctx.actor.in_dm else ctx.actor.channel_id)
-        if channel:
-            by_channel.setdefault(channel, []).append(move)
-    for channel, channel_moves in by_channel.items():
-        blocks = progress_announcement(channel_moves, because, ctx.actor.user_id, change_id)
-        # Keyed by its change, so a fixed or deleted check-in can update this message in place.
-        key = announcement_key(change_id, channel) if change_id is not None else None
-        ctx.post(channel, blocks, f"Progress moved: {plain_moves(channel_moves)}", kind="progress", dedupe_key=key)
-    return list(by_channel)
-
-
-def _objectives(ctx: CommandContext, ids: set[int]) -> dict[int, Objective]:
-    rows = ctx.session.exec(select(Objective).where(col(Objective.id).in_(list(ids)))).all()
-    return {objective.id: objective for objective in rows}
-
-
-def _team_channel(objective: Objective) -> str | None:
-    return objective.team_channel if not objective.private else None
-
-
-def announcement_key(change_id: int, channel: str) -> str:
-    return f"{outbox.ANNOUNCEMENT_PREFIX}{change_id}:{channel}"
-
-
-def plain_moves(moves: Sequence[KrMove]) -> str:
-    return ", ".join(f"{kr_id(move.number)} {format_percent(move.before)} → {format_percent(move.after)}" for move in moves)
+    return announcements.announce_moves(ctx, WORK_MESSAGES, moves, because, change_id)
 
 
 def checkin(ctx: CommandContext, command: cmd.Checkin) -> Reply:

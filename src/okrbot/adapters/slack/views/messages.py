@@ -15,7 +15,9 @@ from slack_sdk.models.blocks import (
 
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import format_percent
+from okrbot.services.announcements import Message
 from okrbot.services.work import KrMove
+from okrbot.store.models import Initiative
 from okrbot.adapters.slack.ids import Action
 from okrbot.adapters.slack.mrkdwn import escape, link, truncate, user
 
@@ -78,3 +80,24 @@ def progress_announcement(moves: Sequence[KrMove], because: str, actor: str, cha
             )
         )
     return blocks
+
+
+def plain_moves(moves: Sequence[KrMove]) -> str:
+    return ", ".join(f"{kr_id(move.number)} {format_percent(move.before)} → {format_percent(move.after)}" for move in moves)
+
+
+class SlackWorkMessages:
+    """Cards and announcements in Block Kit (services/announcements.py decides where they go)."""
+
+    def card(self, initiative: Initiative, krs: Sequence[tuple[int, str | None]]) -> Message:
+        blocks = initiative_card(initiative.number, initiative.title, initiative.status, initiative.owner, initiative.url, krs)
+        return Message(blocks, initiative_card_text(initiative.number, initiative.title))
+
+    def private_card(self, initiative: Initiative) -> Message:
+        return Message(private_work_card(initiative.number), PRIVATE_WORK)
+
+    def progress(self, moves: Sequence[KrMove], because: str, actor: str, change_id: int | None) -> Message:
+        return Message(progress_announcement(moves, because, actor, change_id), f"Progress moved: {plain_moves(moves)}")
+
+
+WORK_MESSAGES = SlackWorkMessages()
