@@ -72,17 +72,26 @@ class WebhookReceiver:
             targets = deliveries.work_targets(session, url=event.url, number=event.initiative, team=team or event.team)
         if not targets:
             return 202, {"ok": True, "ignored": "no initiative matches"}
+        refused: list[OkrbotError] = []
         for team_id, number in targets:
 
             def apply(ctx: CommandContext, number: int = number) -> Reply:
-                return work_status_reply(ctx, deliveries.set_work_status(ctx.session, ctx.actor, number, event.status))
+                try:
+                    outcome = deliveries.set_work_status(ctx.session, ctx.actor, number, event.status)
+                except OkrbotError as error:
+                    refused.append(error)  # e.g. the work moves only KRs of a closed period
+                    raise
+                return work_status_reply(ctx, outcome)
 
             key = f"{tool}:{event.delivery}:{team_id}:{number}" if event.delivery else None
+            before = len(refused)
             outcome = self.bot.runner.in_unit_of_work(self._actor(team_id, event.actor), apply, event_key=_short(key))
-            if outcome.reply.error:
+            if outcome.reply.error and len(refused) == before:
                 return 503, {"ok": False, "error": "Not saved; try again."}
             self.bot.deliver(outcome.queued)
-        return 200, {"ok": True, "initiatives": len(targets)}
+        if len(refused) == len(targets):  # a refusal is an answer, not a failure to retry
+            raise Refused(_status_of(refused[0]), str(refused[0]))
+        return 200, {"ok": True, "initiatives": len(targets) - len(refused)}
 
     def _record_reading(self, event: NumberMoved, team: str | None) -> Answer:
         reading = event.reading
