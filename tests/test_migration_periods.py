@@ -69,3 +69,60 @@ def test_an_existing_database_upgrades_and_keeps_its_meaning(tmp_path):
             assert connection.execute(text("SELECT title, current FROM key_result")).one() == ("Signups", 40)
     finally:
         engine.dispose()
+
+
+CLOSED_QUARTER_ROWS = [
+    ROWS[0].replace("1, 1, 0, 1, 0", "3, 3, 3, 1, 0"),
+    # O-1 in 2026-Q3, closed; O-2 in 2026-Q4, carried from it. KR-1 and KR-2 are milestones.
+    *(
+        "INSERT INTO objective (id, team_id, number, title, owner, period, description, private, status, created_at, updated_at) "
+        f"VALUES ({n}, 'T1', {n}, 'Ship the platform', 'U1', '{period}', '', 0, 'active', '2026-07-01 09:00:00', '2026-07-01 09:00:00')"
+        for n, period in ((1, "2026-Q3"), (2, "2026-Q4"))
+    ),
+    *(
+        "INSERT INTO key_result (id, team_id, number, objective_id, title, owner, metric, direction, weight, status, created_at, updated_at) "
+        f"VALUES ({n}, 'T1', {n}, {n}, 'Adopted', 'U1', 'milestone', 'increase', 1, 'active', '2026-07-01 09:00:00', '2026-07-01 09:00:00')"
+        for n in (1, 2)
+    ),
+    *(
+        "INSERT INTO initiative (id, team_id, number, title, status, created_at, updated_at) "
+        f"VALUES ({n}, 'T1', {n}, 'Work {n}', '{state}', '2026-07-01 09:00:00', '2026-07-01 09:00:00')"
+        for n, state in ((1, "done"), (2, "todo"))
+    ),
+    *(
+        f"INSERT INTO kr_link (team_id, initiative_id, kr_id, weight, created_at) VALUES ('T1', {work}, {kr}, 1, '2026-07-01 09:00:00')"
+        for work, kr in ((1, 1), (2, 1), (2, 2))
+    ),
+    "INSERT INTO okr_period (team_id, name, closed_at, closed_by) VALUES ('T1', '2026-Q3', '2026-10-14 00:00:00', 'okrbot')",
+]
+
+
+def test_links_of_a_period_already_closed_are_frozen_by_the_upgrade(tmp_path):
+    """0012: a closed quarter's KRs keep their progress when its work is done later."""
+    url = f"sqlite:///{tmp_path / 'used.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0006")  # the head before 0012
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in CLOSED_QUARTER_ROWS:
+                connection.execute(text(statement))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            frozen = connection.execute(text("SELECT initiative_id, kr_id, done_at_close FROM kr_link ORDER BY id")).all()
+        assert [tuple(row) for row in frozen] == [(1, 1, True), (2, 1, False), (2, 2, None)]
+    finally:
+        engine.dispose()
+
+    db = Database(url)
+    runner = CommandRunner(db, Settings(_env_file=None), offline=True)
+    admin = Actor(team_id="T1", user_id="UADMIN", is_admin=True, now=datetime(2026, 11, 16, tzinfo=UTC))
+    assert "KR-2" in runner.run("done I-2", admin).reply.text  # the open quarter's KR moves
+
+    def shown(text: str) -> str:
+        return str([block.to_dict() for block in runner.run(text, admin).reply.blocks])
+
+    assert "50%" in shown("status KR-1") and "100%" not in shown("status KR-1")  # the closed one stays at 50%
+    assert "100%" in shown("status KR-2")
+    db.dispose()
+    command.downgrade(config, "0006")

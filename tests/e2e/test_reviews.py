@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from okrbot.domain.schedule import DEFAULT_SCHEDULE, last_run
 from okrbot.runtime.reviews_job import review_tick
+from okrbot.services.reviews import DIGEST_KIND, ESCALATION_KIND, NUDGE_KIND, REMINDER_KIND
 from okrbot.adapters.slack.ids import Action
 from okrbot.store.models import CheckIn, KeyResult, Nudge, Workspace
 from tests.e2e.conftest import block_text, channel_of, message_of
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
 ADMIN = "UADMIN"
 OWNERS = ("U1", "U2", "U3")
+REVIEW_KINDS = (NUDGE_KIND, REMINDER_KIND, ESCALATION_KIND, DIGEST_KIND)
 
 
 @pytest.fixture
@@ -224,3 +226,45 @@ def test_okrbot_review_run_sends_the_current_cycle_once(team, bot, slack, monkey
     assert sorted(nudges(slack)) == list(OWNERS)
     with bot.db.session_scope() as session:
         assert sorted(session.exec(select(Nudge.channel)).all()) == [f"D{o}" for o in OWNERS]
+
+
+def review_posts(bot) -> Counter:
+    """What the review queued for Slack, by kind: DMs, reminders, notes to objective owners, digests.
+    (Read from the outbox: messages queued at a tick's future moment wait there for real time.)"""
+    from okrbot.store.models import OutboundMessage
+
+    with bot.db.session_scope() as session:
+        return Counter(session.exec(select(OutboundMessage.kind).where(col(OutboundMessage.kind).in_(REVIEW_KINDS))).all())
+
+
+@pytest.mark.parametrize("closed_early", [False, True], ids=["period-open", "period-closed-mid-review"])
+def test_a_period_closed_mid_review_gets_no_reminders_notes_or_digest(team, bot, slack, closed_early):
+    """`/okr close` during a review (issue 13): the review stops there; left open, it runs its course."""
+    from okrbot.domain.periods import current_period
+    from okrbot.store.models import ReviewCycle
+
+    team.ok("review now", user=ADMIN)
+    bot.settle()
+    assert sorted(nudges(slack)) == list(OWNERS)
+    with bot.db.session_scope() as session:
+        cycle = session.exec(select(ReviewCycle)).one()
+        started, closes = cycle.started_at, cycle.closes_at
+    if closed_early:
+        period = current_period(started, UTC)
+        assert f"{period}* is closed" in team.ok(f"close {period}", user=ADMIN).text
+    # The clock the tests control: past the first reminder, then past the review's close.
+    review_tick(bot.bot, started + timedelta(days=3, minutes=1))
+    review_tick(bot.bot, closes + timedelta(minutes=1))
+    review_tick(bot.bot, closes + timedelta(days=1))
+    bot.settle()
+    posts = review_posts(bot)
+    if closed_early:
+        assert posts == {NUDGE_KIND: 3}  # the three DMs sent before the close, and nothing since
+        # Reopened later, the long-closed review does not wake up.
+        period = current_period(started, UTC)
+        team.ok(f"reopen-period {period}", user=ADMIN)
+        review_tick(bot.bot, closes + timedelta(days=2))
+        bot.settle()
+        assert review_posts(bot) == {NUDGE_KIND: 3}
+    else:
+        assert posts == {NUDGE_KIND: 3, REMINDER_KIND: 3, ESCALATION_KIND: 3, DIGEST_KIND: 1}

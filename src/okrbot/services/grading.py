@@ -338,6 +338,7 @@ def _close(session: Session, team_id: str, period: Period, now: datetime, tz: Zo
         row = OkrPeriod(team_id=team_id, name=str(period))
         session.add(row)
     row.closed_at, row.closed_by, row.reopened_at = now, closed_by, None
+    periods.freeze_work(session, team_id, str(period), frozen=True)
     session.flush()
     return Closing(str(period), graded_by_suggestion=suggested, graded_by_owners=len(items) - suggested)
 
@@ -351,5 +352,6 @@ def reopen_period(session: Session, actor: Actor, name: str) -> str:
     if row is None:
         raise Invalid(f"{period} is not closed.", hint="Only a closed period can be reopened.")
     row.closed_at, row.reopened_at = None, actor.now
+    periods.freeze_work(session, actor.team_id, period, frozen=False)
     session.flush()
     return period

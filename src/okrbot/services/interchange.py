@@ -48,7 +48,7 @@ from okrbot.domain.text import clean_text
 from okrbot.domain.urls import is_url, url_key
 from okrbot.services.checkins import NOTE_LIMIT
 from okrbot.services.okrs import TITLE_LIMIT
-from okrbot.services.summaries import kr_state
+from okrbot.services.summaries import kr_state, link_done
 from okrbot.services.work import DONE, MAX_WEIGHT
 from okrbot.store import revisions
 from okrbot.store.models import CheckIn, Initiative, KeyResult, KrLink, Objective, Workspace
@@ -892,7 +892,7 @@ class _TeamRows:
 
     def progress(self, kr: Row) -> float:
         work = [
-            LinkedWork(weight=link.weight, done=self.initiatives_by_id[link.initiative_id].status == DONE)
+            LinkedWork(weight=link.weight, done=link_done(self.initiatives_by_id[link.initiative_id].status, link.done_at_close))
             for link in self.links_by_kr.get(kr.id, ())
         ]
         return kr_progress(kr_state(kr, work))
@@ -911,7 +911,7 @@ _EXPORTED_COLUMNS = {
         *("commitment", "grade", "grade_note", "grade_source", "carried_from_id"),
     ),
     Initiative: ("id", "number", "title", "owner", "status", "url"),
-    KrLink: ("initiative_id", "kr_id", "weight"),
+    KrLink: ("initiative_id", "kr_id", "weight", "done_at_close"),
     CheckIn: ("kr_id", "at", "value", "confidence", "note", "author", "source"),
 }
 

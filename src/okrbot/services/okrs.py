@@ -263,6 +263,11 @@ def first_objectives_in_period(session: Session, actor: Actor, period: str, *con
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
+def in_period(session: Session, query, actor: Actor, period: str, *condition):
+    """`query` narrowed to the period's active objectives the actor may see (and `condition`)."""
+    return _in_period(session, query, actor, period, condition)
+
+
 def _in_period(session: Session, query, actor: Actor, period: str, condition):
     query = query.where(Objective.team_id == actor.team_id, Objective.period == period, Objective.status == "active")
     query = query.where(visible(actor, session))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from okrbot.domain.periods import MONTHS, Period, current_period, parse_period
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotAllowed, quoted
-from okrbot.store.models import Objective, OkrPeriod, Workspace
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, OkrPeriod, Workspace
 from okrbot.store.workspaces import ensure_workspace
 
 NEXT = "next"  # the period after the current one, as typed: `/okr gaps next`, `/okr status next`
@@ -120,3 +121,16 @@ def require_open(session: Session, team_id: str, name: str, doing: str) -> None:
             f"{name} is closed, so I can't {doing}.",
             hint=f"{ADMINS[0].upper()}{ADMINS[1:]} can reopen it with `/okr reopen-period {name}`.",
         )
+
+
+def freeze_work(session: Session, team_id: str, name: str, *, frozen: bool) -> None:
+    """At close, each link of the period's KRs keeps whether its work was done then, so work
+    done later (carried over, or finished late) moves no closed KR; at reopen they read live again."""
+    krs = select(KeyResult.id).join(Objective, Objective.id == KeyResult.objective_id).where(Objective.team_id == team_id, Objective.period == name)
+    done_now = select(Initiative.status == "done").where(Initiative.id == KrLink.initiative_id).scalar_subquery()
+    session.execute(
+        update(KrLink)
+        .where(col(KrLink.kr_id).in_(krs))
+        .values(done_at_close=done_now if frozen else None)
+        .execution_options(synchronize_session=False)
+    )

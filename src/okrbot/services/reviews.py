@@ -546,8 +546,11 @@ def follow_up(session: Session, team_id: str, now: datetime, policy: ReviewPolic
     cycles = session.exec(
         select(ReviewCycle).where(ReviewCycle.team_id == team_id, col(ReviewCycle.digest_sent_at).is_(None))
     ).all()
+    closed_periods = periods.closed_names(session, team_id) if cycles else set()
     queued: list[int] = []
     for cycle in cycles:
+        if cycle.period in closed_periods:
+            continue  # graded and frozen (closed early, mid-review): nobody is chased about it
         if now < cycle.closes_at:
             # Before the window closes only nudges whose next step is due; after it, every late one.
             step_due = func.coalesce(Nudge.last_reminded_at, Nudge.sent_at, Nudge.claimed_at) <= now - policy.remind_after
@@ -653,6 +656,7 @@ def send_digests(session: Session, team_id: str, now: datetime, policy: ReviewPo
             ReviewCycle.team_id == team_id, col(ReviewCycle.digest_sent_at).is_(None), ReviewCycle.closes_at <= now
         )
     ).all()
+    closed_periods = periods.closed_names(session, team_id) if closed else set()
     queued: list[int] = []
     for cycle in closed:
         won = session.execute(
@@ -661,7 +665,9 @@ def send_digests(session: Session, team_id: str, now: datetime, policy: ReviewPo
             .values(digest_sent_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if won:
+        # A review of a period closed meanwhile ends with no digest: the scorecard says how it went.
+        # (Claimed all the same, so reopening the period later sends no stale digest.)
+        if won and cycle.period not in closed_periods:
             rows = [
                 _message(team_id, DIGEST_KIND, digest.channel, messages.digest(digest), f"review-digest:{cycle.id}:{digest.channel}", now)
                 for digest in digests(session, cycle, now, tz)

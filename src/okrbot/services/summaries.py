@@ -97,6 +97,11 @@ def kr_state(kr: KeyResult, linked: Sequence[LinkedWork] = ()) -> KrState:
     )
 
 
+def link_done(status: str, done_at_close: bool | None) -> bool:
+    """Whether a link counts as done work: as it was at its KR's period close, else as it is now."""
+    return done_at_close if done_at_close is not None else status == "done"
+
+
 def linked_work(session: Session, kr_ids: Iterable[int]) -> dict[int, list[LinkedWork]]:
     """Links of the given KRs with their initiatives' done state, in one query."""
     ids = list(kr_ids)
@@ -104,12 +109,12 @@ def linked_work(session: Session, kr_ids: Iterable[int]) -> dict[int, list[Linke
     if not ids:
         return found
     rows = session.exec(
-        select(KrLink.kr_id, KrLink.weight, Initiative.status)
+        select(KrLink.kr_id, KrLink.weight, Initiative.status, KrLink.done_at_close)
         .join(Initiative, Initiative.id == KrLink.initiative_id)
         .where(col(KrLink.kr_id).in_(ids))
     ).all()
-    for kr_id, weight, status in rows:
-        found[kr_id].append(LinkedWork(weight=weight, done=status == "done"))
+    for kr_id, weight, status, done_at_close in rows:
+        found[kr_id].append(LinkedWork(weight=weight, done=link_done(status, done_at_close)))
     return found
 
 

@@ -289,6 +289,7 @@ def unlink(session: Session, actor: Actor, work: WorkRef, kr_number: int) -> Wor
         )
     doing = f"unlink {initiative_id(initiative.number)} from {kr_id(kr.number)}"
     permissions.require_link(session, actor, initiative, objective_of(session, kr), kr, doing)
+    periods.require_open(session, kr.team_id, objective_of(session, kr).period, doing)  # its progress would move
     before = progress_map(session, [kr])
     weight = row.weight
     session.delete(row)
@@ -321,6 +322,8 @@ def set_status(session: Session, actor: Actor, initiative: Initiative, status: s
     if (_locked_status(session, initiative) == DONE) == (status == DONE):
         return WorkOutcome(initiative=initiative, changed=False)
     krs = linked_krs(session, initiative.id)
+    doing = f"mark {initiative_id(initiative.number)} done" if status == DONE else f"reopen {initiative_id(initiative.number)}"
+    frozen = _require_an_open_kr(session, initiative, krs, doing)
     before = progress_map(session, krs)
     snapshot = {
         "initiative": {"status": initiative.status},
@@ -329,7 +332,7 @@ def set_status(session: Session, actor: Actor, initiative: Initiative, status: s
     initiative.status = status
     initiative.updated_at = actor.now
     for kr in krs:
-        if kr.metric == Metric.MILESTONE:
+        if kr.metric == Metric.MILESTONE and kr.id not in frozen:
             kr.last_progress_at = actor.now  # done work is data: the KR is no longer "no data"
             kr.updated_at = actor.now
     session.flush()
@@ -338,6 +341,25 @@ def set_status(session: Session, actor: Actor, initiative: Initiative, status: s
     summary = f"{initiative_id(initiative.number)} “{initiative.title}” {verb}"
     change, moves = record_change(session, actor, action, initiative, krs, before, summary, snapshot=snapshot)
     return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves)
+
+
+def _require_an_open_kr(session: Session, initiative: Initiative, krs: list[KeyResult], doing: str) -> set[int]:
+    """The ids of the KRs of closed periods among `krs`: they keep what they had at the close.
+
+    Work that moves only KRs of closed periods is refused, saying who can reopen the
+    period; work that also feeds an open period's KR (carried over) changes, and only
+    the open KRs move.
+    """
+    if not krs:
+        return set()
+    period_of = dict(session.exec(select(KeyResult.id, Objective.period).join(Objective, Objective.id == KeyResult.objective_id).where(col(KeyResult.id).in_([kr.id for kr in krs]))).all())
+    closed = periods.closed_names(session, initiative.team_id) & set(period_of.values())
+    frozen = {kr.id for kr in krs if period_of[kr.id] in closed}
+    moved_if_open = [kr for kr in krs if kr.id in frozen and kr.metric == Metric.MILESTONE]
+    if moved_if_open and len(frozen) == len(krs):
+        names = ", ".join(kr_id(kr.number) for kr in moved_if_open)
+        periods.require_open(session, initiative.team_id, period_of[moved_if_open[0].id], f"{doing}: it would move {names}")
+    return frozen
 
 
 def _locked_status(session: Session, initiative: Initiative) -> str:
@@ -439,6 +461,7 @@ def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change,
             hint=f"Use `/okr {'reopen' if initiative.status == DONE else 'done'} {initiative_id(initiative.number)}`.",
         )
     krs = linked_krs(session, initiative.id)
+    frozen = _require_an_open_kr(session, initiative, krs, f"undo this change to {initiative_id(initiative.number)}")
     before = progress_map(session, krs)
     previous = change.snapshot.get("krs", {})
     snapshot = {
@@ -448,7 +471,7 @@ def undo_status(session: Session, actor: Actor, change: Change) -> tuple[Change,
     initiative.status = change.snapshot["initiative"]["status"]
     initiative.updated_at = actor.now
     for kr in krs:
-        if str(kr.id) in previous:
+        if str(kr.id) in previous and kr.id not in frozen:
             kr.last_progress_at = _parse_iso(previous[str(kr.id)]["last_progress_at"])
     change.undone_at = actor.now
     session.flush()

@@ -150,6 +150,9 @@ class KrLink(SQLModel, table=True):
     kr_id: int = _fk("key_result.id")
     weight: float = 1.0
     created_at: datetime = _when(default_factory=utcnow)
+    # Whether the work was done when its KR's period closed: a closed KR reads this, not the
+    # initiative's status now, so work done later (say, carried over) does not move it. None: open.
+    done_at_close: bool | None = None
 
 
 class CheckIn(SQLModel, table=True):

@@ -70,17 +70,26 @@ class WebhookReceiver:
             targets = deliveries.work_targets(session, url=event.url, number=event.initiative, team=team or event.team)
         if not targets:
             return 202, {"ok": True, "ignored": "no initiative matches"}
+        refused: list[OkrbotError] = []
         for team_id, number in targets:
 
             def apply(uow: UnitOfWork, number: int = number) -> Answer:
-                return self.notifier.work_moved(uow, deliveries.set_work_status(uow.session, uow.actor, number, event.status))
+                try:
+                    outcome = deliveries.set_work_status(uow.session, uow.actor, number, event.status)
+                except OkrbotError as error:
+                    refused.append(error)  # e.g. the work moves only KRs of a closed period
+                    raise
+                return self.notifier.work_moved(uow, outcome)
 
             key = f"{tool}:{event.delivery}:{team_id}:{number}" if event.delivery else None
+            before = len(refused)
             outcome = self.notifier.runner.in_unit_of_work(self._actor(team_id, event.actor), apply, event_key=_short(key))
-            if outcome.reply.error:
+            if outcome.reply.error and len(refused) == before:
                 return 503, {"ok": False, "error": "Not saved; try again."}
             self.notifier.deliver(outcome.queued)
-        return 200, {"ok": True, "initiatives": len(targets)}
+        if len(refused) == len(targets):  # a refusal is an answer, not a failure to retry
+            raise Refused(_status_of(refused[0]), str(refused[0]))
+        return 200, {"ok": True, "initiatives": len(targets) - len(refused)}
 
     def _record_reading(self, event: NumberMoved, team: str | None) -> HttpAnswer:
         reading = event.reading

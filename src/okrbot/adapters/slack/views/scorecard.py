@@ -10,15 +10,14 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from okrbot.domain.grading import Band
 from okrbot.domain.ids import kr_id, objective_id
 from okrbot.domain.progress import format_percent
-from okrbot.services.scorecard import Scorecard, TeamScorecard
-from okrbot.services.summaries import KrSummary
+from okrbot.services.scorecard import SHOWN, FirstOf, Scorecard, TeamScorecard
 from okrbot.adapters.slack.mrkdwn import escape, truncate
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views.status import BAND_EMOJI, grade_line
 
 SECTION_LIMIT = 3000
 MOST_TEAMS = 20  # team sections in one message (the rest are counted)
-MOST_NAMED = 10  # KR ids named in one line
+MOST_NAMED = SHOWN  # objectives and KR ids named in one team's section
 
 
 def distribution(bands: dict[Band, int], ungraded: int) -> str:
@@ -29,22 +28,23 @@ def distribution(bands: dict[Band, int], ungraded: int) -> str:
     return " · ".join(parts)
 
 
-def _named(krs: Sequence[KrSummary]) -> str:
-    shown = ", ".join(f"*{kr_id(kr.number)}*" for kr in krs[:MOST_NAMED])
-    return shown + (f" and {len(krs) - MOST_NAMED} more" if len(krs) > MOST_NAMED else "")
+def _named(krs: FirstOf) -> str:
+    shown = ", ".join(f"*{kr_id(number)}*" for number in krs.items[:MOST_NAMED])
+    return shown + (f" and {krs.total - min(len(krs.items), MOST_NAMED)} more" if krs.total > MOST_NAMED else "")
 
 
 def _team_text(team: TeamScorecard) -> str:
     name = f"<#{team.channel}>" if team.channel else "No team"
     lines = [f"*{name}* · {distribution(team.bands, team.ungraded)}"]
-    for objective in team.objectives[:MOST_NAMED]:
+    for objective in team.objectives.items[:MOST_NAMED]:
         grade = objective.grade
         score = grade_line(grade) if grade is not None else f"progress {format_percent(objective.progress)}"
         lines.append(f"• *{objective_id(objective.number)}* {escape(truncate(objective.title, 80))} — {score}")
-    if len(team.objectives) > MOST_NAMED:
-        lines.append(f"• …and {len(team.objectives) - MOST_NAMED} more objectives")
+    if team.objectives.total > MOST_NAMED:
+        lines.append(f"• …and {team.objectives.total - MOST_NAMED} more objectives")
     if team.carried:
-        lines.append("Carried over: " + ", ".join(f"{objective_id(o.number)} → {objective_id(o.carried_to)}" for o in team.carried[:MOST_NAMED]))
+        more = f" and {team.carried.total - MOST_NAMED} more" if team.carried.total > MOST_NAMED else ""
+        lines.append("Carried over: " + ", ".join(f"{objective_id(old)} → {objective_id(new)}" for old, new in team.carried.items[:MOST_NAMED]) + more)
     if team.no_work:
         lines.append(f"No work linked: {_named(team.no_work)}")
     if team.never_checked_in:
@@ -88,8 +88,8 @@ class SlackScorecardMessages:
         ]
         lines = [
             f"• {f'<#{team.channel}>' if team.channel else 'No team'}: {distribution(team.bands, team.ungraded)} · "
-            f"{len(team.objectives)} objective{'s' if len(team.objectives) != 1 else ''}"
-            + (f", {len(team.carried)} carried over" if team.carried else "")
+            f"{team.objectives.total} objective{'s' if team.objectives.total != 1 else ''}"
+            + (f", {team.carried.total} carried over" if team.carried else "")
             for team in card.teams
         ]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_LIMIT))))
