@@ -1,4 +1,4 @@
-"""The pieces every listener needs: the command runner, the outbox deliverer, the directory."""
+"""The pieces every listener needs: the command runner, the outbox deliverer, the directories."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from okrbot.services.context import Actor
 from okrbot.slack.commands.runner import CommandRunner
 from okrbot.slack.delivery import Deliverer
 from okrbot.slack.directory import Directory
+from okrbot.slack.people import WorkspacePeople
 from okrbot.slack.reply import FileUpload, Reply
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow
@@ -32,7 +33,8 @@ class SlackBot:
         self.settings = settings
         self.db = db
         self.client = client
-        self.runner = CommandRunner(db, settings)
+        self.people = WorkspacePeople(client)  # who a typed @name means (users.list, cached)
+        self.runner = CommandRunner(db, settings, people=self.people)
         self.deliverer = Deliverer(db, client, lease=timedelta(seconds=settings.outbox_lease_seconds))
         self.directory = Directory(client, settings)
         self.thread_reply_handlers: list[ThreadReplyHandler] = []  # replies in a DM thread

@@ -7,7 +7,7 @@ every surface understands the same words and fails the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from okrbot.config import Settings
 from okrbot.domain import commands as cmd
@@ -16,7 +16,8 @@ from okrbot.services import idempotency, periods
 from okrbot.services.context import Actor
 from okrbot.slack.commands import charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.slack.commands import periods as periods_commands
-from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
+from okrbot.services.people import NoDirectory, PeopleDirectory
+from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.errors import reply_for_error
 from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply, ReplyTo
@@ -75,7 +76,7 @@ class Outcome:
 class CommandRunner:
     db: Database
     settings: Settings
-    resolve_user: UserResolver = resolve_nothing
+    people: PeopleDirectory = field(default_factory=NoDirectory)
     offline: bool = False
 
     def run(self, text: str, actor: Actor, *, reply_to: ReplyTo | None = None) -> Outcome:
@@ -148,7 +149,7 @@ class CommandRunner:
                 if event_key and not claim_event(session, event_key, actor.team_id, actor.now):
                     return Outcome(Reply.say(""), [], duplicate=True)
                 actor = periods.with_calendar(session, actor, self.settings.fiscal_start_month)
-                ctx = CommandContext(session, actor, self.settings, self.resolve_user, self.offline)
+                ctx = CommandContext(session, actor, self.settings, self.people, self.offline)
                 reply = body(ctx)
                 answered = reply_to is not None and reply.modal is None and bool(reply.text)
                 if answered:
@@ -167,7 +168,7 @@ class CommandRunner:
             with self.db.session_scope() as session:
                 if event_key and not claim_event(session, event_key, actor.team_id, actor.now):
                     return Outcome(Reply.say(""), [], duplicate=True)
-                ctx = CommandContext(session, actor, self.settings, self.resolve_user, self.offline)
+                ctx = CommandContext(session, actor, self.settings, self.people, self.offline)
                 _queue_reply(ctx, reply_to, problem)
             return Outcome(problem, ctx.queued, answered=True)
         except Exception:  # noqa: BLE001 - the database is away: not answered here
