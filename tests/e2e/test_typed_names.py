@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from okrbot.slack import people as people_module
 from okrbot.store.models import Initiative, KeyResult, Objective
+from tests.fakes.slack_client import dm_message
 
 pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
@@ -157,3 +158,21 @@ def test_a_long_rate_limit_without_a_list_says_what_to_do_and_with_one_uses_it(o
     workspace.fail("users.list", status=429, retry_after=30)
     okr.ok('objective add "Two" owner @spengler')  # stale, but better than nothing
     assert owners(bot, Objective) == [GLINDA["id"], SPENGLER["id"]]
+
+
+def test_the_read_stops_after_its_last_page(okr, bot, workspace, monkeypatch):
+    monkeypatch.setattr(people_module, "MOST_PAGES", 1)  # as if the workspace had 10,000+ people
+    answer = okr('objective add "One" owner @spengler')  # on the second page: not read
+    assert answer.problem and "I don't know anyone called @spengler" in answer.text
+    assert len(list_calls(workspace)) == 1
+    okr.ok('objective add "Two" owner @filler7')  # the first page was kept
+    assert owners(bot, Objective) == ["U0FILL007"]
+
+
+def test_a_dm_understands_typed_names_too(bot, client, workspace):
+    client.event(dm_message('objective add "Via DM" owner @glinda', user="U1"))
+    client.event(dm_message("status @maria", user="U1"))
+    bot.settle()
+    said = [call.args.get("text", "") for call in workspace.calls("chat.postMessage") if call.args.get("channel") in ("DU1", "U1")]
+    assert owners(bot, Objective) == [GLINDA["id"]]
+    assert any(f"<@{MARIA_CHEN['id']}>" in text and f"<@{MARIA_LOPEZ['id']}>" in text for text in said), said
