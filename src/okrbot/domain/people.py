@@ -53,14 +53,27 @@ def _first_word(text: str) -> str:
     return name_key(words[0]) if words else ""
 
 
+class PeopleIndex:
+    """A workspace's people by the keys of their names, built once per read of the
+    directory, so a lookup is two dictionary reads, not a pass over everyone."""
+
+    def __init__(self, people: Iterable[Person] = ()):
+        self._by_name: dict[str, dict[str, Person]] = {}
+        self._by_first_name: dict[str, dict[str, Person]] = {}
+        self.size = 0
+        for person in people:
+            self.size += 1
+            for key in {name_key(person.name), name_key(person.display_name), name_key(person.real_name)} - {""}:
+                self._by_name.setdefault(key, {})[person.id] = person
+            for key in {_first_word(person.display_name), _first_word(person.real_name), name_key(person.first_name)} - {""}:
+                self._by_first_name.setdefault(key, {})[person.id] = person
+
+    def named(self, typed: str) -> list[Person]:
+        """Everyone `typed` may mean (see the module's rules), ordered by label."""
+        key = name_key(typed)
+        found = self._by_name.get(key) or self._by_first_name.get(key) or {}
+        return sorted(found.values(), key=lambda person: (person.label.casefold(), person.id))
+
+
 def people_named(typed: str, people: Iterable[Person]) -> list[Person]:
-    """Everyone `typed` may mean (see the module's rules), ordered by label."""
-    key = name_key(typed)
-    if not key:
-        return []
-    people = list(people)
-    found = [p for p in people if key in {name_key(p.name), name_key(p.display_name), name_key(p.real_name)}]
-    if not found:
-        found = [p for p in people if key in {_first_word(p.display_name), _first_word(p.real_name), name_key(p.first_name)}]
-    unique = {person.id: person for person in found}
-    return sorted(unique.values(), key=lambda person: (person.label.casefold(), person.id))
+    return PeopleIndex(people).named(typed)

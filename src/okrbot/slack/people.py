@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from okrbot.domain.people import Person, people_named
+from okrbot.domain.people import PeopleIndex, Person
 from okrbot.services.errors import Invalid
 
 log = logging.getLogger("okrbot.people")
@@ -49,7 +49,7 @@ def person(member: dict) -> Person | None:
 
 @dataclass
 class _Known:
-    people: tuple[Person, ...] = ()
+    people: PeopleIndex = field(default_factory=PeopleIndex)
     read_at: float | None = None  # when the list was last read whole
     tried_at: float | None = None  # when a read was last started (kept even when it failed)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -72,18 +72,18 @@ class WorkspacePeople:
             now = self.clock()
             if known.read_at is None or now - known.read_at >= FRESH_SECONDS:
                 self._read(team_id, known, now)
-            found = people_named(name, known.people)
+            found = known.people.named(name)
             if not found and (known.tried_at is None or now - known.tried_at >= MISS_SECONDS):
                 self._read(team_id, known, now)
-                found = people_named(name, known.people)
+                found = known.people.named(name)
             return found
 
     def _read(self, team_id: str, known: _Known, now: float) -> None:
         known.tried_at = now
         try:
             members = self._members()
-        except SlackApiError as error:
-            reason = error.response.get("error") or error.response.status_code
+        except (SlackApiError, OSError) as error:  # OSError: Slack not reachable, or too slow
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else repr(error)
             log.warning("users.list failed for %s: %s", team_id, reason)
             if known.read_at is None:
                 raise Invalid(
@@ -92,7 +92,7 @@ class WorkspacePeople:
                     field="owner",
                 ) from error
             return  # the list read before still answers
-        known.people = tuple(p for member in members if (p := person(member)) is not None)
+        known.people = PeopleIndex(p for member in members if (p := person(member)) is not None)
         known.read_at = now
 
     def _members(self) -> list[dict]:
