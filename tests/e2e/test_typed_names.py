@@ -45,7 +45,8 @@ DANA_GONE = member("U0DANA001", "dscully", "Dana Scully", deleted=True)
 
 
 @pytest.fixture
-def workspace(slack):
+def workspace(slack, monkeypatch):
+    monkeypatch.setattr(people_module, "PAGE_SIZE", 200)  # pages of 200, so 250 people make two
     fillers = [member(f"U0FILL{n:03d}", f"filler{n}", f"Filler Person{n}") for n in range(FILLERS)]
     # The people okrbot looks for sit on the second page, after the fillers.
     slack.set_people([SLACKBOT, *fillers, SPENGLER, GLINDA, MARIA_LOPEZ, MARIA_CHEN, MARIA_GONE, MARIA_BOT, DANA_GONE])
@@ -153,6 +154,7 @@ def test_a_long_rate_limit_without_a_list_says_what_to_do_and_with_one_uses_it(o
     assert answer.problem and "pick the person from Slack's list" in answer.text
     assert owners(bot, Objective) == []
 
+    clock[0] += 30  # the pause Slack asked for
     okr.ok('objective add "One" owner @glinda')  # Slack answers again: the list is read
     clock[0] += people_module.FRESH_SECONDS
     workspace.fail("users.list", status=429, retry_after=30)
@@ -176,3 +178,18 @@ def test_a_dm_understands_typed_names_too(bot, client, workspace):
     said = [call.args.get("text", "") for call in workspace.calls("chat.postMessage") if call.args.get("channel") in ("DU1", "U1")]
     assert owners(bot, Objective) == [GLINDA["id"]]
     assert any(f"<@{MARIA_CHEN['id']}>" in text and f"<@{MARIA_LOPEZ['id']}>" in text for text in said), said
+
+
+def test_a_read_cut_short_by_a_long_rate_limit_goes_on_from_its_page_after_the_pause(okr, bot, workspace, clock):
+    workspace.rate_limit_every(2, "users.list", retry_after=30)  # page 1 read, page 2 refused for 30 s
+    answer = okr('objective add "One" owner @glinda')
+    assert answer.problem and "pick the person from Slack's list" in answer.text  # no whole list yet
+    okr('objective add "One" owner @glinda')  # within the pause: Slack is not asked
+    assert [call.status for call in list_calls(workspace)] == [200, 429]
+
+    clock[0] += 30
+    okr.ok('objective add "One" owner @glinda')
+    first, refused, resumed = list_calls(workspace)
+    assert resumed.status == 200
+    assert resumed.args["cursor"] == refused.args["cursor"] == first.response["response_metadata"]["next_cursor"]
+    assert owners(bot, Objective) == [GLINDA["id"]]

@@ -1,11 +1,14 @@
 """The people of each workspace, for names typed without Slack's autocomplete (`@maria`).
 
-Read with users.list page by page (cursor pagination, 200 a page as Slack recommends,
-at most MOST_PAGES pages), kept per workspace in this process, read again after
-FRESH_SECONDS, and on a name nobody has at most once every MISS_SECONDS (someone may
-have just joined). Deactivated accounts, bots, workflow bots and Slackbot are left out.
-A 429 is waited out when Slack asks for a short pause; otherwise the list read before
-is used, and without one the person is told to pick the name from Slack's list.
+Read with users.list page by page (cursor pagination, PAGE_SIZE a page, at most
+MOST_PAGES pages), kept per workspace in this process, read again after FRESH_SECONDS,
+and on a name nobody has at most once every MISS_SECONDS (someone may have just joined).
+Deactivated accounts, bots, workflow bots and Slackbot are left out.
+
+users.list is a Tier 2 method (20+ calls a minute). A 429 is waited out when Slack asks
+for a short pause; a longer one ends this read: the list read before answers (without
+one, the person is told to pick the name from Slack's list), nothing is asked of Slack
+until the pause is over, and the next read goes on from the page it stopped at.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from okrbot.services.errors import Invalid
 
 log = logging.getLogger("okrbot.people")
 
-PAGE_SIZE = 200
-MOST_PAGES = 50  # 10,000 people; a bigger workspace gets the first 10,000 (logged)
+PAGE_SIZE = 1000  # the most Slack's pagination allows: fewer calls to a Tier 2 method
+MOST_PAGES = 20  # 20,000 people; a bigger workspace gets the first 20,000 (logged)
+CURSOR_SECONDS = 600.0  # a read cut short goes on from its cursor this long, then starts again
 FRESH_SECONDS = 3600.0
 MISS_SECONDS = 60.0
 LONGEST_WAIT = 5.0  # seconds of Retry-After worth waiting for inside a command
@@ -52,7 +56,16 @@ class _Known:
     people: PeopleIndex = field(default_factory=PeopleIndex)
     read_at: float | None = None  # when the list was last read whole
     tried_at: float | None = None  # when a read was last started (kept even when it failed)
+    # A read cut short by a long 429: the pages so far and where to go on, for the next read.
+    pending: list[dict] = field(default_factory=list)
+    cursor: str | None = None
+    pending_since: float | None = None
+    quiet_until: float = 0.0  # Slack asked for a pause until then: no call before
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _SlackAway(Exception):
+    """users.list did not answer this time; the reason is for the log."""
 
 
 class WorkspacePeople:
@@ -79,44 +92,54 @@ class WorkspacePeople:
             return found
 
     def _read(self, team_id: str, known: _Known, now: float) -> None:
-        known.tried_at = now
+        """Read the whole list again (or go on with a read cut short); only a whole list
+        answers, so a person on a page not read yet is never mistaken for nobody-else."""
         try:
-            members = self._members()
-        except (SlackApiError, OSError) as error:  # OSError: Slack not reachable, or too slow
-            reason = error.response.get("error") if isinstance(error, SlackApiError) else repr(error)
-            log.warning("users.list failed for %s: %s", team_id, reason)
+            if now < known.quiet_until:
+                raise _SlackAway("rate limited: waiting as Slack asked")
+            known.tried_at = now
+            self._read_pages(known, now)
+        except _SlackAway as away:
+            log.warning("users.list for %s: %s", team_id, away)
             if known.read_at is None:
                 raise Invalid(
                     "I couldn't read this workspace's member list from Slack just now, so I can't tell who that is.",
                     hint="Type @ and pick the person from Slack's list, or try again in a minute.",
                     field="owner",
-                ) from error
+                ) from away
             return  # the list read before still answers
-        known.people = PeopleIndex(p for member in members if (p := person(member)) is not None)
+        known.people = PeopleIndex(p for member in known.pending if (p := person(member)) is not None)
         known.read_at = now
+        known.pending, known.cursor, known.pending_since = [], None, None
 
-    def _members(self) -> list[dict]:
-        members: list[dict] = []
-        cursor: str | None = None
+    def _read_pages(self, known: _Known, now: float) -> None:
+        """Every page into known.pending, from known.cursor on; raises _SlackAway."""
+        if known.pending_since is None or now - known.pending_since >= CURSOR_SECONDS:
+            known.pending, known.cursor, known.pending_since = [], None, now  # a cursor is not kept for long
         waits = 0
         pages = 0
         while pages < MOST_PAGES:
             try:
-                answer = self.client.users_list(limit=PAGE_SIZE, cursor=cursor)
+                answer = self.client.users_list(limit=PAGE_SIZE, cursor=known.cursor)
             except SlackApiError as error:
                 pause = _retry_after(error)
-                if pause is None or pause > LONGEST_WAIT or waits >= MOST_WAITS:
-                    raise
-                waits += 1
-                self.sleep(pause)
-                continue  # the same page again
+                if pause is not None and pause <= LONGEST_WAIT and waits < MOST_WAITS:
+                    waits += 1
+                    self.sleep(pause)
+                    continue  # the same page again
+                if pause is not None:
+                    known.quiet_until = now + pause  # go on from this page after the pause
+                else:
+                    known.pending_since = None  # e.g. invalid_cursor: start again next time
+                raise _SlackAway(error.response.get("error") or error.response.status_code) from error
+            except OSError as error:  # Slack not reachable, or too slow
+                raise _SlackAway(repr(error)) from error
             pages += 1
-            members.extend(answer.get("members") or [])
-            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return members
-        log.warning("users.list: more than %d people; names beyond them are not found", PAGE_SIZE * MOST_PAGES)
-        return members
+            known.pending.extend(answer.get("members") or [])
+            known.cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+            if not known.cursor:
+                return
+        log.warning("users.list: %d pages read, more left; names beyond them are not found", MOST_PAGES)
 
 
 def _retry_after(error: SlackApiError) -> float | None:
