@@ -60,6 +60,7 @@ class _Known:
     pending: list[dict] = field(default_factory=list)
     cursor: str | None = None
     pending_since: float | None = None
+    pages: int = 0  # pages in pending, over every read it took
     quiet_until: float = 0.0  # Slack asked for a pause until then: no call before
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,8 +72,16 @@ class _SlackAway(Exception):
 class WorkspacePeople:
     """services.people.PeopleDirectory over Slack's users.list, cached per workspace."""
 
-    def __init__(self, client: WebClient, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self.client = client
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        client_for: Callable[[str], WebClient] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        # One bot token today; with installs per workspace, `client_for` gives each team's.
+        self.client_for = client_for or (lambda _team_id: client)
         self.clock = clock
         self.sleep = sleep
         self._known: dict[str, _Known] = {}
@@ -98,7 +107,7 @@ class WorkspacePeople:
             if now < known.quiet_until:
                 raise _SlackAway("rate limited: waiting as Slack asked")
             known.tried_at = now
-            self._read_pages(known, now)
+            self._read_pages(self.client_for(team_id), known, now)
         except _SlackAway as away:
             log.warning("users.list for %s: %s", team_id, away)
             if known.read_at is None:
@@ -110,17 +119,16 @@ class WorkspacePeople:
             return  # the list read before still answers
         known.people = PeopleIndex(p for member in known.pending if (p := person(member)) is not None)
         known.read_at = now
-        known.pending, known.cursor, known.pending_since = [], None, None
+        known.pending, known.cursor, known.pending_since, known.pages = [], None, None, 0
 
-    def _read_pages(self, known: _Known, now: float) -> None:
+    def _read_pages(self, client: WebClient, known: _Known, now: float) -> None:
         """Every page into known.pending, from known.cursor on; raises _SlackAway."""
         if known.pending_since is None or now - known.pending_since >= CURSOR_SECONDS:
-            known.pending, known.cursor, known.pending_since = [], None, now  # a cursor is not kept for long
+            known.pending, known.cursor, known.pending_since, known.pages = [], None, now, 0  # a cursor is not kept for long
         waits = 0
-        pages = 0
-        while pages < MOST_PAGES:
+        while known.pages < MOST_PAGES:
             try:
-                answer = self.client.users_list(limit=PAGE_SIZE, cursor=known.cursor)
+                answer = client.users_list(limit=PAGE_SIZE, cursor=known.cursor)
             except SlackApiError as error:
                 pause = _retry_after(error)
                 if pause is not None and pause <= LONGEST_WAIT and waits < MOST_WAITS:
@@ -128,13 +136,13 @@ class WorkspacePeople:
                     self.sleep(pause)
                     continue  # the same page again
                 if pause is not None:
-                    known.quiet_until = now + pause  # go on from this page after the pause
+                    known.quiet_until = self.clock() + pause  # go on from this page after the pause
                 else:
                     known.pending_since = None  # e.g. invalid_cursor: start again next time
                 raise _SlackAway(error.response.get("error") or error.response.status_code) from error
             except OSError as error:  # Slack not reachable, or too slow
                 raise _SlackAway(repr(error)) from error
-            pages += 1
+            known.pages += 1
             known.pending.extend(answer.get("members") or [])
             known.cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if not known.cursor:
