@@ -183,3 +183,12 @@ def test_chart_offline_is_saved_as_a_png_next_to_the_shell(shell_env, tmp_path, 
     assert code == 0, output
     assert "picture saved as KR-1.png" in output and "Line chart of KR-1 Signups" in output
     assert (tmp_path / "KR-1.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_typed_name_in_the_shell_is_taken_as_written(shell_env, db):
+    # No Slack, so no member list to look @ana up in: the name is the owner's id, as typed.
+    code, out = okr('/okr objective add "Team goal" owner @ana', "/okr status @ana")
+    assert code == 0, out
+    with db.session_scope() as session:
+        assert session.exec(select(Objective.owner)).all() == ["ana"]
+    assert "Team goal" in out

@@ -8,6 +8,7 @@ to slack.com. Answers follow the shapes documented on docs.slack.dev, and faults
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import itertools
@@ -155,6 +156,12 @@ class SlackDouble:
         """Add or change a workspace member (users.info / users.list), e.g. is_admin=True."""
         with self._lock:
             self._users.setdefault(user_id, {}).update(fields)
+
+    def set_people(self, members: list[dict[str, Any]]) -> None:
+        """Whole users.list member objects (published shapes, tests/fixtures), answered
+        by users.list in pages and by users.info, before anyone added with set_user."""
+        with self._lock:
+            self._people = {str(member["id"]): member for member in members}
 
     def set_channel(self, channel_id: str, **fields: Any) -> None:
         """Override conversations.info fields for a channel (name, is_private, ...)."""
@@ -333,6 +340,7 @@ class SlackDouble:
         self._posted_window: deque[float] = deque()  # delivered chat.postMessage, last 60 s
         self._overrides: dict[str, Payload] = {}
         self._users: dict[str, dict[str, Any]] = {}
+        self._people: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._members: dict[str, list[str]] = {}
         self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
@@ -437,6 +445,8 @@ class SlackDouble:
         return f"D{channel}" if channel[:1] in ("U", "W") else channel
 
     def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id in self._people and user_id not in self._users:
+            return self._people[user_id]
         fields = self._users.get(user_id, {})
         real_name = fields.get("real_name", f"User {user_id}")
         user = {
@@ -614,8 +624,24 @@ class SlackDouble:
         return {"ok": True, "user": self._user(str(args.get("user", "")))}
 
     def _users_list(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
-        members = [self._user(u) for u in self._users]
-        return {"ok": True, "members": members, "cache_ts": 1700000000, "response_metadata": {"next_cursor": ""}}
+        """Cursor pagination as Slack documents it: `limit` a page (all without one), and
+        `next_cursor` base64 of "user:<id of the next member>", empty on the last page."""
+        ids = list(dict.fromkeys([*self._people, *self._users]))
+        start = 0
+        if args.get("cursor"):
+            try:
+                kind, _, user_id = base64.b64decode(str(args["cursor"])).decode().partition(":")
+                start = ids.index(user_id) if kind == "user" else -1
+            except (ValueError, UnicodeDecodeError):
+                start = -1
+            if start < 0:
+                return {"ok": False, "error": "invalid_cursor"}
+        limit = int(args.get("limit") or 0) or len(ids)
+        page = ids[start : start + limit]
+        rest = ids[start + limit :]
+        cursor = base64.b64encode(f"user:{rest[0]}".encode()).decode() if rest else ""
+        members = [self._user(u) for u in page]
+        return {"ok": True, "members": members, "cache_ts": 1700000000, "response_metadata": {"next_cursor": cursor}}
 
     def _reactions_get(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         channel, ts = str(args.get("channel", "")), str(args.get("timestamp", ""))

@@ -7,7 +7,7 @@ is the presenter's business (services/notifier.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from okrbot.config import Settings
@@ -16,7 +16,8 @@ from okrbot.domain.grammar import CommandError, parse
 from okrbot.services import idempotency, periods
 from okrbot.services.context import Actor
 from okrbot.services.notifier import Answer, Presenter
-from okrbot.services.unit_of_work import Outcome, UnitOfWork, UserResolver, resolve_nothing
+from okrbot.services.people import NoDirectory, PeopleDirectory
+from okrbot.services.unit_of_work import Outcome, UnitOfWork
 from okrbot.store.db import Database
 from okrbot.store.events import claim_event
 from okrbot.store.workspaces import ensure_workspace
@@ -27,7 +28,7 @@ class CommandRunner:
     db: Database
     settings: Settings
     presenter: Presenter
-    resolve_user: UserResolver = resolve_nothing
+    people: PeopleDirectory = field(default_factory=NoDirectory)  # who a typed @name means
     offline: bool = False
 
     def run(self, text: str, actor: Actor, *, reply_to: Any = None) -> Outcome:
@@ -126,7 +127,7 @@ class CommandRunner:
             return Outcome(problem, [])
 
     def _unit(self, session, actor: Actor) -> UnitOfWork:
-        return UnitOfWork(session, actor, self.settings, self.resolve_user, self.offline)
+        return UnitOfWork(session, actor, self.settings, self.people, self.offline)
 
     def _queue_answer(self, uow: UnitOfWork, reply_to: Any, reply: Answer) -> None:
         ensure_workspace(uow.session, uow.actor.team_id)  # a first request may only read, and the row needs its workspace

@@ -6,7 +6,7 @@ delivered once, after commit (store/outbox.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,15 +16,8 @@ from okrbot.config import Settings
 from okrbot.domain.commands import ChannelRef, UserRef
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid
+from okrbot.services.people import NoDirectory, PeopleDirectory, person_id
 from okrbot.store import outbox
-
-# Looks a raw @name up in the workspace; None when nobody has that name.
-UserResolver = Callable[[str], str | None]
-
-
-def resolve_nothing(_name: str) -> str | None:
-    return None
-
 
 def block_dicts(blocks: Sequence[Any]) -> list[dict]:
     """Blocks as the outbox stores them: dicts, whatever built them."""
@@ -44,7 +37,7 @@ class UnitOfWork:
     session: Session
     actor: Actor
     settings: Settings
-    resolve_user: UserResolver = resolve_nothing
+    people: PeopleDirectory = field(default_factory=NoDirectory)  # who a typed @name means
     # Offline (okrbot shell) there is no directory: a typed @name or #name is the id.
     offline: bool = False
     queued: list[int] = field(default_factory=list)
@@ -57,14 +50,7 @@ class UnitOfWork:
             return ref.id
         if self.offline:
             return ref.name or self.actor.user_id
-        found = self.resolve_user(ref.name or "")
-        if not found:
-            raise Invalid(
-                f"I can't tell who @{ref.name} is.",
-                hint="Mention them with Slack's autocomplete: type @ and pick the name from the list.",
-                field="owner",
-            )
-        return found
+        return person_id(self.people, self.actor.team_id, ref.name or "")
 
     def channel_id(self, ref: ChannelRef | None) -> str | None:
         if ref is None:

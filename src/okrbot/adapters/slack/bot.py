@@ -1,4 +1,4 @@
-"""The pieces every listener needs: the command runner, the outbox deliverer, the directory.
+"""The pieces every listener needs: the command runner, the outbox deliverer, the directories.
 
 It is also the Slack notifier (services/notifier.py): webhooks and scheduled jobs are
 handed one and tell people through it, in Block Kit, by the outbox."""
@@ -21,6 +21,7 @@ from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.adapters.slack.commands.work import checkin_reply, work_status_reply
 from okrbot.adapters.slack.delivery import Deliverer
 from okrbot.adapters.slack.directory import Directory
+from okrbot.adapters.slack.people import WorkspacePeople
 from okrbot.adapters.slack.reply import FileUpload, Reply
 from okrbot.adapters.slack.views.grading import SlackGradingMessages
 from okrbot.adapters.slack.views.reviews import SlackReviewMessages
@@ -42,7 +43,8 @@ class SlackBot:
         self.settings = settings
         self.db = db
         self.client = client
-        self.runner = CommandRunner(db, settings)
+        self.people = WorkspacePeople(client)  # who a typed @name means (users.list, cached)
+        self.runner = CommandRunner(db, settings, people=self.people)
         self.deliverer = Deliverer(db, client, lease=timedelta(seconds=settings.outbox_lease_seconds))
         self.directory = Directory(client, settings)
         self.thread_reply_handlers: list[ThreadReplyHandler] = []  # replies in a DM thread

@@ -12,7 +12,8 @@ from okrbot.services.command_runner import CommandRunner as Runner
 from okrbot.services.unit_of_work import Outcome
 from okrbot.adapters.slack.commands import charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.adapters.slack.commands import periods as periods_commands
-from okrbot.adapters.slack.commands.context import CommandContext, UserResolver, resolve_nothing
+from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.people import NoDirectory, PeopleDirectory
 from okrbot.adapters.slack.errors import reply_for_error
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import Reply, ReplyTo
@@ -90,5 +91,5 @@ SLACK_PRESENTER = SlackPresenter()
 class CommandRunner(Runner):
     """The /okr language answered in Block Kit."""
 
-    def __init__(self, db: Database, settings: Settings, resolve_user: UserResolver = resolve_nothing, offline: bool = False):
-        super().__init__(db, settings, SLACK_PRESENTER, resolve_user, offline)
+    def __init__(self, db: Database, settings: Settings, people: PeopleDirectory | None = None, offline: bool = False):
+        super().__init__(db, settings, SLACK_PRESENTER, people or NoDirectory(), offline)
