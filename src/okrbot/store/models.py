@@ -55,6 +55,9 @@ class Workspace(SQLModel, table=True):
     fiscal_year_start: int | None = None
     # Where the company scorecard goes when a period closes (`/okr settings report-channel`).
     report_channel: str | None = Field(default=None, max_length=32)
+    # Its Enterprise Grid organisation, when it has one (learnt from its requests): an org-wide
+    # OAuth install is the organisation's, so this is how a scheduled job finds its token.
+    enterprise_id: str | None = Field(default=None, max_length=32)
 
 
 class Objective(SQLModel, table=True):
@@ -383,3 +386,7 @@ class ServesFeedback(SQLModel, table=True):
     request_key: str = Field(max_length=255)
     user_id: str = Field(max_length=32)
     created_at: datetime = _when(default_factory=utcnow)
+
+
+# The OAuth installation store's tables join this metadata (migrations, `workspace delete`).
+from okrbot.store import installations as _installations  # noqa: E402,F401
