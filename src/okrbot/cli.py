@@ -83,8 +83,8 @@ def worker() -> None:
     from okrbot.jobs.child import run_worker
 
     settings = _settings()
-    if not settings.slack_bot_token.strip():
-        typer.echo("Can't start: set SLACK_BOT_TOKEN (the worker answers through Slack's Web API).", err=True)
+    if not settings.slack_bot_token.strip() and not settings.oauth_mode:
+        typer.echo("Can't start: set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs (the worker answers through Slack's Web API).", err=True)
         raise typer.Exit(2)
     upgrade_to_head(settings.database_url)
     run_worker(settings)
