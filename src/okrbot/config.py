@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     slack_client_id: str = Field(default="", alias="SLACK_CLIENT_ID")
     slack_client_secret: str = Field(default="", alias="SLACK_CLIENT_SECRET", repr=False)
     # A rotating token (token rotation on in the app's settings) is refreshed this long before it expires.
-    token_rotation_minutes: int = Field(default=120, ge=1, le=700, alias="OKRBOT_TOKEN_ROTATION_MINUTES")
+    token_rotation_minutes: int = Field(default=120, ge=1, le=1440, alias="OKRBOT_TOKEN_ROTATION_MINUTES")
     database_url: str = Field(default="sqlite:///okrbot.db", alias="DATABASE_URL", repr=False)
     timezone: str = Field(default="UTC", alias="OKRBOT_TIMEZONE")
     webhook_secret: str = Field(default="", alias="OKRBOT_WEBHOOK_SECRET", repr=False)

@@ -62,6 +62,7 @@ def oauth_flow(settings: Settings, db: Database, on_installed: Callable[[Install
         client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES),
         install_path=INSTALL_PATH,
+        install_page_rendering_enabled=False,  # /slack/install goes straight to Slack's consent page
         redirect_uri_path=REDIRECT_PATH,
         installation_store=installation_store(settings, db),
         installation_store_bot_only=True,
