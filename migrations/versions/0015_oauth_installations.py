@@ -21,6 +21,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _install_keys() -> list[sa.Column]:
+    return [
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('client_id', sa.String(length=32), nullable=False),
+        sa.Column('app_id', sa.String(length=32), nullable=False),
+        sa.Column('enterprise_id', sa.String(length=32), nullable=True),
+        sa.Column('enterprise_name', sa.String(length=200), nullable=True),
+    ]
+
+
 def _bot_columns() -> list[sa.Column]:
     return [
         sa.Column('bot_token', sa.String(length=200), nullable=True),
@@ -37,11 +47,7 @@ def upgrade() -> None:
     op.add_column('workspace', sa.Column('enterprise_id', sa.String(length=32), nullable=True))
     op.create_table(
         'slack_installations',
-        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('client_id', sa.String(length=32), nullable=False),
-        sa.Column('app_id', sa.String(length=32), nullable=False),
-        sa.Column('enterprise_id', sa.String(length=32), nullable=True),
-        sa.Column('enterprise_name', sa.String(length=200), nullable=True),
+        *_install_keys(),
         sa.Column('enterprise_url', sa.String(length=200), nullable=True),
         sa.Column('team_id', sa.String(length=32), nullable=True),
         sa.Column('team_name', sa.String(length=200), nullable=True),
@@ -63,11 +69,7 @@ def upgrade() -> None:
     op.create_index('slack_installations_idx', 'slack_installations', ['client_id', 'enterprise_id', 'team_id', 'user_id', 'installed_at'])
     op.create_table(
         'slack_bots',
-        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('client_id', sa.String(length=32), nullable=False),
-        sa.Column('app_id', sa.String(length=32), nullable=False),
-        sa.Column('enterprise_id', sa.String(length=32), nullable=True),
-        sa.Column('enterprise_name', sa.String(length=200), nullable=True),
+        *_install_keys(),
         sa.Column('team_id', sa.String(length=32), nullable=True),
         sa.Column('team_name', sa.String(length=200), nullable=True),
         *_bot_columns(),

@@ -392,23 +392,35 @@ class ServesFeedback(SQLModel, table=True):
 # (0015_oauth_installations) and `okrbot workspace delete` finds them. The columns are slack_sdk's
 # own (SQLAlchemyInstallationStore.build_*_table, SQLAlchemyOAuthStateStore.build_oauth_states_table);
 # its stores read and write these rows through their own Table objects on okrbot's engine.
+def _install_keys() -> list[Column]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+
+
+def _bot_token_columns() -> list[Column]:
+    return [
+        Column("bot_token", String(200)),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", String(200)),
+        Column("bot_token_expires_at", DateTime),
+    ]
+
+
 installations = Table(
     "slack_installations",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
+    *_install_keys(),
     Column("enterprise_url", String(200)),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
-    Column("bot_token", String(200)),
-    Column("bot_id", String(32)),
-    Column("bot_user_id", String(32)),
-    Column("bot_scopes", String(1000)),
-    Column("bot_refresh_token", String(200)),
-    Column("bot_token_expires_at", DateTime),
+    *_bot_token_columns(),
     Column("user_id", String(32), nullable=False),
     Column("user_token", String(200)),
     Column("user_scopes", String(1000)),
@@ -427,19 +439,10 @@ installations = Table(
 bots = Table(
     "slack_bots",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
+    *_install_keys(),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
-    Column("bot_token", String(200)),
-    Column("bot_id", String(32)),
-    Column("bot_user_id", String(32)),
-    Column("bot_scopes", String(1000)),
-    Column("bot_refresh_token", String(200)),
-    Column("bot_token_expires_at", DateTime),
+    *_bot_token_columns(),
     Column("is_enterprise_install", Boolean, default=False, nullable=False),
     Column("installed_at", DateTime, nullable=False, default=func.now()),
     Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
