@@ -21,10 +21,8 @@ from okrbot.store import outbox
 from okrbot.store.models import OutboundMessage, Workspace, bots
 from okrbot.store.types import utcnow
 from okrbot.store.workspace_delete import count_rows
-from tests.e2e.oauth import CLIENT_ID, CLIENT_SECRET, install, oauth_bot
-from tests.e2e.test_serve_process import SECRET, base_env, empty_database_url, serve  # noqa: F401 - fixtures
-from tests.fakes.slack_api import Call, SlackDouble
-from tests.fakes.slack_client import SignedSlackClient
+from tests.e2e.oauth import install, oauth_bot
+from tests.fakes.slack_api import Call
 
 pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
@@ -213,21 +211,3 @@ def test_workspace_delete_removes_one_workspace_and_leaves_the_other_byte_identi
             assert count_rows(session, "T2") == t2_rows
             assert not any(count_rows(session, "T1").values())
 
-
-def test_okrbot_serve_authorizes_in_its_worker_processes_with_each_workspaces_token(serve, empty_database_url):
-    """The real `okrbot serve`: the server process writes each request to the inbox and a worker
-    process runs bolt, whose authorize reads the installation store there too."""
-    with SlackDouble() as slack:
-        served = serve(base_env(DATABASE_URL=empty_database_url, SLACK_API_URL=slack.api_url, SLACK_SIGNING_SECRET=SECRET,
-                                SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET))
-        served.wait_ready()
-        assert slack.calls("auth.test") == []  # no token of its own to check at start
-        tokens = {team: install(served, slack, team) for team in ("T1", "T2")}
-        with SignedSlackClient(served.url, SECRET, response_url_factory=slack.response_url) as client:
-            for n, team in enumerate(("T1", "T2"), start=1):
-                before = len(slack.calls())
-                assert client.command(f'objective add "Served for {team}"', team_id=team).status_code == 200
-                answer = slack.wait_for("response_url", count=n, timeout=30)[-1]
-                assert f"Served for {team}" in str(answer.args)
-                calls = web_api(slack.calls()[before:])
-                assert calls and {c.token for c in calls} == {tokens[team]}, [(c.method, c.token) for c in calls]
