@@ -69,6 +69,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
 # Bot scopes each bot event needs (docs.slack.dev/reference/events/<event>).
 EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
+    "app_uninstalled": set(),  # sent to every app, no scope (docs.slack.dev/reference/events/app_uninstalled)
+    "tokens_revoked": set(),  # likewise (docs.slack.dev/reference/events/tokens_revoked)
     "app_mention": {"app_mentions:read"},
     "message.im": {"im:history"},
     "message.channels": {"channels:history"},

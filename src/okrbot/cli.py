@@ -83,8 +83,8 @@ def worker() -> None:
     from okrbot.runtime.jobs.child import run_worker
 
     settings = _settings()
-    if not settings.slack_bot_token.strip():
-        typer.echo("Can't start: set SLACK_BOT_TOKEN (the worker answers through Slack's Web API).", err=True)
+    if not settings.slack_bot_token.strip() and not settings.oauth_mode:
+        typer.echo("Can't start: set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs (the worker answers through Slack's Web API).", err=True)
         raise typer.Exit(2)
     upgrade_to_head(settings.database_url)
     run_worker(settings)
@@ -284,6 +284,34 @@ def _backup_step(step, file: Path, refused: str) -> None:
     except BackupError as error:
         typer.echo(f"{refused}: {error}", err=True)
         raise typer.Exit(1) from error
+
+
+workspace_app = typer.Typer(help="Workspaces in this database.", no_args_is_help=True)
+app.add_typer(workspace_app, name="workspace")
+
+
+@workspace_app.command("delete")
+def workspace_delete(
+    team_id: Annotated[str, typer.Argument(help="The workspace's id, T… (`okrbot export --team T…` first keeps a copy).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting.")] = False,
+) -> None:
+    """Delete every row of one workspace (its OKRs, history, messages, settings and OAuth tokens),
+    and nothing of any other workspace, in one transaction."""
+    from okrbot.store.workspace_delete import count_rows, delete_workspace
+
+    db = _database(_settings())
+    with db.session_scope(read_only=True) as session:
+        held = {table: n for table, n in count_rows(session, team_id).items() if n}
+    if not held:
+        typer.echo(f"Nothing to delete: no workspace {team_id} in this database. `okrbot export` lists nothing for it either; check the id (T…).", err=True)
+        raise typer.Exit(1)
+    summary = ", ".join(f"{table} {n}" for table, n in sorted(held.items()))
+    if not yes and not typer.confirm(f"Delete every row of {team_id} ({summary})? This cannot be undone"):
+        typer.echo("Nothing deleted.")
+        raise typer.Exit(1)
+    with db.session_scope() as session:
+        deleted = delete_workspace(session, team_id)
+    typer.echo(f"Deleted workspace {team_id}: {sum(deleted.values())} rows ({', '.join(f'{t} {n}' for t, n in sorted(deleted.items()))}).")
 
 
 checkin_app = typer.Typer(help="Check-ins in bulk.", no_args_is_help=True)

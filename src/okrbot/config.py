@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET", repr=False)
     slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN", repr=False)
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    # OAuth installs (many workspaces): with both set, /slack/install and /slack/oauth_redirect
+    # are served and each workspace's token comes from the installation store (adapters/slack/installs.py).
+    slack_client_id: str = Field(default="", alias="SLACK_CLIENT_ID")
+    slack_client_secret: str = Field(default="", alias="SLACK_CLIENT_SECRET", repr=False)
+    # A rotating token (token rotation on in the app's settings) is refreshed this long before it expires.
+    token_rotation_minutes: int = Field(default=120, ge=1, le=1440, alias="OKRBOT_TOKEN_ROTATION_MINUTES")
     database_url: str = Field(default="sqlite:///okrbot.db", alias="DATABASE_URL", repr=False)
     timezone: str = Field(default="UTC", alias="OKRBOT_TIMEZONE")
     webhook_secret: str = Field(default="", alias="OKRBOT_WEBHOOK_SECRET", repr=False)
@@ -120,9 +126,14 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
 
+    @property
+    def oauth_mode(self) -> bool:
+        """Installed by OAuth into any number of workspaces, instead of one SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id.strip() and self.slack_client_secret.strip())
+
     def require_slack_credentials(self) -> None:
         """Refuse to serve with missing or placeholder credentials, naming what to set."""
-        needed = {"SLACK_BOT_TOKEN": self.slack_bot_token}
+        needed = {} if self.oauth_mode else {"SLACK_BOT_TOKEN": self.slack_bot_token}
         if self.socket_mode:
             needed["SLACK_APP_TOKEN"] = self.slack_app_token
         else:
@@ -133,5 +144,6 @@ class Settings(BaseSettings):
                 f"Set {' and '.join(missing)} in the environment or .env. Create the Slack app from "
                 "manifest.yml (api.slack.com/apps → Create New App → From an app manifest), install it, "
                 "then copy the Bot User OAuth Token (xoxb-…) and the Signing Secret from the app's settings."
-                " For Socket Mode, also set SLACK_APP_TOKEN (xapp-…)."
+                " For Socket Mode, also set SLACK_APP_TOKEN (xapp-…). To install into several workspaces"
+                " instead, set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (README, OAuth installs)."
             )

@@ -58,12 +58,14 @@ INTEGRATIONS = (
 
 
 def run_checks(settings: Settings) -> list[Finding]:
-    findings = [*slack_checks(settings), app_credentials(settings)]
+    findings = [*(oauth_app_checks(settings) if settings.oauth_mode else slack_checks(settings)), app_credentials(settings)]
     database = database_checks(settings)
     findings += database.findings
     findings.append(timezone_check(settings.timezone, "OKRBOT_TIMEZONE"))
     if database.engine is not None:
         try:
+            if settings.oauth_mode:
+                findings += installed_token_checks(settings, database.engine)
             findings += list(workspace_checks(settings, database.engine))
         finally:
             database.engine.dispose()
@@ -75,16 +77,46 @@ def run_checks(settings: Settings) -> list[Finding]:
 
 def slack_checks(settings: Settings) -> list[Finding]:
     if _unset(settings.slack_bot_token):
-        return [Finding("Slack token", False, f"SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from {APP_SETTINGS} → OAuth & Permissions.")]
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+        return [Finding("Slack token", False, f"SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from {APP_SETTINGS} → OAuth & Permissions"
+                        " (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install okrbot into workspaces by OAuth).")]
+    return token_checks(settings, settings.slack_bot_token, "Slack token", "copy the Bot User OAuth Token again from " + APP_SETTINGS + " → OAuth & Permissions")
+
+
+def oauth_app_checks(settings: Settings) -> list[Finding]:
+    where = f"{settings.public_url.rstrip('/')}/slack/install" if settings.public_url else "https://<your host>/slack/install"
+    return [Finding("Slack app", True, f"OAuth installs (SLACK_CLIENT_ID set; no SLACK_BOT_TOKEN needed): each workspace installs okrbot at {where}")]
+
+
+def installed_token_checks(settings: Settings, engine) -> list[Finding]:
+    """OAuth mode: each installed workspace's (or Grid organisation's) newest bot token."""
+    from okrbot.store.models import bots
+
+    with Session(engine) as session:
+        rows = session.execute(
+            select(bots.c.team_id, bots.c.enterprise_id, bots.c.bot_token)
+            .where(bots.c.client_id == settings.slack_client_id, bots.c.bot_token.is_not(None))
+            .order_by(bots.c.installed_at, bots.c.id)
+        ).all()
+    newest = {(row.team_id, row.enterprise_id): row.bot_token for row in rows}
+    if not newest:
+        return [Finding("Installs", False, "no workspace has installed okrbot yet: open /slack/install in a browser signed in to the workspace.")]
+    findings = []
+    for (team_id, enterprise_id), token in sorted(newest.items(), key=lambda item: str(item[0])):
+        label = f"Slack token of {team_id or f'the {enterprise_id} organisation (org-wide)'}"
+        findings += token_checks(settings, token, label, "install okrbot again from /slack/install (a token okrbot rotates is refreshed at its next use)")
+    return findings
+
+
+def token_checks(settings: Settings, token: str, label: str, again: str) -> list[Finding]:
+    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
     try:
         answer = client.auth_test()
     except SlackApiError as error:
         code = error.response.get("error") or error.response.status_code
-        return [Finding("Slack token", False, f"Slack refused it ({code}): copy the Bot User OAuth Token again from {APP_SETTINGS} → OAuth & Permissions, and reinstall the app if it was revoked.")]
+        return [Finding(label, False, f"Slack refused it ({code}): {again}, and reinstall the app if it was revoked.")]
     except Exception as error:  # noqa: BLE001 - no answer at all: say where we asked
-        return [Finding("Slack token", False, f"no answer from {settings.slack_api_url} ({error.__class__.__name__}): check SLACK_API_URL and the network.")]
-    found = [Finding("Slack token", True, f"valid for workspace {answer.get('team')} ({answer.get('team_id')}) as @{answer.get('user')}")]
+        return [Finding(label, False, f"no answer from {settings.slack_api_url} ({error.__class__.__name__}): check SLACK_API_URL and the network.")]
+    found = [Finding(label, True, f"valid for workspace {answer.get('team')} ({answer.get('team_id')}) as @{answer.get('user')}")]
     granted = _granted_scopes(answer.headers)
     if granted is None:
         found.append(Finding("Slack scopes", False, f"Slack did not say which scopes the token has (no {SCOPES_HEADER} header); check them in {APP_SETTINGS} → OAuth & Permissions against manifest.yml."))

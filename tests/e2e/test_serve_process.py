@@ -29,6 +29,7 @@ from okrbot.store.migrate import alembic_config
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 from tests.fakes.slack_api import SlackDouble
 from tests.fakes.slack_client import SignedSlackClient
+from tests.e2e.oauth import CLIENT_ID, CLIENT_SECRET, install
 
 SECRET = "serve-process-signing-secret"
 TOKEN = "xoxb-serve-process"
@@ -339,3 +340,22 @@ def test_a_server_that_only_acknowledges_and_a_separate_worker_answer_together(s
             finally:
                 worker.send_signal(signal.SIGTERM)
                 assert worker.wait(timeout=30) == 0, log.read_text()
+
+
+def test_okrbot_serve_authorizes_in_its_worker_processes_with_each_workspaces_token(serve, empty_database_url):
+    """The real `okrbot serve`: the server process writes each request to the inbox and a worker
+    process runs bolt, whose authorize reads the installation store there too."""
+    with SlackDouble() as slack:
+        served = serve(base_env(DATABASE_URL=empty_database_url, SLACK_API_URL=slack.api_url, SLACK_SIGNING_SECRET=SECRET,
+                                SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET))
+        served.wait_ready()
+        assert slack.calls("auth.test") == []  # no token of its own to check at start
+        tokens = {team: install(served, slack, team) for team in ("T1", "T2")}
+        with SignedSlackClient(served.url, SECRET, response_url_factory=slack.response_url) as client:
+            for n, team in enumerate(("T1", "T2"), start=1):
+                before = len(slack.calls())
+                assert client.command(f'objective add "Served for {team}"', team_id=team).status_code == 200
+                answer = slack.wait_for("response_url", count=n, timeout=30)[-1]
+                assert f"Served for {team}" in str(answer.args)
+                calls = [c for c in slack.calls()[before:] if c.method != "response_url"]
+                assert calls and {c.token for c in calls} == {tokens[team]}, [(c.method, c.token) for c in calls]

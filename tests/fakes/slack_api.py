@@ -62,6 +62,24 @@ class _Fault:
 
 
 @dataclass
+class _Install:
+    team_id: str | None
+    team: str
+    enterprise_id: str | None
+    enterprise: str
+    org_wide: bool
+    bot_user_id: str
+    bot_id: str
+    rotating: bool
+    token: str = ""
+    refresh_token: str = ""
+
+
+# Slack's published example answer of oauth.v2.access (source in tests/fixtures/SOURCES.md).
+OAUTH_EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "slack_oauth_v2_access.json"
+
+
+@dataclass
 class _Answer:
     status: int
     body: dict[str, Any]
@@ -191,6 +209,75 @@ class SlackDouble:
         of every Web API answer; None restores manifest.yml's."""
         with self._lock:
             self._scopes = list(scopes) if scopes is not None else manifest_scopes()
+
+    # ------------------------------------------------------------------ OAuth installs
+
+    def add_install(
+        self,
+        code: str,
+        team_id: str | None,
+        *,
+        team: str = "",
+        enterprise_id: str | None = None,
+        enterprise: str = "",
+        org_wide: bool = False,
+        bot_user_id: str = "UBOT",
+        rotating: bool = False,
+    ) -> str:
+        """Slack's side of one install: oauth.v2.access swaps ``code`` for a new bot token of
+        this workspace (or of the whole Enterprise Grid organisation when ``org_wide``), which
+        auth.test then recognises. With ``rotating`` the token expires in 12 hours and comes
+        with a refresh token (token rotation). Returns the token it will hand out."""
+        with self._lock:
+            install = _Install(team_id=None if org_wide else team_id, team=team, enterprise_id=enterprise_id, enterprise=enterprise,
+                               org_wide=org_wide, bot_user_id=bot_user_id, bot_id=f"B{bot_user_id[1:]}", rotating=rotating)
+            install.token = self._new_token(install)
+            self._codes[code] = install
+            return install.token
+
+    def revoke(self, token: str) -> None:
+        """The token stops working (an uninstall): calls with it answer token_revoked."""
+        with self._lock:
+            self._revoked.add(token)
+
+    def token_of(self, team_id: str) -> str | None:
+        """The newest token handed out for a workspace."""
+        with self._lock:
+            found = [t for t, i in self._tokens.items() if i.team_id == team_id]
+            return found[-1] if found else None
+
+    def _new_token(self, install: _Install) -> str:
+        token = f"xoxb-{install.team_id or install.enterprise_id}-{next(self._seq)}"
+        if install.rotating:
+            token = f"xoxe.{token}"
+            install.refresh_token = f"xoxe-1-{next(self._seq)}"
+            self._refresh[install.refresh_token] = install
+        self._tokens[token] = install
+        return token
+
+    def _oauth_access(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        """oauth.v2.access: Slack's published example (tests/fixtures/slack_oauth_v2_access.json)
+        with this install's values; a refresh_token grant hands out the next rotating token."""
+        if args.get("grant_type") == "refresh_token":
+            install = self._refresh.pop(str(args.get("refresh_token")), None)
+            if install is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            install.token = self._new_token(install)
+        else:
+            install = self._codes.pop(str(args.get("code")), None)
+            if install is None:
+                return {"ok": False, "error": "invalid_code"}
+        answer = json.loads(OAUTH_EXAMPLE.read_text(encoding="utf-8"))
+        answer.update(access_token=install.token, bot_user_id=install.bot_user_id, app_id=self.app_id, scope=",".join(self._scopes),
+                      is_enterprise_install=install.org_wide)
+        answer["team"] = None if install.org_wide else {"id": install.team_id, "name": install.team}
+        answer["enterprise"] = {"id": install.enterprise_id, "name": install.enterprise} if install.enterprise_id else None
+        answer["authed_user"] = {"id": "UINSTALLER"}  # a bot-only install asks for no user token
+        if install.rotating:
+            answer.update(refresh_token=install.refresh_token, expires_in=43200)
+        if args.get("grant_type") == "refresh_token":
+            answer["token_type"] = "bot"
+        return answer
 
     # ------------------------------------------------------------------ fault injection
 
@@ -347,6 +434,11 @@ class SlackDouble:
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._home_views: dict[str, str] = {}  # user -> view id, App Home keeps its id
         self._scopes: list[str] = manifest_scopes()
+        # OAuth installs (add_install): code -> install; token -> install; refresh token -> install.
+        self._codes: dict[str, _Install] = {}
+        self._tokens: dict[str, _Install] = {}
+        self._refresh: dict[str, _Install] = {}
+        self._revoked: set[str] = set()
 
     def _describe_locked(self) -> str:
         if not self._calls:
@@ -386,6 +478,8 @@ class SlackDouble:
         return answer
 
     def _refusal(self, call: Call) -> _Answer | None:
+        if call.token in self._revoked:
+            return _Answer(200, {"ok": False, "error": "token_revoked"})
         faults = self._faults.get(call.method)
         if faults:
             fault = faults[0]
@@ -515,6 +609,19 @@ class SlackDouble:
     # Method handlers: (double, args, call) -> JSON body. Run under the lock.
 
     def _auth_test(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        install = self._tokens.get(call.token or "")
+        if install is not None:
+            return {
+                "ok": True,
+                "url": f"https://{(install.team_id or install.enterprise_id or '').lower()}.slack.com/",
+                "team": install.team,
+                "user": "okrbot",
+                "team_id": install.team_id or install.enterprise_id,
+                "user_id": install.bot_user_id,
+                "bot_id": install.bot_id,
+                "enterprise_id": install.enterprise_id,
+                "is_enterprise_install": install.org_wide,
+            }
         return {
             "ok": True,
             "url": f"https://{self.domain}.slack.com/",
@@ -678,6 +785,7 @@ class SlackDouble:
 
 _METHODS: dict[str, Callable[[SlackDouble, dict[str, Any], Call], dict[str, Any]]] = {
     "auth.test": SlackDouble._auth_test,
+    "oauth.v2.access": SlackDouble._oauth_access,
     "chat.postMessage": SlackDouble._post_message,
     "chat.postEphemeral": SlackDouble._post_ephemeral,
     "chat.update": SlackDouble._update,

@@ -201,9 +201,13 @@ class SignedSlackClient:
         trigger_id: str | None = None,
         user_name: str | None = None,
         channel_name: str | None = None,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
         **sign_opts: Any,
     ) -> httpx.Response:
+        grid = {"enterprise_id": enterprise_id} if enterprise_id else {}  # Enterprise Grid: the org's id rides along
         form = {
+            **grid,
             "token": self.verification_token,
             "team_id": team_id,
             "team_domain": self.team_domain,
@@ -214,7 +218,7 @@ class SignedSlackClient:
             "command": command,
             "text": text,
             "api_app_id": self.api_app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if org_wide else "false",
             "response_url": response_url or self._response_url("command"),
             "trigger_id": trigger_id or new_trigger_id(),
         }

@@ -96,3 +96,24 @@ def test_a_database_behind_the_newest_migration_says_run_migrate(doctor, slack, 
     code, lines = doctor()
     assert code == 1
     assert any(line.startswith("FIX  Schema") and "okrbot migrate" in line for line in lines)
+
+
+def test_in_oauth_mode_no_bot_token_is_needed_and_each_installed_workspaces_token_is_checked(doctor, slack, database_url, monkeypatch):
+    from tests.e2e.oauth import CLIENT_ID, CLIENT_SECRET, install, oauth_bot
+
+    with oauth_bot(slack, database_url) as (bot, _client):
+        tokens = {team: install(bot, slack, team) for team in ("T1", "T2")}
+    for name, value in {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}.items():
+        monkeypatch.setenv(name, value)
+    before = len(slack.calls("auth.test"))
+    code, lines = doctor()
+    assert code == 0, lines
+    assert any(line.startswith("ok   Slack app: OAuth installs") for line in lines)
+    assert any(line.startswith("ok   Slack token of T1: valid") for line in lines) and any(line.startswith("ok   Slack token of T2") for line in lines)
+    assert sorted(call.token for call in slack.calls("auth.test")[before:]) == sorted(tokens.values())
+
+    slack.revoke(tokens["T2"])
+    code, lines = doctor()
+    assert code == 1
+    (line,) = failing(lines)
+    assert line.startswith("FIX  Slack token of T2") and "token_revoked" in line and "/slack/install" in line

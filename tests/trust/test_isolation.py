@@ -26,7 +26,8 @@ from sqlmodel import select
 from okrbot.adapters.slack.ids import Action
 from okrbot.store.models import Nudge
 from tests.e2e.conftest import block_text, message_of
-from tests.e2e.harness import RunningBot
+from tests.e2e.harness import RunningBot, running_bot
+from tests.e2e.oauth import install, oauth_bot
 from tests.e2e.test_modals import fill
 from tests.e2e.test_webhooks import github, issue, work_hook
 from tests.fakes.slack_api import SlackDouble
@@ -34,6 +35,26 @@ from tests.fakes.slack_client import SignedSlackClient, reaction_added
 
 T1_WORD = "alpha"  # in every T1 title and never typed in T2 (T2's titles say "beta")
 T1_URL = "https://github.com/acme/one/issues/1"
+
+
+@pytest.fixture(params=["bot token", "oauth"])
+def served(request, slack, database_url):
+    """Every check runs twice: with one SLACK_BOT_TOKEN, and with T1 and T2 each installed by
+    OAuth (issue 16), where each workspace must also be answered with its own token."""
+    if request.param == "bot token":
+        with running_bot(slack, database_url) as pair:
+            yield pair
+        return
+    with oauth_bot(slack, database_url) as (bot, client):
+        for team in ("T1", "T2"):
+            install(bot, slack, team)
+        yield bot, client
+
+
+@pytest.fixture
+def tokens(served, slack) -> dict[str, str] | None:
+    """Each workspace's bot token in OAuth mode; None with a single token."""
+    return {team: slack.token_of(team) for team in ("T1", "T2")} if served[0].settings.oauth_mode else None
 
 
 class Team:
@@ -113,7 +134,7 @@ T2_COMMANDS = [
 ]
 
 
-def test_nothing_of_one_workspace_is_seen_or_changed_from_another(two_workspaces, bot, client, slack):
+def test_nothing_of_one_workspace_is_seen_or_changed_from_another(two_workspaces, bot, client, slack, tokens):
     t1, t2 = two_workspaces
     slack.set_user("UADMIN2", is_admin=True)
     t1_card = next(c for c in slack.delivered("chat.postMessage") if str(c.args.get("text", "")).startswith("I-3 "))
@@ -177,6 +198,9 @@ def test_nothing_of_one_workspace_is_seen_or_changed_from_another(two_workspaces
     assert "beta" in shown  # T2 did see its own things
     assert T1_WORD not in shown.lower(), shown[shown.lower().index(T1_WORD) - 300 : shown.lower().index(T1_WORD) + 100]
     assert t1_rows(bot) == before
+    if tokens is not None:  # everything done as T2 reached Slack with T2's own token
+        web_api = [c for c in slack.calls()[start:] if c.method not in ("response_url", "file_upload")]
+        assert web_api and {c.token for c in web_api} == {tokens["T2"]}, {(c.method, c.token) for c in web_api}
 
     # T1 is still whole from its own side.
     status = t1.ok("status all")

@@ -32,7 +32,7 @@ def grading_tick(bot: Notifier, now: datetime | None = None, *, deliver: bool = 
     report = GradingTick()
     with bot.db.session_scope(read_only=True) as session:
         teams = list(session.exec(select(Workspace.team_id).order_by(Workspace.team_id)).all())
-    for team_id in teams:
+    for team_id in bot.installed_teams(teams):
         # Each step in its own transaction: one failing workspace never blocks the rest.
         try:
             with bot.db.session_scope() as session:

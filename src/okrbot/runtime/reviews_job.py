@@ -35,7 +35,7 @@ def review_tick(bot: Notifier, now: datetime | None = None, *, deliver: bool = T
     report = TickReport()
     with bot.db.session_scope() as session:
         teams = reviews.enabled_workspaces(session)
-    for team_id in teams:
+    for team_id in bot.installed_teams(teams):
         # Each step in its own transaction: one failing workspace or step never blocks the rest.
         run = _step(bot, team_id, "start", lambda s: reviews.start_due_cycle(s, team_id, now, policy, messages))
         if run is not None:

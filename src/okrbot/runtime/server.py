@@ -35,6 +35,7 @@ from okrbot.observability.logs import configure_logging
 from okrbot.observability.metrics import Level, ScrapeTimeCollector
 from okrbot.observability.requests import AckTimer
 from okrbot.adapters.slack.not_taken import not_taken, tell_not_saved
+from okrbot.adapters.slack.oauth_routes import oauth_routes
 from okrbot.adapters.slack.routing import UnreadableRequest, inspect_request, once
 from okrbot.adapters.slack.socket_front import SocketModeFront
 from okrbot.store.db import Database
@@ -118,6 +119,8 @@ def create_app(settings: Settings, db: Database, dispatcher: Dispatcher) -> Star
             Level("okrbot_inbox_oldest_age_seconds", "Age of the oldest request not done yet (0 when none).", lambda: dispatcher.inbox.backlog().oldest_seconds or 0.0),
         ]
         routes.append(Path("/metrics", endpoints.metrics_page(ScrapeTimeCollector(db, workers, inbox), settings.metrics_token), methods=["GET"]))
+    if settings.oauth_mode:
+        routes += oauth_routes(settings, db)
     if not settings.socket_mode:
         # In Socket Mode requests come over the WebSocket, unsigned: an HTTP endpoint
         # would accept anyone's request, so there is none.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from okrbot.store.types import UtcDateTime, utcnow
@@ -55,6 +55,9 @@ class Workspace(SQLModel, table=True):
     fiscal_year_start: int | None = None
     # Where the company scorecard goes when a period closes (`/okr settings report-channel`).
     report_channel: str | None = Field(default=None, max_length=32)
+    # Its Enterprise Grid organisation, when it has one (learnt from its requests): an org-wide
+    # OAuth install is the organisation's, so this is how a scheduled job finds its token.
+    enterprise_id: str | None = Field(default=None, max_length=32)
 
 
 class Objective(SQLModel, table=True):
@@ -386,3 +389,74 @@ class ServesFeedback(SQLModel, table=True):
     request_key: str = Field(max_length=255)
     user_id: str = Field(max_length=32)
     created_at: datetime = _when(default_factory=utcnow)
+
+
+# slack_sdk's OAuth installation and state tables, declared here so that Alembic migrates them
+# (0015_oauth_installations) and `okrbot workspace delete` finds them. The columns are slack_sdk's
+# own (SQLAlchemyInstallationStore.build_*_table, SQLAlchemyOAuthStateStore.build_oauth_states_table);
+# its stores read and write these rows through their own Table objects on okrbot's engine.
+def _install_keys() -> list[Column]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+
+
+def _bot_token_columns() -> list[Column]:
+    return [
+        Column("bot_token", String(200)),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", String(200)),
+        Column("bot_token_expires_at", DateTime),
+    ]
+
+
+installations = Table(
+    "slack_installations",
+    metadata,
+    *_install_keys(),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    *_bot_token_columns(),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", String(200)),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", String(200)),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
+)
+
+bots = Table(
+    "slack_bots",
+    metadata,
+    *_install_keys(),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    *_bot_token_columns(),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)
+
+OAUTH_TABLES = (installations, bots, oauth_states)

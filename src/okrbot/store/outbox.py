@@ -156,6 +156,18 @@ def mark_retry(
     )
 
 
+def drop_unsent(session: Session, team_id: str, *, why: str, message_id: int | None = None) -> int:
+    """Give up every message of a workspace not sent yet (or just one): okrbot was uninstalled
+    there, so no token may send them. Returns how many were dropped."""
+    where = [OutboundMessage.team_id == team_id, col(OutboundMessage.status).in_((PENDING, POSTING))]
+    if message_id is not None:
+        where.append(OutboundMessage.id == message_id)
+    result = session.execute(
+        update(OutboundMessage).where(*where).values(status=FAILED, last_error=why[:500]).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
 def redirect(session: Session, message_id: int, *, method: str, channel: str, payload: dict, now: datetime) -> None:
     """Send this message another way from now on (an answer whose response_url expired)."""
     session.execute(

@@ -21,6 +21,7 @@ from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.adapters.slack.commands.work import checkin_reply, work_status_reply
 from okrbot.adapters.slack.delivery import Deliverer
 from okrbot.adapters.slack.directory import Directory
+from okrbot.adapters.slack.installs import TeamClients
 from okrbot.adapters.slack.people import WorkspacePeople
 from okrbot.adapters.slack.reply import FileUpload, Reply
 from okrbot.adapters.slack.views.grading import SlackGradingMessages
@@ -42,11 +43,13 @@ class SlackBot:
     def __init__(self, settings: Settings, db: Database, client: WebClient):
         self.settings = settings
         self.db = db
-        self.client = client
-        self.people = WorkspacePeople(client)  # who a typed @name means (users.list, cached)
+        self.client = client  # the template every workspace's client copies (adapters/slack/installs.py)
+        self.clients = TeamClients(settings, db, client)
+        # Who a typed @name means (users.list, cached), read with each workspace's own token.
+        self.people = WorkspacePeople(client, client_for=lambda team_id: self.clients.for_team(team_id) or client)
         self.runner = CommandRunner(db, settings, people=self.people)
-        self.deliverer = Deliverer(db, client, lease=timedelta(seconds=settings.outbox_lease_seconds))
-        self.directory = Directory(client, settings)
+        self.deliverer = Deliverer(db, client, lease=timedelta(seconds=settings.outbox_lease_seconds), clients=self.clients.for_team)
+        self.directory = Directory(self.clients.for_team, settings)
         self.thread_reply_handlers: list[ThreadReplyHandler] = []  # replies in a DM thread
         self.plain_dm_handlers: list[ThreadReplyHandler] = []  # DM messages that are no command
         self.review_messages = SlackReviewMessages()
@@ -59,11 +62,11 @@ class SlackBot:
             team_id=team_id,
             user_id=user_id,
             channel_id=channel_id,
-            is_admin=directory.is_admin(user_id),
+            is_admin=directory.is_admin(team_id, user_id),
             source=source,
             tz=self.settings.tz,
             now=utcnow(),
-            member_of=lambda channel: directory.is_member(user_id, channel),
+            member_of=lambda channel: directory.is_member(team_id, user_id, channel),
         )
 
     def system_actor(self, team_id: str, name: str, *, source: str) -> Actor:
@@ -89,32 +92,43 @@ class SlackBot:
     def on_plain_dm(self, body: dict, event: dict) -> bool:
         return any(handler(self, body, event) for handler in self.plain_dm_handlers)
 
-    def post_now(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
+    def client_for(self, team_id: str) -> WebClient:
+        """The workspace's own client; in a request bolt has authorized, it is installed. (If it
+        was uninstalled meanwhile, the template has no token and Slack refuses the call.)"""
+        return self.clients.for_team(team_id) or self.client
+
+    def installed_teams(self, team_ids: Sequence[str]) -> list[str]:
+        """The workspaces scheduled jobs may act for now: an uninstalled one is skipped from
+        the tick after its uninstall event, its data kept."""
+        return [team_id for team_id in team_ids if self.clients.installed(team_id)]
+
+    def post_now(self, team_id: str, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
         """Best effort and not queued: for when not even the outbox can be written (the
         database is down), so the person still hears that nothing was saved."""
         try:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.block_dicts())
+            self.client_for(team_id).chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.block_dicts())
         except SlackApiError as error:
             log.warning("chat.postMessage failed: %s", error.response.get("error"))
 
-    def post_ephemeral(self, channel: str, user: str, reply: Reply) -> None:
+    def post_ephemeral(self, team_id: str, channel: str, user: str, reply: Reply) -> None:
         """Best effort: an ephemeral note is only useful now, so it is not queued."""
         try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.block_dicts())
+            self.client_for(team_id).chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.block_dicts())
         except SlackApiError as error:
             log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
 
-    def tell_privately(self, channel: str, user: str, reply: Reply) -> None:
+    def tell_privately(self, team_id: str, channel: str, user: str, reply: Reply) -> None:
         """An ephemeral note in the channel; a DM where the bot may not post (not a member)."""
+        client = self.client_for(team_id)
         try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.block_dicts())
+            client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.block_dicts())
             return
         except SlackApiError as error:
             if error.response.get("error") not in NOT_POSTABLE:
                 log.warning("chat.postEphemeral failed: %s", error.response.get("error"))
                 return
         try:
-            self.client.chat_postMessage(channel=user, text=reply.text, blocks=reply.block_dicts())
+            client.chat_postMessage(channel=user, text=reply.text, blocks=reply.block_dicts())
         except SlackApiError as error:
             log.warning("DM failed: %s", error.response.get("error"))
 
@@ -122,10 +136,10 @@ class SlackBot:
         """Tell the person what a form or button did: privately where they were, else in a DM.
         A public reply (e.g. a new objective made in its team channel) is for the channel."""
         if actor.channel_id and not reply.public:
-            self.post_ephemeral(actor.channel_id, actor.user_id, reply)
+            self.post_ephemeral(actor.team_id, actor.channel_id, actor.user_id, reply)
             return
         try:
-            self.client.chat_postMessage(channel=actor.channel_id or actor.user_id, text=reply.text, blocks=reply.block_dicts())
+            self.client_for(actor.team_id).chat_postMessage(channel=actor.channel_id or actor.user_id, text=reply.text, blocks=reply.block_dicts())
         except SlackApiError as error:
             log.warning("confirmation DM failed: %s", error.response.get("error"))
 
@@ -135,24 +149,24 @@ class SlackBot:
         channel = upload.channel
         try:
             if channel == actor.user_id:
-                channel = self._dm(actor.user_id)
-            self._upload(upload, channel, upload.thread_ts)
+                channel = self._dm(actor.team_id, actor.user_id)
+            self._upload(actor.team_id, upload, channel, upload.thread_ts)
         except SlackApiError as error:
             reason = error.response.get("error")
             if reason in NOT_POSTABLE and channel != actor.user_id:
                 try:
-                    self._upload(upload, self._dm(actor.user_id), None)
+                    self._upload(actor.team_id, upload, self._dm(actor.team_id, actor.user_id), None)
                 except SlackApiError as again:
                     log.warning("upload to the DM failed: %s", again.response.get("error"))
                     return
                 note = "I'm not in that channel, so I sent the picture to you in a DM. Add me with `/invite @okrbot` to post charts there."
-                self.post_ephemeral(upload.channel, actor.user_id, Reply.say(note))
+                self.post_ephemeral(actor.team_id, upload.channel, actor.user_id, Reply.say(note))
                 return
             log.warning("upload failed: %s", reason)
-            self.post_ephemeral(actor.channel_id or actor.user_id, actor.user_id, Reply.problem("Slack did not take the picture; please try again."))
+            self.post_ephemeral(actor.team_id, actor.channel_id or actor.user_id, actor.user_id, Reply.problem("Slack did not take the picture; please try again."))
 
-    def _upload(self, upload: FileUpload, channel: str, thread_ts: str | None) -> None:
-        self.client.files_upload_v2(
+    def _upload(self, team_id: str, upload: FileUpload, channel: str, thread_ts: str | None) -> None:
+        self.client_for(team_id).files_upload_v2(
             channel=channel,
             file=upload.content,
             filename=upload.filename,
@@ -162,5 +176,5 @@ class SlackBot:
             thread_ts=thread_ts,
         )
 
-    def _dm(self, user_id: str) -> str:
-        return self.client.conversations_open(users=user_id)["channel"]["id"]
+    def _dm(self, team_id: str, user_id: str) -> str:
+        return self.client_for(team_id).conversations_open(users=user_id)["channel"]["id"]

@@ -117,9 +117,12 @@ class Deliverer:
         *,
         lease: timedelta = outbox.LEASE,
         sleep: Callable[[float], None] = time.sleep,
+        clients: Callable[[str], WebClient | None] | None = None,
     ):
         self.db = db
         self.client = client
+        # Each message goes out with its workspace's token (adapters/slack/installs.py); None: not installed.
+        self._clients = clients or (lambda _team_id: client)
         # slack_sdk resends a request once after a connection reset, blind: Slack may have
         # taken the first. The outbox decides about resends itself (it looks first).
         client.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)]
@@ -179,12 +182,15 @@ class Deliverer:
     def _send(self, message: Outgoing) -> int:
         if message.method == RESPOND:
             return self._respond(message)
+        client = self._clients(message.team_id)
+        if client is None:
+            return self._not_installed(message)
         if message.unsure:
-            settled = self._settle_unsure(message)
+            settled = self._settle_unsure(message, client)
             if settled is not None:
                 return settled
         try:
-            response = self.client.api_call(message.method, json=slack_payload(message))
+            response = client.api_call(message.method, json=slack_payload(message))
         except SlackApiError as error:
             self._failed(message, error)
             return 0
@@ -234,6 +240,12 @@ class Deliverer:
                 return 0
             outbox.redirect(session, message.id, method=fallback["method"], channel=fallback["channel"], payload=fallback["payload"], now=utcnow())
         return self._pass([message.id], 1)[0]
+
+    def _not_installed(self, message: Outgoing) -> int:
+        with self.db.session_scope() as session:
+            outbox.drop_unsent(session, message.team_id, why="okrbot is not installed in this workspace", message_id=message.id)
+        log.warning("dropped outbound message %s (%s) of workspace %s: okrbot is not installed there", message.id, message.kind, message.team_id)
+        return 0
 
     def _give_up_unsure(self, message: Outgoing) -> int:
         log.warning("outbound answer %s may have been posted to the channel already; not posting it again", message.id)
@@ -307,7 +319,7 @@ class Deliverer:
     def _settle(self) -> timedelta:
         return timedelta(seconds=SETTLE_TIMEOUTS * float(self.client.timeout or 30))
 
-    def _settle_unsure(self, message: Outgoing) -> int | None:
+    def _settle_unsure(self, message: Outgoing, client: WebClient) -> int | None:
         """An earlier attempt may have reached Slack: find out before sending again.
         None: Slack does not have it (or a resend is harmless), send it; else what `_send` returns."""
         if message.method in REPEATABLE:
@@ -317,7 +329,7 @@ class Deliverer:
             self._abandon_unsure(message, "its outcome is unknown and Slack keeps nothing to look it up in")
             return 0
         try:
-            found = self._find_posted(message)
+            found = self._find_posted(message, client)
         except SlackApiError as error:
             self._lookup_failed(message, error)
             return 0
@@ -366,7 +378,7 @@ class Deliverer:
         with self.db.session_scope() as session:
             outbox.mark_unsure(session, message.id, error=why, retry_at=utcnow(), give_up=True)
 
-    def _find_posted(self, message: Outgoing) -> tuple[str, str] | None:
+    def _find_posted(self, message: Outgoing, client: WebClient) -> tuple[str, str] | None:
         """(channel, ts) of this message if Slack already has it; None if not.
         Raises when it can't be told (history refused, or too much of it)."""
         metadata = slack_payload(message).get("metadata")
@@ -375,7 +387,7 @@ class Deliverer:
             return None
         if channel[:1] in ("U", "W"):
             # A message to a user id lands in the app's DM with them; history needs that DM's id.
-            channel = self.client.conversations_open(users=channel)["channel"]["id"]
+            channel = client.conversations_open(users=channel)["channel"]["id"]
         # Slack's ts is its clock; allow for ours being ahead of it (and for a row stamped with
         # a time still to come, like a review step run for a later moment).
         oldest = f"{(min(message.created_at, utcnow()) - CLOCK_SKEW).timestamp():.6f}"
@@ -384,9 +396,9 @@ class Deliverer:
         for _page in range(HISTORY_PAGES):
             query = {"channel": channel, "oldest": oldest, "limit": HISTORY_LIMIT, "include_all_metadata": True, "cursor": cursor}
             if thread_ts:
-                answer = self.client.conversations_replies(ts=thread_ts, **query)
+                answer = client.conversations_replies(ts=thread_ts, **query)
             else:
-                answer = self.client.conversations_history(**query)
+                answer = client.conversations_history(**query)
             for posted in answer.get("messages") or []:
                 if _same_metadata(posted.get("metadata"), metadata):
                     return channel, posted.get("ts")

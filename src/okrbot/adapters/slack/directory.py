@@ -7,6 +7,8 @@ import logging
 import threading
 import time
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -19,44 +21,51 @@ MEMBER_PAGES = 20  # 1,000 members a page: channels bigger than that are not tea
 
 
 class Directory:
-    def __init__(self, client: WebClient, settings: Settings):
-        self.client = client
+    def __init__(self, clients: Callable[[str], WebClient | None], settings: Settings):
+        self.clients = clients  # a workspace's own client (adapters/slack/installs.py)
         self.settings = settings
-        self._admins: dict[str, tuple[bool, float]] = {}
-        self._members: dict[str, tuple[frozenset[str], float]] = {}
+        # Keyed by workspace too: with OAuth installs one process answers many workspaces.
+        self._admins: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._members: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
         self._lock = threading.Lock()
 
-    def is_admin(self, user_id: str) -> bool:
+    def is_admin(self, team_id: str, user_id: str) -> bool:
         if user_id in self.settings.admin_ids:
             return True
         now = time.monotonic()
         with self._lock:
-            cached = self._admins.get(user_id)
+            cached = self._admins.get((team_id, user_id))
         if cached and now - cached[1] < CACHE_SECONDS:
             return cached[0]
+        client = self.clients(team_id)
+        if client is None:
+            return False
         try:
-            user = self.client.users_info(user=user_id).get("user", {})
+            user = client.users_info(user=user_id).get("user", {})
             admin = bool(user.get("is_admin") or user.get("is_owner"))
         except SlackApiError as error:
             # Not knowing means not an admin; people can still do what owners may do.
             log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return False
         with self._lock:
-            self._admins[user_id] = (admin, now)
+            self._admins[(team_id, user_id)] = (admin, now)
         return admin
 
-    def is_member(self, user_id: str, channel_id: str) -> bool:
+    def is_member(self, team_id: str, user_id: str, channel_id: str) -> bool:
         """Is the user in the channel? Unknown (an error, a channel the bot can't read) is no."""
         now = time.monotonic()
         with self._lock:
-            cached = self._members.get(channel_id)
+            cached = self._members.get((team_id, channel_id))
         if cached and now - cached[1] < MEMBERS_CACHE_SECONDS:
             return user_id in cached[0]
         members: set[str] = set()
         cursor = None
+        client = self.clients(team_id)
+        if client is None:
+            return False
         try:
             for _page in range(MEMBER_PAGES):
-                answer = self.client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+                answer = client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
                 members.update(answer.get("members") or [])
                 cursor = (answer.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -65,5 +74,5 @@ class Directory:
             log.warning("conversations.members failed for %s: %s", channel_id, error.response.get("error"))
             return False
         with self._lock:
-            self._members[channel_id] = (frozenset(members), now)
+            self._members[(team_id, channel_id)] = (frozenset(members), now)
         return user_id in members

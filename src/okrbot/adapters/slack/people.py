@@ -80,7 +80,7 @@ class WorkspacePeople:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        # One bot token today; with installs per workspace, `client_for` gives each team's.
+        # With OAuth installs, `client_for` gives each workspace its own token.
         self.client_for = client_for or (lambda _team_id: client)
         self.clock = clock
         self.sleep = sleep

@@ -19,6 +19,6 @@ def publish_home(bot, team_id: str, user_id: str) -> None:
         actor = with_calendar(session, actor, bot.settings.fiscal_start_month)
         view = home_view(home_data(session, actor))
     try:
-        bot.client.views_publish(user_id=user_id, view=view)
+        bot.client_for(team_id).views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         log.warning("views.publish failed for %s: %s", user_id, error.response.get("error"))

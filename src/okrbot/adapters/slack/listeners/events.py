@@ -71,7 +71,7 @@ def register(app: App, bot: SlackBot) -> None:
                 if answers_review(body, event):
                     return
             except OperationalError as error:
-                bot.post_now(event["channel"], reply_for_error(error), thread_ts)
+                bot.post_now(body.get("team_id") or event.get("team"), event["channel"], reply_for_error(error), thread_ts)
                 return
         _answer_message(bot, body, event, thread_ts=thread_ts)
 
@@ -101,7 +101,7 @@ def _answer_message(bot: SlackBot, body: dict, event: dict, *, thread_ts: str | 
     )
     if outcome.reply.error and not outcome.queued and not outcome.duplicate:
         # Not even the problem could be queued (the database is down): say it directly.
-        bot.post_now(event["channel"], outcome.reply, thread_ts)
+        bot.post_now(actor.team_id, event["channel"], outcome.reply, thread_ts)
     bot.deliver(outcome.queued)
     upload = outcome.reply.upload
     if upload is not None and not outcome.duplicate:  # a chart goes where the answer went
@@ -120,5 +120,5 @@ def _reaction(bot: SlackBot, body: dict, event: dict, *, status: str) -> None:
     outcome = bot.runner.in_unit_of_work(actor, body_, event_key=event_key(body))
     if outcome.reply.error:
         # A refused ✅ (e.g. no permission) is told to the person, privately.
-        bot.post_ephemeral(item["channel"], event["user"], outcome.reply)
+        bot.post_ephemeral(actor.team_id, item["channel"], event["user"], outcome.reply)
     bot.deliver(outcome.queued)

@@ -31,7 +31,7 @@ def register(app: App, bot: SlackBot) -> None:
         actor = bot.actor(body["team"]["id"], body["user"]["id"], channel, source="shortcut")
         permalink = _permalink(client, channel, message.get("ts"))
         outcome = bot.runner.in_unit_of_work(actor, lambda ctx: message_serves(ctx, message.get("text") or "", permalink), read_only=True)
-        bot.tell_privately(channel, actor.user_id, outcome.reply)
+        bot.tell_privately(actor.team_id, channel, actor.user_id, outcome.reply)
 
     @app.shortcut({"type": "shortcut", "callback_id": Shortcut.CHECKIN.value})
     def on_checkin(ack: Ack, body: dict, client: WebClient) -> None:
