@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -37,6 +37,7 @@ class SlackBot:
         self.directory = Directory(client, settings)
         self.thread_reply_handlers: list[ThreadReplyHandler] = []  # replies in a DM thread
         self.plain_dm_handlers: list[ThreadReplyHandler] = []  # DM messages that are no command
+        self.clock: Callable[[], datetime] = utcnow  # when people act (tests set the moment)
 
     def actor(self, team_id: str, user_id: str, channel_id: str | None = None, *, source: str = "command") -> Actor:
         directory = self.directory
@@ -47,13 +48,13 @@ class SlackBot:
             is_admin=directory.is_admin(user_id),
             source=source,
             tz=self.settings.tz,
-            now=utcnow(),
+            now=self.clock(),
             member_of=lambda channel: directory.is_member(user_id, channel),
         )
 
     def actor_without_lookup(self, team_id: str, user_id: str, *, source: str) -> Actor:
         """A signed webhook: not a Slack user (no directory lookup), trusted to move work."""
-        return Actor(team_id=team_id, user_id=user_id, source=source, tz=self.settings.tz, now=utcnow(), system=True)
+        return Actor(team_id=team_id, user_id=user_id, source=source, tz=self.settings.tz, now=self.clock(), system=True)
 
     def deliver(self, ids: Sequence[int]) -> None:
         """Send what a change queued; if Slack is down the sweeper retries later."""

@@ -14,7 +14,7 @@ from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
 from okrbot.services import idempotency, periods
 from okrbot.services.context import Actor
-from okrbot.slack.commands import charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
+from okrbot.slack.commands import announce, charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.slack.commands import periods as periods_commands
 from okrbot.slack.commands.context import CommandContext, UserResolver, resolve_nothing
 from okrbot.slack.errors import reply_for_error
@@ -55,6 +55,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.ReportChannel: periods_commands.report_channel,
     cmd.Report: periods_commands.report,
     cmd.Webhooks: webhooks.webhooks,
+    cmd.ChannelAnnounce: announce.channel_announce,
 }
 
 

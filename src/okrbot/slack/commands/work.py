@@ -14,13 +14,14 @@ from okrbot.domain import commands as cmd
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.domain.progress import format_percent
-from okrbot.services import checkins, work
+from okrbot.services import announce, checkins, work
 from okrbot.services.work import KrMove, WorkOutcome
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply
 from okrbot.slack.views.messages import (
     PRIVATE_WORK,
+    announcement_text,
     initiative_card,
     initiative_card_text,
     moves_text,
@@ -171,7 +172,9 @@ def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
 
 
 def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:
-    """Post one message per team channel whose KRs moved; returns the channels."""
+    """Tell each team channel whose KRs moved, the way the channel chose (services/announce.py):
+    a message, a reply in the objective's thread of the week, or a line of its daily digest.
+    Returns the channels posted in now."""
     if not moves:
         return []
     objectives = _objectives(ctx, {move.objective_id for move in moves})
@@ -184,12 +187,50 @@ def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, c
         channel = _team_channel(objective) or (None if ctx.actor.in_dm else ctx.actor.channel_id)
         if channel:
             by_channel.setdefault(channel, []).append(move)
+    modes = announce.modes_of(ctx.session, ctx.actor.team_id, list(by_channel))
+    posted = []
     for channel, channel_moves in by_channel.items():
-        blocks = progress_announcement(channel_moves, because, ctx.actor.user_id, change_id)
+        mode = modes[channel].mode
+        if mode == announce.DAILY:
+            text = announcement_text(channel_moves, because, ctx.actor.user_id)
+            announce.hold(ctx.session, ctx.actor.team_id, channel, change_id, text, ctx.actor.now)
+            continue
         # Keyed by its change, so a fixed or deleted check-in can update this message in place.
         key = announcement_key(change_id, channel) if change_id is not None else None
-        ctx.post(channel, blocks, f"Progress moved: {plain_moves(channel_moves)}", kind="progress", dedupe_key=key)
-    return list(by_channel)
+        if mode == announce.THREAD:
+            _announce_in_threads(ctx, channel, channel_moves, because, change_id, key, objectives)
+        else:
+            blocks = progress_announcement(channel_moves, because, ctx.actor.user_id, change_id)
+            ctx.post(channel, blocks, f"Progress moved: {plain_moves(channel_moves)}", kind="progress", dedupe_key=key)
+        posted.append(channel)
+    return posted
+
+
+def _announce_in_threads(
+    ctx: CommandContext,
+    channel: str,
+    moves: Sequence[KrMove],
+    because: str,
+    change_id: int | None,
+    key: str | None,
+    objectives: dict[int, Objective],
+) -> None:
+    """Thread mode: per objective, the week's first change opens its thread; later ones reply."""
+    team_id = ctx.actor.team_id
+    week = announce.week_of(ctx.actor.now, announce.team_tz(ctx.session, team_id, ctx.actor.tz))
+    by_objective: dict[int, list[KrMove]] = {}
+    for move in moves:
+        by_objective.setdefault(move.objective_id, []).append(move)
+    for index, (objective_id, objective_moves) in enumerate(sorted(by_objective.items(), key=lambda item: objectives[item[0]].number)):
+        blocks = progress_announcement(objective_moves, because, ctx.actor.user_id, change_id)
+        text = f"Progress moved: {plain_moves(objective_moves)}"
+        part_key = key if index == 0 or key is None else f"{key}:O{objectives[objective_id].number}"
+        parent = announce.thread_of(ctx.session, team_id, channel, objective_id, week)
+        message_id = ctx.post(channel, blocks, text, kind="progress", dedupe_key=part_key, parent_id=parent)
+        if parent is None:
+            opened = announce.open_thread(ctx.session, team_id, channel, objective_id, week, message_id)
+            if opened != message_id:  # another change opened it meanwhile: reply in that one
+                outbox.reply_under(ctx.session, message_id, opened)
 
 
 def _objectives(ctx: CommandContext, ids: set[int]) -> dict[int, Objective]:
