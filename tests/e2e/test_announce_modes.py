@@ -238,3 +238,25 @@ def buttons(blocks, action_id: str) -> list[dict]:
                 found.append(element)
     return found
 
+
+
+def test_a_fixed_check_in_is_corrected_in_the_digest_to_come_and_in_the_one_posted(okr, bot, slack):
+    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    at(bot, day + timedelta(hours=9))
+    seed(okr, day)
+    okr.ok("channel announce daily 12:00", channel=TEAM)
+    okr.ok("checkin KR-1 35", channel=TEAM)
+    okr.ok("checkin fix KR-1 36", channel=TEAM)  # before the digest: it goes out corrected
+    okr.ok("checkin KR-3 4", channel=TEAM)
+    digest_tick(bot.bot, day + timedelta(hours=12))
+    bot.settle()
+    (digest,) = digests(slack)
+    shown = block_text(digest.args["blocks"])
+    assert "36 days" in shown and "corrected from 35 days" in shown
+    fixed = okr.ok("checkin fix KR-3 5", channel=TEAM)  # after it: the digest is updated in place
+    (update,) = fixed.of("chat.update", TEAM)
+    assert update.args["ts"] == digest.response["ts"]
+    shown = block_text(update.args["blocks"])
+    assert "5" in shown and "corrected from 4" in shown and "36 days" in shown
+    assert len(buttons(update.args["blocks"], "change_undo")) == 2
+    assert not progress_posts(fixed.calls)

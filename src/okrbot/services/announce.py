@@ -191,6 +191,17 @@ def waiting(session: Session, team_id: str, channel: str, *, before: datetime | 
     return [HeldChange(row.id, row.change_id, row.text, row.created_at) for row in rows]
 
 
+def revise(session: Session, team_id: str, change_id: int, text: str) -> list[tuple[int, str]]:
+    """A corrected change says `text` now, in the digest still to come and in the one
+    that carried it: returns (digest message, the text it showed) for the latter."""
+    rows = session.exec(select(DigestItem).where(DigestItem.team_id == team_id, DigestItem.change_id == change_id)).all()
+    shown = [(row.message_id, row.text) for row in rows if row.message_id is not None]
+    for row in rows:
+        row.text = text[:3000]
+    session.flush()
+    return shown
+
+
 def channels_waiting(session: Session) -> list[tuple[str, str]]:
     """(team, channel) of every channel with changes held for a digest."""
     rows = session.exec(select(DigestItem.team_id, DigestItem.channel).where(col(DigestItem.message_id).is_(None)).distinct()).all()

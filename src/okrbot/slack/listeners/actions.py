@@ -26,7 +26,7 @@ from okrbot.slack.listeners.surfaces import open_modal
 from okrbot.slack.mrkdwn import escape
 from okrbot.slack.reply import Reply, ReplyTo
 from okrbot.slack.views import modals
-from okrbot.slack.views.messages import undo_block_id
+from okrbot.slack.views.messages import RawBlock, undo_block_id
 from okrbot.store.models import Initiative
 
 _CHANGE_ID = re.compile(r"^\d{1,18}$")
@@ -205,20 +205,10 @@ def _mark_announcement_undone(ctx: CommandContext, body: dict, change_id: int) -
             blocks.append(note)
             replaced = True
         elif block.get("type") != "actions" or (block.get("block_id") or "").startswith(undo_block_id("")):
-            blocks.append(_Raw(block))
+            blocks.append(RawBlock(block))
     if not replaced:
         blocks.append(note)
     ctx.post(channel, blocks, message.get("text") or "Undone", kind="undo_update", update_ts=ts)
-
-
-class _Raw:
-    """A block already in Slack's JSON shape, passed through unchanged."""
-
-    def __init__(self, data: dict):
-        self.data = data
-
-    def to_dict(self) -> dict:
-        return self.data
 
 
 def _checkin_pk(action: dict) -> int:

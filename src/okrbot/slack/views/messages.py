@@ -86,5 +86,15 @@ def undo_actions(change_id: int) -> ActionsBlock:
     )
 
 
+class RawBlock:
+    """A block already in Slack's JSON shape (as a message came back to us), passed through unchanged."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def to_dict(self) -> dict:
+        return self.data
+
+
 def undo_block_id(change_id: int | str) -> str:
     return f"change_{change_id}"
