@@ -260,3 +260,26 @@ def test_a_fixed_check_in_is_corrected_in_the_digest_to_come_and_in_the_one_post
     assert "5" in shown and "corrected from 4" in shown and "36 days" in shown
     assert len(buttons(update.args["blocks"], "change_undo")) == 2
     assert not progress_posts(fixed.calls)
+
+
+def test_the_digest_hour_is_the_workspaces_time_zone(okr, bot, slack):
+    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    at(bot, day)
+    seed(okr, day)
+    slack.set_user(ADMIN, is_admin=True)
+    okr.ok('review schedule "monthly first monday 10:00" tz Asia/Tokyo', user=ADMIN)
+    okr.ok("channel announce daily 17:00", channel=TEAM)
+    okr.ok("checkin KR-1 35", channel=TEAM)  # 09:00 in Tokyo
+    assert digest_tick(bot.bot, day + timedelta(hours=7, minutes=59)) == []  # 16:59 in Tokyo
+    digest_tick(bot.bot, day + timedelta(hours=8, minutes=1))
+    bot.settle()
+    assert len(digests(slack)) == 1
+
+
+def test_a_reply_whose_first_message_was_given_up_is_posted_on_its_own(okr, bot, slack):
+    seed(okr, datetime.now(UTC))
+    okr.ok("channel announce thread", channel=TEAM)
+    slack.fail("chat.postMessage", status=200, error="invalid_blocks", times=1)  # Slack refuses the first for good
+    okr.ok("checkin KR-1 35", channel=TEAM)
+    (alone,) = progress_posts(okr.ok("checkin KR-2 10", channel=TEAM).calls)
+    assert "thread_ts" not in alone.args and "KR-2" in block_text(alone.args["blocks"])
