@@ -227,7 +227,7 @@ def test_leaving_daily_posts_what_was_held_and_then_every_change(okr, bot, slack
 
 
 def digests(slack):
-    return [c for c in slack.delivered("chat.postMessage") if c.args.get("channel") == TEAM and str(c.args.get("text", "")).startswith("Today's progress")]
+    return [c for c in slack.delivered("chat.postMessage") if c.args.get("channel") == TEAM and str(c.args.get("text", "")).startswith("Daily progress digest")]
 
 
 def buttons(blocks, action_id: str) -> list[dict]:
@@ -283,3 +283,20 @@ def test_a_reply_whose_first_message_was_given_up_is_posted_on_its_own(okr, bot,
     okr.ok("checkin KR-1 35", channel=TEAM)
     (alone,) = progress_posts(okr.ok("checkin KR-2 10", channel=TEAM).calls)
     assert "thread_ts" not in alone.args and "KR-2" in block_text(alone.args["blocks"])
+
+
+def test_a_busy_day_digest_comes_in_parts_within_slacks_limits(okr, bot, slack):
+    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    at(bot, day + timedelta(hours=9))
+    seed(okr, day)
+    okr.ok("channel announce daily 17:00", channel=TEAM)
+    for value in range(1, 22):
+        okr.ok(f"checkin KR-2 {value}", channel=TEAM)
+    digest_tick(bot.bot, day + timedelta(hours=17))
+    bot.settle()
+    first, second = digests(slack)
+    assert len(buttons(first.args["blocks"], "change_undo")) == 20 and len(buttons(second.args["blocks"], "change_undo")) == 1
+    assert "(1–20)" in block_text(first.args["blocks"]) and "(21–21)" in block_text(second.args["blocks"])
+    fixed = okr.ok("checkin fix KR-2 25", channel=TEAM)  # the last change, in the second part
+    (update,) = fixed.of("chat.update", TEAM)
+    assert update.args["ts"] == second.response["ts"] and "corrected from 21" in block_text(update.args["blocks"])

@@ -225,21 +225,22 @@ def due_digest(session: Session, team_id: str, channel: str, now: datetime, defa
     return Digest(team_id, channel, day, items) if items else None
 
 
-def claim_digest(session: Session, digest: Digest, parts: list[dict], now: datetime) -> list[int]:
-    """Queue the digest (one payload per message) and give it its changes; returns the outbox
-    ids, none when another process (or an earlier run) already sent this channel's digest
-    for that day or took its changes."""
+def claim_digest(session: Session, digest: Digest, parts: list[tuple[dict, list[int]]], now: datetime) -> list[int]:
+    """Queue the digest, one message per part (its payload and the held changes it carries),
+    and give each message its changes; returns the outbox ids, none when another process (or
+    an earlier run) already sent this channel's digest for that day or took its changes."""
     try:
         with session.begin_nested():
             ids = [
                 outbox.enqueue(
                     session, team_id=digest.team_id, kind=DIGEST_KIND, channel=digest.channel, payload=payload, now=now, dedupe_key=digest.key(part)
                 ).id
-                for part, payload in enumerate(parts, start=1)
+                for part, (payload, _items) in enumerate(parts, start=1)
             ]
     except IntegrityError:
         return []  # that day's digest exists: its dedupe key is taken
-    if _take(session, digest, message_id=ids[0]) is None:
+    taken = sum(_take(session, items, message_id) for message_id, (_payload, items) in zip(ids, parts, strict=True))
+    if taken != len(digest.items):  # another digest took some first: this one is not sent
         session.execute(delete(OutboundMessage).where(col(OutboundMessage.id).in_(ids)))
         return []
     return ids
@@ -252,13 +253,12 @@ def undoable(session: Session, change_ids: list[int]) -> set[int]:
     return set(session.exec(select(Change.id).where(col(Change.id).in_(change_ids), col(Change.undone_at).is_(None))).all())
 
 
-def _take(session: Session, digest: Digest, message_id: int) -> Digest | None:
-    """Mark the digest's changes as carried by `message_id`: each change is taken by one
-    digest only (compare-and-set); None when another digest took them first."""
-    taken = session.execute(
+def _take(session: Session, item_ids: list[int], message_id: int) -> int:
+    """Mark held changes as carried by `message_id`, each by one digest only (compare-and-set);
+    returns how many this call took."""
+    return session.execute(
         update(DigestItem)
-        .where(col(DigestItem.id).in_([item.id for item in digest.items]), col(DigestItem.message_id).is_(None))
+        .where(col(DigestItem.id).in_(item_ids), col(DigestItem.message_id).is_(None))
         .values(message_id=message_id)
         .execution_options(synchronize_session=False)
     ).rowcount
-    return digest if taken == len(digest.items) else None

@@ -33,5 +33,5 @@ def queue_digest(session: Session, digest: Digest, now: datetime) -> list[int]:
     [] when this digest was already sent."""
     undoable = announce.undoable(session, [item.change_id for item in digest.items if item.change_id is not None])
     parts = digest_parts(digest.items, undoable, final=digest.day is None)
-    payloads = [{"text": text, "blocks": [block.to_dict() for block in blocks], "unfurl_links": False} for blocks, text in parts]
+    payloads = [({"text": text, "blocks": [block.to_dict() for block in blocks], "unfurl_links": False}, items) for blocks, text, items in parts]
     return announce.claim_digest(session, digest, payloads, now)

@@ -37,15 +37,16 @@ def clock(at: time) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
 
 
-def digest_parts(items: Sequence[HeldChange], undoable: set[int], *, final: bool = False) -> list[tuple[list[Block], str]]:
-    """The digest as one or more messages (blocks, text), each change with its Undo button
-    while it can still be undone."""
-    title = "Progress held for the digest" if final else "Today's progress"
-    parts: list[tuple[list[Block], str]] = []
+def digest_parts(items: Sequence[HeldChange], undoable: set[int], *, final: bool = False) -> list[tuple[list[Block], str, list[int]]]:
+    """The digest as one or more messages (blocks, text, the held changes it carries), each
+    change with its Undo button while it can still be undone."""
+    title = "Progress held for the digest" if final else "Daily progress digest"
     count = len(items)
+    changes = f"{count} change{'s' if count != 1 else ''}"
+    parts: list[tuple[list[Block], str, list[int]]] = []
     for start in range(0, count, DIGEST_PART):
         chunk = items[start : start + DIGEST_PART]
-        heading = f":newspaper: *{title}* — {count} change{'s' if count != 1 else ''}"
+        heading = f":newspaper: *{title}* — {changes}"
         if count > DIGEST_PART:
             heading += f" ({start + 1}–{start + len(chunk)})"
         blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=heading)])]
@@ -53,5 +54,5 @@ def digest_parts(items: Sequence[HeldChange], undoable: set[int], *, final: bool
             blocks.append(SectionBlock(text=MarkdownTextObject(text=item.text)))
             if item.change_id is not None and item.change_id in undoable:
                 blocks.append(undo_actions(item.change_id))
-        parts.append((blocks, f"{title}: {count} change{'s' if count != 1 else ''}"))
+        parts.append((blocks, f"{title}: {changes}", [item.id for item in chunk]))
     return parts
