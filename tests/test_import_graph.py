@@ -69,7 +69,7 @@ def test_no_slack_below_the_adapter(room):
 
 
 # Surfaces other than Slack: they reach Slack only through the notifier they are handed.
-@pytest.mark.parametrize("room", ["adapters.webhooks", "runtime.reviews_job", "runtime.grading_job", "adapters.shell"])
+@pytest.mark.parametrize("room", ["adapters.webhooks", "runtime.reviews_job", "runtime.grading_job", "runtime.announce_job", "adapters.shell"])
 def test_webhooks_jobs_and_shell_reach_slack_only_through_the_notifier(room):
     offenders = {
         module: sorted(name for name in imports if name.startswith(SLACK_LIBRARIES) or in_room(name, "adapters.slack"))

@@ -192,3 +192,19 @@ def test_a_typed_name_in_the_shell_is_taken_as_written(shell_env, db):
     with db.session_scope() as session:
         assert session.exec(select(Objective.owner)).all() == ["ana"]
     assert "Team goal" in out
+
+
+def test_channel_announce_sets_and_shows_the_mode_offline(shell_env):
+    okr('/okr objective add "Grow activation" team #C9', '/okr kr add O-1 "Signups" from 0 to 100', channel="C9")
+    code, out = okr("/okr channel announce", channel="C9")
+    assert code == 0 and "every change" in out
+    code, out = okr("/okr channel announce thread", "/okr checkin KR-1 10", "/okr checkin KR-1 20", channel="C9")
+    assert code == 0, out
+    assert "one thread per objective per week" in out
+    assert "→ posted in #C9" in out and "→ posted in the thread of its objective this week, in #C9" in out
+    _, refused = okr("/okr channel announce daily", user="U2", channel="C9")
+    assert "(@U1)" in refused and "daily digest" not in okr("/okr channel announce", channel="C9")[1]
+    _, daily = okr("/okr channel announce daily 8am", "/okr checkin KR-1 30", channel="C9")
+    assert "daily digest at 08:00" in daily and "→ posted" not in daily.split("daily digest at 08:00")[1]
+    _, dm = okr("/okr channel announce thread", channel="D1")
+    assert "in that channel" in dm

@@ -73,7 +73,8 @@ class Shell:
         now = utcnow()
         with self.db.session_scope() as session:
             for message in outbox.claim_due(session, now, ids=ids):
-                print(f"\n→ posted in #{message.channel}:")
+                where = "in the thread of its objective this week, " if message.parent_id else ""
+                print(f"\n→ posted {where}in #{message.channel}:")
                 print(self.notifier.post(message.payload))
                 outbox.mark_sent(session, message.id, ts=f"shell.{message.id}", now=now)
 

@@ -7,6 +7,7 @@ layer runs the matching use case. Nothing here touches storage or Slack.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from enum import StrEnum
 
 
@@ -320,6 +321,18 @@ class Webhooks:
     secret: str | None = None  # set: the tool's own secret
 
 
+# How progress is announced in a team channel (`/okr channel announce`).
+ANNOUNCE_MODES = ("every", "thread", "daily")
+
+
+@dataclass(frozen=True)
+class ChannelAnnounce:
+    """`/okr channel announce [every|thread|daily [17:00]]`: None shows the channel's mode."""
+
+    mode: str | None = None
+    digest_at: time | None = None  # daily: the hour of the digest (workspace time zone)
+
+
 Command = (
     Status
     | Help
@@ -348,4 +361,5 @@ Command = (
     | ReportChannel
     | Report
     | Webhooks
+    | ChannelAnnounce
 )

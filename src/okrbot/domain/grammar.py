@@ -76,9 +76,10 @@ from okrbot.domain.commands import (
     UserRef,
     WorkRef,
 )
-from okrbot.domain.commands import WEBHOOK_TOOLS, Webhooks
+from okrbot.domain.commands import ANNOUNCE_MODES, WEBHOOK_TOOLS, ChannelAnnounce, Webhooks
 from okrbot.domain.ids import parse_ref
 from okrbot.domain.periods import MONTHS, month_number, parse_period, period_name
+from okrbot.domain.schedule import ScheduleError, clock_of
 
 __all__ = [
     "ALIASES",
@@ -173,6 +174,14 @@ USAGE: dict[str, tuple[str, ...]] = {
         "/okr webhooks secret linear <the signing secret Linear shows>",
         "Admins only: this workspace's webhook URLs and secrets, shown only to you; rotate gives one tool a new"
         " secret; secret keeps the one a tool made itself (Linear makes its own).",
+    ),
+    "channel": (
+        "/okr channel announce every|thread|daily [17:00]",
+        "/okr channel announce",
+        "Typed in a team channel: how its progress is announced. every: each change (the default);"
+        " thread: one thread per objective per week; daily: one digest a day at the hour given"
+        " (17:00 when none; workspace time zone). Admins and the owners of the channel's objectives"
+        " may change it; alone it shows the channel's mode.",
     ),
 }
 
@@ -1140,6 +1149,26 @@ def _webhooks(reader: _Reader) -> Webhooks:
     return Webhooks(tool=tool.word, secret=secret.text)
 
 
+def _channel_settings(reader: _Reader) -> ChannelAnnounce:
+    reader.expect_sub("announce")
+    if reader.at_end():
+        return ChannelAnnounce()
+    token = reader.take()
+    if token.word not in ANNOUNCE_MODES:
+        close = _closest(token.word, ANNOUNCE_MODES)
+        hint = f"Did you mean {_code(f'channel announce {close}')}?" if close else None
+        reader.fail(f"{_code('channel announce')} takes every, thread or daily, not {_code(token.shown)}.", hint)
+    if token.word != "daily" or reader.at_end():
+        return ChannelAnnounce(mode=token.word)
+    reader.take_word("at")
+    clock = reader.take()
+    try:
+        at = clock_of(clock.text) if clock is not None else None
+    except ScheduleError as error:
+        reader.fail(f"{error.problem}; give the digest's hour like {_code('17:00')} or {_code('9am')}.")
+    return ChannelAnnounce(mode="daily", digest_at=at)
+
+
 _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "status": _status,
     "help": _help,
@@ -1164,6 +1193,7 @@ _PARSERS: dict[str, Callable[[_Reader], Command]] = {
     "carry": _carry,
     "report": _report,
     "webhooks": _webhooks,
+    "channel": _channel_settings,
 }
 
 

@@ -202,6 +202,13 @@ def _take_clock(tokens: list[str]) -> tuple[time, list[str]]:
     return _clock(clocks[0]), [t for t in tokens if t != clocks[0]]
 
 
+def clock_of(token: str) -> time:
+    """A time of day as people type it (17:00, 5pm, 9.30, noon); ScheduleError when it is none."""
+    if not _looks_like_clock(token.lower()):
+        raise ScheduleError(f"`{token}` is not a time of day")
+    return _clock(token.lower())
+
+
 def _looks_like_clock(token: str) -> bool:
     found = _CLOCK.match(token)
     return token in ("noon", "midnight") or bool(found and (found.group(2) or found.group(3)))

@@ -13,6 +13,7 @@ from datetime import datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from okrbot.runtime.announce_job import digest_tick
 from okrbot.config import Settings
 from okrbot.runtime.grading_job import grading_tick
 from okrbot.runtime.reviews_job import review_tick
@@ -54,5 +55,6 @@ def start_scheduler(settings: Settings, bot: SlackBot) -> BackgroundScheduler:
         _every(scheduler, settings, "outbox_sweeper", settings.outbox_sweep_seconds, lambda: bot.deliverer.drain(batch=OUTBOX_BATCH), now=True)
         _every(scheduler, settings, "review_tick", settings.review_tick_seconds, lambda: review_tick(bot), now=True)
         _every(scheduler, settings, "grading_tick", settings.review_tick_seconds, lambda: grading_tick(bot), now=True)
+        _every(scheduler, settings, "digest_tick", settings.review_tick_seconds, lambda: digest_tick(bot), now=True)
     scheduler.start()
     return scheduler

@@ -4,7 +4,8 @@ Every surface that moves work or records a check-in (commands, buttons, ✅ reac
 forms, webhooks, review replies) tells people through here: the team channels whose
 KRs moved get one announcement each (with Undo), and every card showing the work is
 brought up to date. What the messages say is the notifier's (WorkMessages); where they
-go, and what a channel may see, is decided here."""
+go, and what a channel may see, is decided here; how often a channel hears (every change,
+a weekly thread per objective, a daily digest) is the channel's choice (announce.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Protocol
 
 from sqlmodel import col, select
 
-from okrbot.services import work
+from okrbot.services import announce, work
 from okrbot.services.unit_of_work import UnitOfWork, block_dicts
 from okrbot.services.work import KrMove
 from okrbot.store import outbox
@@ -36,9 +37,15 @@ class WorkMessages(Protocol):
 
     def progress(self, moves: Sequence[KrMove], because: str, actor: str, change_id: int | None) -> Message: ...
 
+    def digest_line(self, moves: Sequence[KrMove], because: str, actor: str) -> str:
+        """One change as a line of a channel's daily digest."""
+        ...
+
 
 def announce_moves(uow: UnitOfWork, messages: WorkMessages, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:
-    """Post one message per team channel whose KRs moved; returns the channels."""
+    """Tell each team channel whose KRs moved, the way the channel chose (services/announce.py):
+    a message, a reply in the objective's thread of the week, or a line of its daily digest.
+    Returns the channels posted in now."""
     if not moves:
         return []
     objectives = _objectives(uow, {move.objective_id for move in moves})
@@ -51,12 +58,50 @@ def announce_moves(uow: UnitOfWork, messages: WorkMessages, moves: Sequence[KrMo
         channel = team_channel(objective) or (None if uow.actor.in_dm else uow.actor.channel_id)
         if channel:
             by_channel.setdefault(channel, []).append(move)
+    modes = announce.modes_of(uow.session, uow.actor.team_id, list(by_channel))
+    posted = []
     for channel, channel_moves in by_channel.items():
-        message = messages.progress(channel_moves, because, uow.actor.user_id, change_id)
+        mode = modes[channel].mode
+        if mode == announce.DAILY:
+            line = messages.digest_line(channel_moves, because, uow.actor.user_id)
+            announce.hold(uow.session, uow.actor.team_id, channel, change_id, line, uow.actor.now)
+            continue
         # Keyed by its change, so a fixed or deleted check-in can update this message in place.
         key = announcement_key(change_id, channel) if change_id is not None else None
-        uow.post(channel, message.blocks, message.text, kind="progress", dedupe_key=key)
-    return list(by_channel)
+        if mode == announce.THREAD:
+            _announce_in_threads(uow, messages, channel, channel_moves, because, change_id, key, objectives)
+        else:
+            message = messages.progress(channel_moves, because, uow.actor.user_id, change_id)
+            uow.post(channel, message.blocks, message.text, kind="progress", dedupe_key=key)
+        posted.append(channel)
+    return posted
+
+
+def _announce_in_threads(
+    uow: UnitOfWork,
+    messages: WorkMessages,
+    channel: str,
+    moves: Sequence[KrMove],
+    because: str,
+    change_id: int | None,
+    key: str | None,
+    objectives: dict[int, Objective],
+) -> None:
+    """Thread mode: per objective, the week's first change opens its thread; later ones reply."""
+    team_id = uow.actor.team_id
+    week = announce.week_of(uow.actor.now, announce.team_tz(uow.session, team_id, uow.actor.tz))
+    by_objective: dict[int, list[KrMove]] = {}
+    for move in moves:
+        by_objective.setdefault(move.objective_id, []).append(move)
+    for index, (objective_id, objective_moves) in enumerate(sorted(by_objective.items(), key=lambda item: objectives[item[0]].number)):
+        message = messages.progress(objective_moves, because, uow.actor.user_id, change_id)
+        part_key = key if index == 0 or key is None else f"{key}:O{objectives[objective_id].number}"
+        parent = announce.thread_of(uow.session, team_id, channel, objective_id, week)
+        message_id = uow.post(channel, message.blocks, message.text, kind="progress", dedupe_key=part_key, parent_id=parent)
+        if parent is None:
+            opened = announce.open_thread(uow.session, team_id, channel, objective_id, week, message_id)
+            if opened != message_id:  # another change opened it meanwhile: reply in that one
+                outbox.reply_under(uow.session, message_id, opened)
 
 
 def refresh_cards(uow: UnitOfWork, messages: WorkMessages, initiative: Initiative) -> set[str]:

@@ -15,6 +15,11 @@ from okrbot.services.context import Actor
 from okrbot.store.db import Database
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+    from okrbot.services.announce import Digest
     from okrbot.services.checkins import CheckinOutcome
     from okrbot.services.grading import GradingMessages
     from okrbot.services.reviews import Messages as ReviewMessages
@@ -73,6 +78,10 @@ class Notifier(Protocol):
 
     def reading_recorded(self, uow: UnitOfWork, outcome: CheckinOutcome) -> Answer:
         """Announce a check-in (or a metric feed's reading) in its team channel."""
+        ...
+
+    def queue_digest(self, session: Session, digest: Digest, now: datetime) -> list[int]:
+        """Queue a channel's daily digest of held changes; [] when it was already sent."""
         ...
 
     def system_actor(self, team_id: str, name: str, *, source: str) -> Actor:

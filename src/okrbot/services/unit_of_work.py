@@ -76,9 +76,12 @@ class UnitOfWork:
         dedupe_key: str | None = None,
         thread_ts: str | None = None,
         update_ts: str | None = None,
-    ) -> None:
+        parent_id: int | None = None,
+    ) -> int:
         """Queue a channel message (or, with `update_ts`, an edit of one) in this
-        transaction; it is delivered after commit."""
+        transaction; it is delivered after commit. With `parent_id` it is a reply in the
+        thread of that outbox row's message, sent once Slack has given the parent a ts.
+        Returns the outbox row's id."""
         payload: dict = {"text": text, "blocks": block_dicts(blocks)}
         if update_ts:
             payload["ts"] = update_ts
@@ -96,8 +99,10 @@ class UnitOfWork:
             initiative_id=initiative_id,
             dedupe_key=dedupe_key,
             method="chat.update" if update_ts else "chat.postMessage",
+            parent_id=parent_id,
         )
         self.queued.append(message.id)
+        return message.id
 
     def queue(self, method: str, channel: str, payload: dict, *, kind: str) -> None:
         """Queue any outbox message (an answer to a request, say) in this transaction."""

@@ -265,6 +265,8 @@ class OutboundMessage(SQLModel, table=True):
     channel: str = Field(max_length=32)
     # The initiative a message is about: a ✅ on it marks that initiative done.
     initiative_id: int | None = _fk("initiative.id", nullable=True, ondelete="SET NULL")
+    # A reply in the thread of this message: it waits until the parent has its ts (adapters/slack/delivery.py).
+    parent_id: int | None = _fk("outbound_message.id", nullable=True, ondelete="SET NULL")
     dedupe_key: str | None = Field(default=None, max_length=200)
     method: str = Field(default="chat.postMessage", max_length=64)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -389,6 +391,52 @@ class ServesFeedback(SQLModel, table=True):
     request_key: str = Field(max_length=255)
     user_id: str = Field(max_length=32)
     created_at: datetime = _when(default_factory=utcnow)
+
+
+class ChannelAnnounce(SQLModel, table=True):
+    """How progress is announced in one team channel (`/okr channel announce`); a channel
+    without a row hears every change."""
+
+    __tablename__ = "channel_announce"
+    __table_args__ = (UniqueConstraint("team_id", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    channel: str = Field(max_length=32)
+    mode: str = Field(default="every", max_length=16)  # every | thread | daily
+    digest_minute: int | None = None  # daily: minutes after midnight, workspace time zone
+    set_by: str = Field(max_length=32)
+    set_at: datetime = _when(default_factory=utcnow)
+
+
+class AnnounceThread(SQLModel, table=True):
+    """Thread mode: the message that opened an objective's thread in a channel for one ISO week."""
+
+    __tablename__ = "announce_thread"
+    __table_args__ = (UniqueConstraint("team_id", "channel", "objective_id", "week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    channel: str = Field(max_length=32)
+    objective_id: int = _fk("objective.id")
+    week: str = Field(max_length=10)  # 2026-W49
+    message_id: int = _fk("outbound_message.id")
+
+
+class DigestItem(SQLModel, table=True):
+    """Daily mode: one change held for the channel's next digest; `message_id` is the digest
+    that carried it (claimed once, compare-and-set)."""
+
+    __tablename__ = "digest_item"
+    __table_args__ = (Index("ix_digest_item_waiting", "team_id", "channel", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    channel: str = Field(max_length=32)
+    change_id: int | None = _fk("change.id", nullable=True, ondelete="SET NULL")
+    text: str = Field(max_length=3000)  # mrkdwn, as the announcement would have said it
+    created_at: datetime = _when(default_factory=utcnow)
+    message_id: int | None = _fk("outbound_message.id", nullable=True, ondelete="SET NULL")
 
 
 # slack_sdk's OAuth installation and state tables, declared here so that Alembic migrates them

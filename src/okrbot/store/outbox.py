@@ -39,6 +39,7 @@ def enqueue(
     method: str = "chat.postMessage",
     initiative_id: int | None = None,
     dedupe_key: str | None = None,
+    parent_id: int | None = None,
 ) -> OutboundMessage:
     message = OutboundMessage(
         team_id=team_id,
@@ -48,6 +49,7 @@ def enqueue(
         payload={**payload, "channel": channel},
         initiative_id=initiative_id,
         dedupe_key=dedupe_key,
+        parent_id=parent_id,
         next_attempt_at=now,
         created_at=now,
     )
@@ -228,3 +230,25 @@ def announcements_of(session: Session, team_id: str, change_id: int) -> list[Out
             )
         ).all()
     )
+
+
+def thread_parent(session: Session, parent_id: int) -> tuple[str, str | None]:
+    """(status, ts) of the message a reply goes under; ("failed", None) when it is gone."""
+    row = session.exec(select(OutboundMessage.status, OutboundMessage.sent_ts).where(OutboundMessage.id == parent_id)).first()
+    return (row[0], row[1]) if row is not None else (FAILED, None)
+
+
+def set_thread(session: Session, message_id: int, thread_ts: str | None) -> dict:
+    """Put a reply under its parent's ts (or, with None, post it on its own); returns the payload."""
+    row = session.exec(select(OutboundMessage).where(OutboundMessage.id == message_id)).one()
+    payload = {key: value for key, value in row.payload.items() if key != "thread_ts"}
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    row.payload, row.parent_id = payload, None
+    session.flush()
+    return payload
+
+
+def reply_under(session: Session, message_id: int, parent_id: int) -> None:
+    """Send this queued message as a reply in the thread of another."""
+    session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id).values(parent_id=parent_id).execution_options(synchronize_session=False))

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from okrbot.config import Settings
+from okrbot.services.announce import Digest
 from okrbot.services.checkins import CheckinOutcome
 from okrbot.services.context import Actor
 from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.services.work import WorkOutcome
+from okrbot.adapters.slack.commands.announce import queue_digest
 from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.adapters.slack.commands.work import checkin_reply, work_status_reply
 from okrbot.adapters.slack.delivery import Deliverer
@@ -55,6 +58,7 @@ class SlackBot:
         self.review_messages = SlackReviewMessages()
         self.grading_messages = SlackGradingMessages()
         self.scorecard_messages = SlackScorecardMessages()
+        self.clock: Callable[[], datetime] = utcnow  # when people act (tests set the moment)
 
     def actor(self, team_id: str, user_id: str, channel_id: str | None = None, *, source: str = "command") -> Actor:
         directory = self.directory
@@ -65,19 +69,22 @@ class SlackBot:
             is_admin=directory.is_admin(team_id, user_id),
             source=source,
             tz=self.settings.tz,
-            now=utcnow(),
+            now=self.clock(),
             member_of=lambda channel: directory.is_member(team_id, user_id, channel),
         )
 
     def system_actor(self, team_id: str, name: str, *, source: str) -> Actor:
         """A signed webhook: not a Slack user (no directory lookup), trusted to move work."""
-        return Actor(team_id=team_id, user_id=name, source=source, tz=self.settings.tz, now=utcnow(), system=True)
+        return Actor(team_id=team_id, user_id=name, source=source, tz=self.settings.tz, now=self.clock(), system=True)
 
     def work_moved(self, uow: UnitOfWork, outcome: WorkOutcome) -> Reply:
         return work_status_reply(uow, outcome)
 
     def reading_recorded(self, uow: UnitOfWork, outcome: CheckinOutcome) -> Reply:
         return checkin_reply(uow, outcome)
+
+    def queue_digest(self, session: Session, digest: Digest, now: datetime) -> list[int]:
+        return queue_digest(session, digest, now)
 
     def deliver(self, ids: Sequence[int]) -> None:
         """Send what a change queued; if Slack is down the sweeper retries later."""

@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -72,6 +72,8 @@ CLOCK_SKEW = timedelta(hours=1)
 SETTLE_TIMEOUTS = 3
 # The metadata that names an outbox row on the message Slack keeps (rows may bring their own).
 METADATA_TYPE = "okrbot_outbox"
+# How long a thread reply waits before it looks again for its parent's ts.
+PARENT_WAIT = timedelta(seconds=5)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -91,6 +93,7 @@ class Outgoing:
     attempts: int
     created_at: datetime
     unsure: bool  # an earlier attempt may have reached Slack
+    parent_id: int | None = None  # a thread reply, sent once its parent has a ts
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,11 @@ class Deliverer:
         client = self._clients(message.team_id)
         if client is None:
             return self._not_installed(message)
+        if message.parent_id is not None:
+            threaded = self._under_parent(message)
+            if threaded is None:
+                return 0
+            message = threaded
         if message.unsure:
             settled = self._settle_unsure(message, client)
             if settled is not None:
@@ -199,6 +207,17 @@ class Deliverer:
             return 0
         self._sent(message, response.get("channel") or message.payload.get("channel"), response.get("ts"))
         return 1
+
+    def _under_parent(self, message: Outgoing) -> Outgoing | None:
+        """A reply in a thread needs its parent's ts: until Slack has the parent it waits
+        (not counted as an attempt); a parent given up leaves the reply to go on its own."""
+        with self.db.session_scope() as session:
+            status, ts = outbox.thread_parent(session, message.parent_id)
+            if status in (outbox.SENT, outbox.FAILED):
+                payload = outbox.set_thread(session, message.id, ts if status == outbox.SENT else None)
+                return replace(message, payload=payload, parent_id=None)
+            outbox.mark_retry(session, message.id, error="waiting for its thread's first message", retry_at=utcnow() + PARENT_WAIT, refund=True)
+        return None
 
     def _respond(self, message: Outgoing) -> int:
         """An answer on the request's response_url. Slack keeps no history of these to look
@@ -450,6 +469,7 @@ def _outgoing(row, *, unsure: bool) -> Outgoing:
         attempts=row.attempts,
         created_at=row.created_at,
         unsure=unsure,
+        parent_id=row.parent_id,
     )
 
 

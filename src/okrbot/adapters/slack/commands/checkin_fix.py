@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from okrbot.domain import commands as cmd
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import kr_id
-from okrbot.services import checkin_fix
+from okrbot.services import announce, checkin_fix
 from okrbot.services.checkin_fix import FixOutcome
 from okrbot.services.work import KrMove
 from okrbot.adapters.slack.commands.context import CommandContext
@@ -19,9 +19,9 @@ from okrbot.adapters.slack.commands.work import checkin_because
 from okrbot.adapters.slack.views.messages import plain_moves
 from okrbot.adapters.slack.mrkdwn import escape, truncate, user
 from okrbot.adapters.slack.reply import Reply
-from okrbot.adapters.slack.views.messages import moves_text, progress_announcement
+from okrbot.adapters.slack.views.messages import RawBlock, moves_text, progress_announcement
 from okrbot.store import outbox
-from okrbot.store.models import CheckIn, KeyResult
+from okrbot.store.models import CheckIn, KeyResult, OutboundMessage
 
 
 def fix(ctx: CommandContext, command: cmd.CheckinFix) -> Reply:
@@ -74,6 +74,27 @@ def _update_announcements(ctx: CommandContext, outcome: FixOutcome, blocks: list
         elif message.status == outbox.PENDING:  # not out yet: it goes out corrected
             message.payload = {**message.payload, "text": text, "blocks": [block.to_dict() for block in blocks]}
     ctx.session.flush()
+    _revise_digests(ctx, outcome.announced.id, blocks[0].to_dict()["text"]["text"])
+
+
+def _revise_digests(ctx: CommandContext, change_id: int, text: str) -> None:
+    """A channel in daily mode: the digest to come says it corrected; one already posted is updated."""
+    for message_id, old in announce.revise(ctx.session, ctx.actor.team_id, change_id, text):
+        message = ctx.session.get(OutboundMessage, message_id)
+        if message is None:
+            continue
+        blocks = [_revised(block, old, text) for block in message.payload.get("blocks", [])]
+        if message.sent_ts:
+            ctx.post(message.channel, [RawBlock(block) for block in blocks], message.payload.get("text", ""), kind="progress_update", update_ts=message.sent_ts)
+        elif message.status == outbox.PENDING:
+            message.payload = {**message.payload, "blocks": blocks}
+    ctx.session.flush()
+
+
+def _revised(block: dict, old: str, new: str) -> dict:
+    if block.get("type") == "section" and (block.get("text") or {}).get("text") == old:
+        return {**block, "text": {**block["text"], "text": new}}
+    return block
 
 
 def _value(value: float | None, kr: KeyResult) -> str:

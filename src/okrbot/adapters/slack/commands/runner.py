@@ -10,7 +10,7 @@ from okrbot.config import Settings
 from okrbot.domain import commands as cmd
 from okrbot.services.command_runner import CommandRunner as Runner
 from okrbot.services.unit_of_work import Outcome
-from okrbot.adapters.slack.commands import charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
+from okrbot.adapters.slack.commands import announce, charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.adapters.slack.commands import periods as periods_commands
 from okrbot.adapters.slack.commands.context import CommandContext
 from okrbot.services.people import NoDirectory, PeopleDirectory
@@ -51,6 +51,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.ReportChannel: periods_commands.report_channel,
     cmd.Report: periods_commands.report,
     cmd.Webhooks: webhooks.webhooks,
+    cmd.ChannelAnnounce: announce.channel_announce,
 }
 
 

@@ -26,6 +26,7 @@ from okrbot.adapters.slack.listeners.surfaces import open_modal
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import Reply, ReplyTo
 from okrbot.adapters.slack.views import modals
+from okrbot.adapters.slack.views.messages import RawBlock, undo_block_id
 from okrbot.store.models import Initiative
 
 _CHANGE_ID = re.compile(r"^\d{1,18}$")
@@ -182,32 +183,32 @@ def _undo(ctx: CommandContext, body: dict, action: dict) -> Reply:
     change, moves = undo(ctx.session, ctx.actor, int(value))
     if change.initiative_id:
         refresh_cards(ctx, ctx.session.get(Initiative, change.initiative_id))
-    _mark_announcement_undone(ctx, body)
+    _mark_announcement_undone(ctx, body, int(value))
     # Summaries quote people's titles: escaped so they can't mention @channel or fake a link.
     summary = escape(change.summary.removeprefix("Undid: "))
     announce_moves(ctx, moves, f"Undone: {summary}", None)
     return Reply.say(f"Undone. {summary} is reverted.")
 
 
-def _mark_announcement_undone(ctx: CommandContext, body: dict) -> None:
-    """Replace the Undo button on the announcement with who undid it."""
+def _mark_announcement_undone(ctx: CommandContext, body: dict, change_id: int) -> None:
+    """Replace the change's Undo button on the message it was clicked in with who undid it
+    (a digest keeps the buttons of its other changes)."""
     message = body.get("message") or {}
     channel, ts = _channel(body), message.get("ts") or (body.get("container") or {}).get("message_ts")
     if not channel or not ts:
         return
-    kept = [block for block in message.get("blocks", []) if block.get("type") != "actions"]
     note = ContextBlock(elements=[MarkdownTextObject(text=f":rewind: Undone by <@{ctx.actor.user_id}>")])
-    ctx.post(channel, [_Raw(block) for block in kept] + [note], message.get("text") or "Undone", kind="undo_update", update_ts=ts)
-
-
-class _Raw:
-    """A block already in Slack's JSON shape, passed through unchanged."""
-
-    def __init__(self, data: dict):
-        self.data = data
-
-    def to_dict(self) -> dict:
-        return self.data
+    blocks: list = []
+    replaced = False
+    for block in message.get("blocks", []):
+        if block.get("type") == "actions" and block.get("block_id") in (undo_block_id(change_id), None, ""):
+            blocks.append(note)
+            replaced = True
+        elif block.get("type") != "actions" or (block.get("block_id") or "").startswith(undo_block_id("")):
+            blocks.append(RawBlock(block))
+    if not replaced:
+        blocks.append(note)
+    ctx.post(channel, blocks, message.get("text") or "Undone", kind="undo_update", update_ts=ts)
 
 
 def _checkin_pk(action: dict) -> int:

@@ -70,16 +70,36 @@ def moves_text(moves: Sequence[KrMove]) -> str:
 
 def progress_announcement(moves: Sequence[KrMove], because: str, actor: str, change_id: int | None, undoable: bool = True) -> list[Block]:
     """Which KRs moved from what to what, because of what, by whom; with Undo."""
-    text = truncate(f":chart_with_upwards_trend: {because} — by {user(actor)}\n{moves_text(moves)}", 3000)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=announcement_text(moves, because, actor)))]
     if undoable and change_id is not None:
-        blocks.append(
-            ActionsBlock(
-                block_id=f"change_{change_id}",
-                elements=[ButtonElement(text="Undo", action_id=Action.UNDO.value, value=str(change_id))],
-            )
-        )
+        blocks.append(undo_actions(change_id))
     return blocks
+
+
+def announcement_text(moves: Sequence[KrMove], because: str, actor: str) -> str:
+    return truncate(f":chart_with_upwards_trend: {because} — by {user(actor)}\n{moves_text(moves)}", 3000)
+
+
+def undo_actions(change_id: int) -> ActionsBlock:
+    """The Undo button of one change; its block id lets Undo replace just this one."""
+    return ActionsBlock(
+        block_id=undo_block_id(change_id),
+        elements=[ButtonElement(text="Undo", action_id=Action.UNDO.value, value=str(change_id))],
+    )
+
+
+class RawBlock:
+    """A block already in Slack's JSON shape (as a message came back to us), passed through unchanged."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def to_dict(self) -> dict:
+        return self.data
+
+
+def undo_block_id(change_id: int | str) -> str:
+    return f"change_{change_id}"
 
 
 def plain_moves(moves: Sequence[KrMove]) -> str:
@@ -98,6 +118,9 @@ class SlackWorkMessages:
 
     def progress(self, moves: Sequence[KrMove], because: str, actor: str, change_id: int | None) -> Message:
         return Message(progress_announcement(moves, because, actor, change_id), f"Progress moved: {plain_moves(moves)}")
+
+    def digest_line(self, moves: Sequence[KrMove], because: str, actor: str) -> str:
+        return announcement_text(moves, because, actor)
 
 
 WORK_MESSAGES = SlackWorkMessages()
