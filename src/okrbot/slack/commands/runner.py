@@ -14,9 +14,9 @@ from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
 from okrbot.services import idempotency, periods
 from okrbot.services.context import Actor
+from okrbot.services.people import NoDirectory, PeopleDirectory
 from okrbot.slack.commands import charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.slack.commands import periods as periods_commands
-from okrbot.services.people import NoDirectory, PeopleDirectory
 from okrbot.slack.commands.context import CommandContext
 from okrbot.slack.errors import reply_for_error
 from okrbot.slack.mrkdwn import escape
