@@ -53,3 +53,32 @@ def test_fiscal_year_grade_close_and_reopen_offline(database_url, monkeypatch):
     assert code == 0, out
     assert f"SCORECARD · {quarter}" in out and "Grow activation — Grade 0.6" in out.replace("*", "")
     assert "New objective O-2 Grow activation" in out.replace("*", "") and "Nothing new" in out
+
+
+def test_drafting_and_a_closed_period_s_work_offline(database_url, monkeypatch):
+    """Drafting opens 14 days before a period (a year ahead with OKRBOT_PLANNING_LEAD_DAYS=366);
+    work feeding only a closed period's KR is refused, saying who can reopen it."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("OKRBOT_TIMEZONE", "UTC")
+    now = current_period(utcnow(), ZoneInfo("UTC"))
+    far = now.next().next()  # always more than 14 days away
+    code, out = okr(f'/okr objective add "Far ahead" period {far}')
+    assert code != 0 and f"Drafting for {far.labelled()} opens on" in out and f"period {now}" in out
+    monkeypatch.setenv("OKRBOT_PLANNING_LEAD_DAYS", "366")
+    code, out = okr(f'/okr objective add "Next up" period {now.next()}', "/okr status all next", "/okr gaps next")
+    assert code == 0, out
+    assert "Created" in out and f"{now.next().labelled()} · next quarter, drafts".upper() in out and "Next up" in out  # headers in capitals
+    assert "Objectives with no KRs" in out
+
+    quarter = last_quarter()
+    code, out = okr(
+        f'/okr objective add "Ship the platform" period {quarter}',
+        '/okr kr add O-2 "Adopted by every squad" by initiatives',
+        '/okr initiative add KR-1 "Write the docs"',
+    )
+    assert code == 0, out
+    okr(f"/okr close {quarter}", admin=True)
+    code, out = okr("/okr done I-1")
+    assert f"{quarter} is closed" in out and "it would move KR-1" in out and f"/okr reopen-period {quarter}" in out
+    code, out = okr(f"/okr reopen-period {quarter}", "/okr done I-1", admin=True)
+    assert "0% → 100%" in out.replace("*", ""), out

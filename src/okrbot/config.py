@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     grading_lead_days: int = Field(default=10, ge=0, le=90, alias="OKRBOT_GRADING_LEAD_DAYS")
     grading_window_days: int = Field(default=14, ge=0, le=90, alias="OKRBOT_GRADING_WINDOW_DAYS")
     # Team channels with no objective for the coming period are told this many days before it starts.
-    planning_lead_days: int = Field(default=14, ge=0, le=90, alias="OKRBOT_PLANNING_LEAD_DAYS")
+    planning_lead_days: int = Field(default=14, ge=0, le=366, alias="OKRBOT_PLANNING_LEAD_DAYS")
 
     # Worker processes behind `okrbot serve` (jobs/); unset: see worker_count. 0: this
     # server only acknowledges, and `okrbot worker` processes do the work.

@@ -15,12 +15,20 @@ import pytest
 from okrbot.domain.periods import current_period
 from okrbot.store.types import utcnow
 from tests.e2e.conftest import message_of
+from tests.e2e.harness import running_bot
 from tests.e2e.test_webhooks import ISSUE, github, issue
 from tests.e2e.test_work_done import TEAM, announcements, card, kr_progress, react, status
 
 pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
 ADMIN = "UADMIN"
+
+
+@pytest.fixture
+def served(slack, database_url):
+    """Drafting a year ahead, so carrying into the next quarter works whatever today's date."""
+    with running_bot(slack, database_url, OKRBOT_PLANNING_LEAD_DAYS="366") as pair:
+        yield pair
 
 
 @pytest.fixture

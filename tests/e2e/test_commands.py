@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
 TEAM = "C9"  # the growth team's channel
 ELSEWHERE = "C1"  # a channel with no objectives
-OTHER_PERIOD = "2030-Q2"
+OTHER_PERIOD = "2024-Q2"  # another period than this one (one in the past: drafting a coming one opens 14 days before it)
 
 
 def this_quarter() -> str:

@@ -106,7 +106,8 @@ def build_organisation(db: Database, actor: Actor) -> None:
         kr(12).created_at = NOW.replace(month=10, day=5)
 
         # Left out of the report: another period, an archived objective, another workspace.
-        okrs.create_objective(session, setup, okrs.NewObjective(title="Next quarter", owner="U1", period="2027-Q1"))
+        drafting = replace(setup, planning_lead=timedelta(days=366))  # a workspace that drafts a year ahead
+        okrs.create_objective(session, drafting, okrs.NewObjective(title="Next quarter", owner="U1", period="2027-Q1"))
         archived = okrs.create_objective(session, setup, okrs.NewObjective(title="Dropped", owner="U1", period=PERIOD))
         okrs.archive_objective(session, setup, archived.number)
         okrs.create_objective(session, replace(setup, team_id="T2"), okrs.NewObjective(title="Theirs", owner="U1", period=PERIOD))

@@ -75,7 +75,8 @@ def build_organisation(db: Database, actor: Actor) -> None:
             okrs.create_kr(session, setup, okrs.NewKr(objective, title, *MILESTONE, owner))
         work.create_initiative(session, setup, kr_number=1, title="Guided setup checklist on first login", owner="U1")
         # Never in an answer: another period, an archived objective, another workspace.
-        later = okrs.create_objective(session, setup, okrs.NewObjective(title="Finance", owner="U1", period="2027-Q1"))
+        drafting = replace(setup, planning_lead=timedelta(days=366))  # a workspace that drafts a year ahead
+        later = okrs.create_objective(session, drafting, okrs.NewObjective(title="Finance", owner="U1", period="2027-Q1"))
         okrs.create_kr(session, setup, okrs.NewKr(later.number, "Cut invoice processing time to 3 days", *MILESTONE, "U1"))
         dropped = okrs.create_objective(session, setup, okrs.NewObjective(title="Warehouse", owner="U1", period=PERIOD))
         okrs.create_kr(session, setup, okrs.NewKr(dropped.number, "Raise invoice accuracy to 99%", *MILESTONE, "U1"))

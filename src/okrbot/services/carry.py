@@ -44,6 +44,9 @@ def carry(session: Session, actor: Actor, number: int, kr_numbers: tuple[int, ..
     if target_period == source.period:
         raise Invalid(f"{objective_id(number)} is already in {target_period}.", hint=f"Carry it into another period: `/okr carry {objective_id(number)} to {source_period.next()}`.")
     periods.require_open(session, actor.team_id, target_period, "carry objectives into it")
+    periods.require_drafting_open(
+        actor, target_period, f"carry {objective_id(number)} into it", instead=f"Type `/okr carry {objective_id(number)}` again then; nothing was carried."
+    )
     krs = _chosen_krs(session, source, kr_numbers)
 
     target = session.exec(select(Objective).where(Objective.carried_from_id == source.id)).first()

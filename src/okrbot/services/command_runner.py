@@ -100,7 +100,7 @@ class CommandRunner:
             with self.db.session_scope(read_only=read_only and not event_key and reply_to is None) as session:
                 if event_key and not claim_event(session, event_key, actor.team_id, actor.now):
                     return Outcome(self.presenter.nothing(), [], duplicate=True)
-                actor = periods.with_calendar(session, actor, self.settings.fiscal_start_month)
+                actor = periods.with_calendar(session, actor, self.settings.fiscal_start_month, self.settings.planning_lead_days)
                 uow = self._unit(session, actor)
                 reply = body(uow)
                 answered = reply_to is not None and reply.modal is None and bool(reply.text)

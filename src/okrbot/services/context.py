@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from okrbot.store.types import utcnow
@@ -33,6 +33,8 @@ class Actor:
     system: bool = False
     # The month the workspace's fiscal year starts in (services/periods.py loads it).
     fiscal_start: int = 1
+    # How long before a period starts OKRs can be drafted for it (OKRBOT_PLANNING_LEAD_DAYS).
+    planning_lead: timedelta = timedelta(days=14)
 
     @property
     def in_dm(self) -> bool:

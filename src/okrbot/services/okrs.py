@@ -95,6 +95,8 @@ def clean_description(text: str) -> str:
 
 def create_objective(session: Session, actor: Actor, new: NewObjective) -> Objective:
     ensure_workspace(session, actor.team_id)
+    period = period_or_current(new.period, actor)
+    periods.require_drafting_open(actor, period)
     parent_id = _parent_id(session, actor, new.parent)
     objective = Objective(
         team_id=actor.team_id,
@@ -102,7 +104,7 @@ def create_objective(session: Session, actor: Actor, new: NewObjective) -> Objec
         title=clean_title(new.title),
         owner=clean_id(new.owner, field="owner"),
         team_channel=clean_id(new.team_channel, field="team"),
-        period=period_or_current(new.period, actor),
+        period=period,
         parent_id=parent_id,
         private=new.private,
         description=clean_description(new.description),
@@ -344,7 +346,10 @@ def update_objective(session: Session, actor: Actor, number: int, new: NewObject
     objective.title = clean_title(new.title)
     objective.owner = clean_id(new.owner, field="owner")
     objective.team_channel = clean_id(new.team_channel, field="team")
-    objective.period = period_or_current(new.period, actor)
+    period = period_or_current(new.period, actor)
+    if period != objective.period:
+        periods.require_drafting_open(actor, period, f"move {objective_id(objective.number)} into it")
+    objective.period = period
     periods.require_open(session, actor.team_id, objective.period, f"move {objective_id(objective.number)} into it")
     objective.parent_id = parent_id
     objective.private = new.private

@@ -4,6 +4,7 @@ whether a period is closed (graded and frozen) or still open for changes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
@@ -26,10 +27,12 @@ def fiscal_start(workspace: Workspace | None, default_month: int) -> int:
     return default_month
 
 
-def with_calendar(session: Session, actor: Actor, default_month: int) -> Actor:
-    """The actor, reading period names with its workspace's fiscal year (one primary-key read)."""
+def with_calendar(session: Session, actor: Actor, default_month: int, planning_lead_days: int | None = None) -> Actor:
+    """The actor, reading period names with its workspace's fiscal year (one primary-key read),
+    and drafting for coming periods from `planning_lead_days` before they start."""
     month = fiscal_start(session.get(Workspace, actor.team_id), default_month)
-    return actor if month == actor.fiscal_start else replace(actor, fiscal_start=month)
+    lead = actor.planning_lead if planning_lead_days is None else timedelta(days=planning_lead_days)
+    return actor if (month, lead) == (actor.fiscal_start, actor.planning_lead) else replace(actor, fiscal_start=month, planning_lead=lead)
 
 
 def resolve(text: str, actor: Actor) -> Period:
@@ -53,6 +56,24 @@ def label(name: str, actor: Actor) -> str:
         ahead = "next" if period == (current(actor).next() if not period.is_year else current(actor).year_period().next()) else "a coming"
         return f"{period.labelled()} · {ahead} {kind}, drafts"
     return period.labelled()
+
+
+def require_drafting_open(actor: Actor, name: str, doing: str = "draft OKRs for it", *, instead: str | None = None) -> None:
+    """A period not begun yet takes drafts from `actor.planning_lead` before it starts (the
+    planning note goes to team channels then too); earlier, say when, and what to type now."""
+    period = parse_period(name, actor.fiscal_start)
+    if period is None:
+        return
+    opens = period.start_at(actor.tz) - actor.planning_lead
+    if actor.now >= opens:
+        return
+    days = actor.planning_lead.days
+    raise Invalid(
+        f"Drafting for {period.labelled()} opens on {opens.astimezone(actor.tz):%-d %b %Y}, {days} day{'s' if days != 1 else ''}"
+        f" before it starts, so I can't {doing} yet.",
+        hint=instead or f"For now, use this period: `period {current(actor)}` (or leave the period out); from then on `period {period}` drafts it.",
+        field="period",
+    )
 
 
 # --------------------------------------------------------------------------- the fiscal year

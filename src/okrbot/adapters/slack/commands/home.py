@@ -16,7 +16,7 @@ log = logging.getLogger("okrbot")
 def publish_home(bot, team_id: str, user_id: str) -> None:
     actor = bot.actor(team_id, user_id)
     with bot.db.session_scope(read_only=True) as session:
-        actor = with_calendar(session, actor, bot.settings.fiscal_start_month)
+        actor = with_calendar(session, actor, bot.settings.fiscal_start_month, bot.settings.planning_lead_days)
         view = home_view(home_data(session, actor))
     try:
         bot.client_for(team_id).views_publish(user_id=user_id, view=view)
