@@ -29,7 +29,8 @@ class TickReport:
 
 
 def review_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = True) -> TickReport:
-    """Start due cycles, send reminders and escalations, close cycles with a digest."""
+    """Start due cycles (one per rhythm), nudge owners back from a pause, send reminders and
+    escalations, close cycles with a digest."""
     now = now or utcnow()
     policy = reviews.ReviewPolicy.from_settings(bot.settings)
     messages = SlackReviewMessages()
@@ -41,9 +42,13 @@ def review_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = T
         run = _step(bot, team_id, "start", lambda s: reviews.start_due_cycle(s, team_id, now, policy, messages))
         if run is not None:
             if run.created:
-                report.started.append(f"{team_id} {run.key}")
-                log.info("review %s started in %s: %d owners nudged", run.key, team_id, len(run.nudged))
+                report.started += [f"{team_id} {key}" for key in run.keys]
+                log.info(
+                    "review %s started in %s: %d owners nudged, %d skipped (checked in recently), %d paused",
+                    ", ".join(run.keys), team_id, len(run.nudged), len(run.skipped), len(run.paused),
+                )
             report.queued += run.queued
+        report.queued += _step(bot, team_id, "resume", lambda s: reviews.send_resumed(s, team_id, now, policy, messages)) or []
         report.queued += _step(bot, team_id, "follow-up", lambda s: reviews.follow_up(s, team_id, now, policy, messages)) or []
         report.queued += _step(bot, team_id, "digest", lambda s: reviews.send_digests(s, team_id, now, policy, messages)) or []
     if deliver and report.queued:
