@@ -792,7 +792,8 @@ def _next_step(
             return []
         payload = messages.reminder(nudge.owner, krs, view, nudge.id, number)
         payload.update(thread_ts=nudge.ts, reply_broadcast=True)
-        return [_message(nudge.team_id, REMINDER_KIND, nudge.channel, payload, f"nudge-reminder:{nudge.id}:{number}", now)]
+        key = f"nudge-reminder:{nudge.id}:{number}"
+        return [_message(nudge.team_id, REMINDER_KIND, nudge.channel, payload, key, now, person=nudge.owner)]
     # Reminders used up, or the window closed: tell the objective owners (at the latest at the close).
     if now < min(last + policy.remind_after, cycle.closes_at) or not krs:
         return []
@@ -935,16 +936,18 @@ def review_metadata(dedupe_key: str) -> dict:
     return {"event_type": METADATA_TYPE, "event_payload": {"key": dedupe_key}}
 
 
-def _message(team_id: str, kind: str, channel: str, payload: dict, dedupe_key: str, now: datetime) -> dict:
+def _message(team_id: str, kind: str, channel: str, payload: dict, dedupe_key: str, now: datetime, *, person: str | None = None) -> dict:
+    """A row to queue; `person`: whom a DM reaches, when its channel is the DM's id rather than theirs."""
     payload = {**payload, "metadata": review_metadata(dedupe_key), "unfurl_links": False, "channel": channel}
-    return {"team_id": team_id, "kind": kind, "channel": channel, "payload": payload, "dedupe_key": dedupe_key, "now": now}
+    row = {"team_id": team_id, "kind": kind, "channel": channel, "payload": payload, "dedupe_key": dedupe_key, "now": now}
+    return {**row, "person": person or channel}
 
 
 def _enqueue(session: Session, rows: list[dict]) -> list[int]:
     """Queue messages, 500 rows a statement; a dedupe key already queued is skipped, never doubled.
     A DM waits in the queue for the moment the weekly cap allows (services/dm_cap.py)."""
     ids: list[int] = []
-    dms = [dm_cap.DmToBook(row["channel"], row["kind"], row["dedupe_key"]) for row in rows if row["kind"] in _DM_KINDS]
+    dms = [dm_cap.DmToBook(row["person"], row["kind"], row["dedupe_key"]) for row in rows if row["kind"] in _DM_KINDS]
     if dms:
         slots = dm_cap.book(session, rows[0]["team_id"], dms, rows[0]["now"])
         rows = [{**row, "send_at": slots.get(row["dedupe_key"], row["now"])} for row in rows]
