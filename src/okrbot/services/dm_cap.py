@@ -27,6 +27,7 @@ class DmToBook:
     user_id: str
     kind: str
     dedupe_key: str
+    not_before: datetime | None = None  # e.g. the end of the person's pause
 
 
 def book(session: Session, team_id: str, dms: Sequence[DmToBook], now: datetime) -> dict[str, datetime]:
@@ -52,7 +53,7 @@ def book(session: Session, team_id: str, dms: Sequence[DmToBook], now: datetime)
         if dm.dedupe_key in known:
             slots[dm.dedupe_key] = known[dm.dedupe_key]
             continue
-        at = dm_slot(booked[dm.user_id], now)
+        at = dm_slot(booked[dm.user_id], max(now, dm.not_before or now))
         booked[dm.user_id].append(at)
         slots[dm.dedupe_key] = known[dm.dedupe_key] = at
         new.append({"team_id": team_id, "user_id": dm.user_id, "at": at, "kind": dm.kind, "dedupe_key": dm.dedupe_key})

@@ -768,6 +768,9 @@ def follow_up(session: Session, team_id: str, now: datetime, policy: ReviewPolic
         rows = []
         for nudge in late:
             rows += _next_step(session, nudge, cycle, view, by_owner.get(nudge.owner, []), now, policy, messages)
+        for row in rows:  # a note to an objective owner who is away waits for their return
+            if row["kind"] == ESCALATION_KIND and prefs.is_paused(pauses.get(row["person"]), now, tz):
+                row["not_before"] = prefs.resume_at(pauses[row["person"]], tz)
         queued += _enqueue(session, rows)
     return queued
 
@@ -947,7 +950,7 @@ def _enqueue(session: Session, rows: list[dict]) -> list[int]:
     """Queue messages, 500 rows a statement; a dedupe key already queued is skipped, never doubled.
     A DM waits in the queue for the moment the weekly cap allows (services/dm_cap.py)."""
     ids: list[int] = []
-    dms = [dm_cap.DmToBook(row["person"], row["kind"], row["dedupe_key"]) for row in rows if row["kind"] in _DM_KINDS]
+    dms = [dm_cap.DmToBook(row["person"], row["kind"], row["dedupe_key"], row.get("not_before")) for row in rows if row["kind"] in _DM_KINDS]
     if dms:
         slots = dm_cap.book(session, rows[0]["team_id"], dms, rows[0]["now"])
         rows = [{**row, "send_at": slots.get(row["dedupe_key"], row["now"])} for row in rows]
