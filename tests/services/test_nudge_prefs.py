@@ -11,9 +11,10 @@ from datetime import date, timedelta
 from sqlmodel import select
 
 from okrbot.services import dm_cap, reviews
+from okrbot.services.context import Actor
 from okrbot.store.db import Database
-from okrbot.store.models import OutboundMessage, ReviewHoliday, ReviewPause
-from tests.services.test_reviews import MESSAGES, POLICY, RUN, deliver_fake, seed, start
+from okrbot.store.models import CheckIn, KeyResult, Nudge, OutboundMessage, ReviewCycle, ReviewHoliday, ReviewPause
+from tests.services.test_reviews import MESSAGES, POLICY, RUN, admin, deliver_fake, run, seed, start
 
 
 def queued(db: Database, ids) -> list[OutboundMessage]:
@@ -72,3 +73,22 @@ def test_a_grading_dm_counts_against_the_cap_like_a_nudge(db):
     assert nudge.next_attempt_at == RUN + timedelta(days=7)
     with db.session_scope() as session:  # booking again changes nothing
         assert dm_cap.book(session, "T1", [dm_cap.DmToBook("U1", "grading_dm", "g:5")], RUN)["g:5"] == RUN + timedelta(days=7)
+
+
+def test_each_rhythm_nudges_about_its_own_krs_and_no_change_records_only_those(db):
+    seed(db, owners=1)  # O-1 on the workspace's monthly schedule: KR-1 and KR-2 (U1)
+    run(db, 'objective add "Ship reliability" owner @UBOSS', admin())
+    run(db, 'kr add O-2 "Uptime" from 0 to 100 owner @U1', admin())
+    assert "weekly" in run(db, "review cadence O-2 weekly", admin())
+    started = start(db)  # the first Monday of November: both rhythms are due
+    assert sorted(started.keys) == ["2026-11", "weekly 2026-W45"] and started.nudged == ["U1", "U1"]
+    with db.session_scope() as session:
+        weekly = session.exec(
+            select(Nudge).join(ReviewCycle, ReviewCycle.id == Nudge.cycle_id).where(ReviewCycle.key == "weekly 2026-W45")
+        ).one()
+        recorded = reviews.no_change(session, Actor(team_id="T1", user_id="U1", source="button", now=RUN + timedelta(hours=1)), weekly.id)
+    assert [kr.number for kr in recorded] == [3]
+    with db.session_scope() as session:
+        assert [kr_pk for kr_pk in session.exec(select(CheckIn.kr_id)).all()] == [
+            session.exec(select(KeyResult.id).where(KeyResult.number == 3)).one()
+        ]

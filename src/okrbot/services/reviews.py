@@ -673,7 +673,12 @@ def no_change(session: Session, actor: Actor, nudge_id: int) -> list[KrSummary]:
     if nudge.owner != actor.user_id:
         raise NotAllowed(f"This review is for <@{nudge.owner}>.")
     cycle = session.get(ReviewCycle, nudge.cycle_id)
+    workspace = session.get(Workspace, nudge.team_id)
+    rhythm, base = cycle_rhythm(cycle, workspace), workspace_schedule(workspace)
+    # Only the KRs this review's DM listed: those of objectives on its rhythm.
     krs = session.exec(_owner_krs_query(nudge.team_id, nudge.owner, cycle.period)).all()
+    objectives = {o.id: o for o in session.exec(select(Objective).where(col(Objective.id).in_({kr.objective_id for kr in krs}))).all()}
+    krs = [kr for kr in krs if _follows(objectives[kr.objective_id], rhythm, base)]
     since = nudge.claimed_at
     checked = set(
         session.exec(
