@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from okrbot.services import reviews
+from okrbot.services import dm_cap, reviews
 from okrbot.services.context import Actor
 from okrbot.slack.bot import SlackBot
 from okrbot.slack.views.reviews import SlackReviewMessages
@@ -51,6 +51,7 @@ def review_tick(bot: SlackBot, now: datetime | None = None, *, deliver: bool = T
         report.queued += _step(bot, team_id, "resume", lambda s: reviews.send_resumed(s, team_id, now, policy, messages)) or []
         report.queued += _step(bot, team_id, "follow-up", lambda s: reviews.follow_up(s, team_id, now, policy, messages)) or []
         report.queued += _step(bot, team_id, "digest", lambda s: reviews.send_digests(s, team_id, now, policy, messages)) or []
+        _step(bot, team_id, "forget old DM bookings", lambda s: dm_cap.forget_old(s, team_id, now))
     if deliver and report.queued:
         bot.deliver(report.queued)
     return report

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from okrbot.services import dm_cap, reviews
 from okrbot.services.context import Actor
 from okrbot.store.db import Database
-from okrbot.store.models import CheckIn, KeyResult, Nudge, OutboundMessage, ReviewCycle, ReviewHoliday, ReviewPause
+from okrbot.store.models import CheckIn, KeyResult, Nudge, OutboundMessage, ReviewCycle, ReviewHoliday, ReviewPause, UnpromptedDm
 from tests.services.test_reviews import MESSAGES, POLICY, RUN, admin, deliver_fake, run, seed, start
 
 
@@ -92,3 +93,13 @@ def test_each_rhythm_nudges_about_its_own_krs_and_no_change_records_only_those(d
         assert [kr_pk for kr_pk in session.exec(select(CheckIn.kr_id)).all()] == [
             session.exec(select(KeyResult.id).where(KeyResult.number == 3)).one()
         ]
+
+
+def test_bookings_older_than_two_weeks_are_forgotten(db):
+    seed(db, owners=1)
+    with db.session_scope() as session:
+        dm_cap.book(session, "T1", [dm_cap.DmToBook("U1", "nudge", "old"), dm_cap.DmToBook("U1", "nudge", "recent")], RUN)
+        session.execute(update(UnpromptedDm).where(UnpromptedDm.dedupe_key == "old").values(at=RUN - timedelta(days=15)))
+    with db.session_scope() as session:
+        assert dm_cap.forget_old(session, "T1", RUN) == 1
+        assert session.exec(select(UnpromptedDm.dedupe_key)).all() == ["recent"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -63,15 +63,12 @@ def book(session: Session, team_id: str, dms: Sequence[DmToBook], now: datetime)
     return slots
 
 
-def booked_in_window(session: Session, team_id: str, user_id: str, now: datetime) -> list[datetime]:
-    """The person's unprompted DMs in the 7 days up to now, and those waiting for their moment."""
-    return list(
-        session.exec(
-            select(UnpromptedDm.at)
-            .where(UnpromptedDm.team_id == team_id, UnpromptedDm.user_id == user_id, UnpromptedDm.at > now - DM_CAP_WINDOW)
-            .order_by(UnpromptedDm.at)
-        ).all()
+def forget_old(session: Session, team_id: str, now: datetime) -> int:
+    """Drop bookings no window can hold any more (older than two windows): the ledger stays small."""
+    result = session.execute(
+        delete(UnpromptedDm).where(UnpromptedDm.team_id == team_id, UnpromptedDm.at < now - 2 * DM_CAP_WINDOW)
     )
+    return result.rowcount
 
 
 def _lock_workspace(session: Session, team_id: str) -> None:
