@@ -27,7 +27,7 @@ from sqlmodel import col, select
 import okrbot.slack.bot
 import okrbot.slack.delivery
 from okrbot.reviews_job import review_tick
-from okrbot.store.models import Nudge, OutboundMessage, ReviewCycle, UnpromptedDm, Workspace
+from okrbot.store.models import Nudge, OutboundMessage, ReviewCycle, Workspace
 
 pytestmark = pytest.mark.usefixtures("valid_blockkit")
 
@@ -109,7 +109,7 @@ def sent_dms(bot) -> list[tuple[str, str, datetime, datetime, str | None]]:
             select(OutboundMessage).where(col(OutboundMessage.kind).in_(DM_KINDS)).order_by(OutboundMessage.sent_at)
         ).all()
         cycles = {c.id: c.key for c in session.exec(select(ReviewCycle)).all()}
-        people = dict(session.exec(select(UnpromptedDm.dedupe_key, UnpromptedDm.user_id)).all())
+        owners = {n.id: n.owner for n in session.exec(select(Nudge)).all()}
         unsent = [r.dedupe_key for r in rows if r.status != "sent"]
     assert unsent == [], f"DMs never sent: {unsent}"
     found = []
@@ -118,7 +118,9 @@ def sent_dms(bot) -> list[tuple[str, str, datetime, datetime, str | None]]:
         cycle = None
         if row.kind == "nudge":
             cycle = cycles[int(parts[1])]
-        found.append((people[row.dedupe_key], row.kind, row.created_at, row.sent_at, cycle))
+        # nudge:<cycle>:<owner>, nudge-reminder:<nudge>:<n> (in the DM), nudge-escalation:<nudge>:<objective owner>
+        person = owners[int(parts[1])] if row.kind == "nudge_reminder" else parts[2]
+        found.append((person, row.kind, row.created_at, row.sent_at, cycle))
     return found
 
 
