@@ -208,3 +208,19 @@ def test_channel_announce_sets_and_shows_the_mode_offline(shell_env):
     assert "daily digest at 08:00" in daily and "→ posted" not in daily.split("daily digest at 08:00")[1]
     _, dm = okr("/okr channel announce thread", channel="D1")
     assert "in that channel" in dm
+
+
+def test_nudge_preferences_in_the_shell(shell_env, db):
+    code, out = okr(
+        '/okr objective add "Grow activation" period 2026-Q4',
+        "/okr review cadence O-1 every 2 weeks",
+        "/okr review pause until 2099-01-05",
+        "/okr review status",
+        "/okr review resume",
+    )
+    assert code == 0, out
+    assert "every 2 weeks on Monday at 10:00" in out and "until 2099-01-05" in out and "Welcome back" in out
+    refused = CliRunner().invoke(app, ["shell", "--user", "U1", "--team", "T1", "-c", "/okr review holidays add 2026-12-24..2027-01-01"])
+    assert "Only an okrbot admin" in refused.output
+    admin = CliRunner().invoke(app, ["shell", "--user", "U1", "--team", "T1", "--admin", "-c", "/okr review holidays add 2026-12-24..2027-01-01", "-c", "/okr review holidays"])
+    assert "Added" in admin.output and admin.output.count("Workspace holidays: 2026-12-24..2027-01-01.") == 2, admin.output

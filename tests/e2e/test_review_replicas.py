@@ -32,7 +32,18 @@ from sqlmodel import select
 
 from okrbot.domain.periods import current_period
 from okrbot.store.db import Database
-from okrbot.store.models import KeyResult, Nudge, Objective, OutboundMessage, ReviewCycle, Workspace
+from okrbot.store.models import (
+    CheckIn,
+    KeyResult,
+    Nudge,
+    Objective,
+    OutboundMessage,
+    ReviewCycle,
+    ReviewHoliday,
+    ReviewPause,
+    UnpromptedDm,
+    Workspace,
+)
 from tests.conftest import ON_POSTGRES
 from tests.e2e.harness import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes.slack_api import SlackDouble
@@ -232,3 +243,86 @@ def test_a_process_killed_half_way_through_a_cycle_leaves_every_owner_one_nudge(
         # (More than one when the review tick and the outbox sweep were both sending.)
         assert in_flight >= 1, "the kill should have landed during a call that Slack then completed"
         assert checks >= 1, "the message the killed process was sending should have been looked for before a resend"
+
+
+# --------------------------------------------------------------------------- nudge preferences (issue 16)
+
+PREF_OWNERS = 120
+BOTH = range(1, 21)  # own KRs on both rhythms: one nudge per rhythm
+PAUSED = range(21, 31)  # paused until the day after tomorrow
+RECENT = range(31, 41)  # every KR checked in yesterday: skipped
+CAPPED = range(41, 46)  # five unprompted DMs in the last two days: their nudge waits
+
+
+def seed_preferences(database_url: str) -> datetime:
+    """T1: reviews every 2 weeks starting today, on its run two minutes ago; O-2 asks for weekly
+    (also due now). O-1's KRs: U001-U060; O-2's: U061-U120 and U001-U020. T2: the same
+    schedule, but today is one of its holidays. Returns now."""
+    now = datetime.now(UTC)
+    run = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    schedule = f"every 2 weeks {run:%A} {run:%H:%M} from {run.date().isoformat()}".lower()
+    period = str(current_period(now, UTC))
+    month_ago = now - timedelta(days=30)
+    db = Database(database_url)
+    with db.session_scope() as session:
+        for team in ("T1", "T2"):
+            session.add(Workspace(team_id=team, review_schedule=schedule, review_since=month_ago, created_at=month_ago))
+        session.flush()
+        session.add(ReviewHoliday(team_id="T2", first_day=run.date(), last_day=run.date()))
+        objectives = [
+            Objective(team_id="T1", number=1, title="Grow activation", owner="UBOSS", team_channel="C1", period=period),
+            Objective(team_id="T1", number=2, title="Ship reliability", owner="UBOSS", team_channel="C2", period=period, review_cadence="weekly"),
+            Objective(team_id="T2", number=1, title="Elsewhere", owner="UBOSS", team_channel="C9", period=period),
+        ]
+        session.add_all(objectives)
+        session.flush()
+        owners = [(objectives[0], n) for n in range(1, 61)] + [(objectives[1], n) for n in [*range(61, PREF_OWNERS + 1), *BOTH]]
+        owners += [(objectives[2], n) for n in range(1, 11)]
+        krs = [
+            KeyResult(
+                team_id=objective.team_id, number=i, objective_id=objective.id, title=f"Signups {i}", owner=f"U{n:03d}",
+                metric="numeric", direction="increase", start=0, target=100, current=0,
+            )
+            for i, (objective, n) in enumerate(owners, start=1)
+        ]
+        session.add_all(krs)
+        session.flush()
+        session.add_all(
+            CheckIn(team_id="T1", kr_id=kr.id, at=now - timedelta(days=1), value=5, author=kr.owner, source="command")
+            for kr in krs if kr.team_id == "T1" and int(kr.owner[1:]) in RECENT
+        )
+        session.add_all(ReviewPause(team_id="T1", user_id=f"U{n:03d}", paused_until=(now + timedelta(days=2)).date()) for n in PAUSED)
+        session.add_all(
+            UnpromptedDm(team_id="T1", user_id=f"U{n:03d}", at=now - timedelta(days=2, hours=-i), kind="grading_dm", dedupe_key=f"earlier:{n}:{i}")
+            for n in CAPPED for i in range(5)
+        )
+    db.dispose()
+    return now
+
+
+@needs_postgres
+def test_three_processes_apply_nudge_preferences_exactly_once(database_url, tmp_path):
+    now = seed_preferences(database_url)
+    expected = Counter({f"U{n:03d}": 2 for n in BOTH})
+    expected.update({f"U{n:03d}": 1 for n in [*range(46, 61), *range(61, PREF_OWNERS + 1)]})
+    with SlackDouble() as slack, replicas(slack, database_url, tmp_path) as group:
+        for _ in range(3):
+            group.start()
+        took = wait_for_dms(slack, group, len(expected))
+        settle(LEASE_SECONDS + 3)
+        dms = nudge_dms(slack)
+        print(f"\n3 processes, 2 rhythms, {PREF_OWNERS} owners: {sum(dms.values())} DMs to {len(dms)} owners in {took:.1f} s")
+        assert dms == expected, f"unexpected DMs: {dms - expected} missing: {expected - dms}\n{group.log_text()}"
+    db = Database(database_url)
+    with db.session_scope() as session:
+        cycles = session.exec(select(ReviewCycle)).all()
+        statuses = Counter(session.exec(select(Nudge.status)).all())
+        waiting = session.exec(select(OutboundMessage).where(OutboundMessage.status == "pending")).all()
+    db.dispose()
+    assert sorted((c.team_id, c.key.split(" ")[0]) for c in cycles) == [("T1", now.date().isoformat()), ("T1", "weekly")]  # T2: a holiday
+    assert statuses == Counter({"sent": sum(expected.values()), "paused": len(PAUSED), "skipped": len(RECENT), "claimed": len(CAPPED)})
+    # Capped nudges wait in the outbox for the moment the oldest of the five is a week old.
+    assert sorted(m.channel for m in waiting) == [f"U{n:03d}" for n in CAPPED]
+    assert all(m.next_attempt_at >= now + timedelta(days=5) for m in waiting)
+    starters = [p for p in sorted(tmp_path.glob("okrbot-*.log")) if "started in T1" in p.read_text()]
+    assert len(starters) >= 1 and sum(p.read_text().count("started in T1") for p in starters) <= 2

@@ -7,7 +7,7 @@ layer runs the matching use case. Nothing here touches storage or Slack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 
 
@@ -246,6 +246,48 @@ class Review:
 
 
 @dataclass(frozen=True)
+class ReviewCadence:
+    """`/okr review cadence O-n weekly|every 2 weeks|monthly|default`; cadence None: the workspace's."""
+
+    objective: int
+    cadence: str | None
+
+
+@dataclass(frozen=True)
+class ReviewPause:
+    """`/okr review pause until 2027-01-05`: no review DMs for me before that day."""
+
+    until: date
+
+
+@dataclass(frozen=True)
+class ReviewResume:
+    """`/okr review resume`: end my pause now."""
+
+
+class HolidayAction(StrEnum):
+    LIST = "list"
+    ADD = "add"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class ReviewHolidays:
+    """`/okr review holidays [add|remove 2026-12-24..2027-01-01]`."""
+
+    action: HolidayAction = HolidayAction.LIST
+    first: date | None = None
+    last: date | None = None
+
+
+@dataclass(frozen=True)
+class ReviewSkipDays:
+    """`/okr settings review-skip-days N`: an owner whose KRs were all checked in within N days is not nudged."""
+
+    days: int
+
+
+@dataclass(frozen=True)
 class Edit:
     ref: Ref
 
@@ -347,6 +389,11 @@ Command = (
     | Serves
     | Gaps
     | Review
+    | ReviewCadence
+    | ReviewPause
+    | ReviewResume
+    | ReviewHolidays
+    | ReviewSkipDays
     | Edit
     | Archive
     | History

@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from functools import cache
 from typing import Any, NoReturn
@@ -67,8 +68,14 @@ from okrbot.domain.commands import (
     ReopenPeriod,
     Report,
     ReportChannel,
+    HolidayAction,
     Review,
     ReviewAction,
+    ReviewCadence,
+    ReviewHolidays,
+    ReviewPause,
+    ReviewResume,
+    ReviewSkipDays,
     Serves,
     Status,
     StatusScope,
@@ -78,6 +85,7 @@ from okrbot.domain.commands import (
 )
 from okrbot.domain.commands import ANNOUNCE_MODES, WEBHOOK_TOOLS, ChannelAnnounce, Webhooks
 from okrbot.domain.ids import parse_ref
+from okrbot.domain.nudge_prefs import PreferenceError, parse_cadence, parse_holiday
 from okrbot.domain.periods import MONTHS, month_number, parse_period, period_name
 from okrbot.domain.schedule import ScheduleError, clock_of
 
@@ -140,6 +148,14 @@ USAGE: dict[str, tuple[str, ...]] = {
     "review": (
         '/okr review now|status|off|schedule "<when>" [tz Area/City]',
         "The when may also go without quotes, as in: review schedule first Monday 10:00 tz Europe/Paris.",
+        "/okr review cadence O-n weekly|every 2 weeks|monthly|default",
+        "/okr review pause until 2027-01-05",
+        "/okr review resume",
+        "/okr review holidays [add|remove 2026-12-24..2027-01-01]",
+        "cadence: how often that objective's KR owners are nudged (its owner or an admin; default: the workspace's schedule)."
+        " pause: no review DMs for you before that day. holidays (admins add and remove): reviews falling on one"
+        " move to the next working day. An owner whose KRs were all checked in recently is not nudged"
+        " (/okr settings review-skip-days).",
     ),
     "edit": ("/okr edit O-n|KR-n|I-n",),
     "archive": ("/okr archive O-n",),
@@ -148,10 +164,12 @@ USAGE: dict[str, tuple[str, ...]] = {
     "settings": (
         "/okr settings fiscal-year starts <month>",
         "/okr settings report-channel #channel",
+        "/okr settings review-skip-days <0-60>",
         "/okr settings",
         "Admins set the month the fiscal year starts in; periods are then named like FY2027-Q1"
         " (FY2027 is the fiscal year that ends in 2027). January means calendar quarters."
-        " The report channel gets the company scorecard when a period closes.",
+        " The report channel gets the company scorecard when a period closes."
+        " review-skip-days: an owner whose KRs were all checked in within that many days is not nudged (default 5, 0: never skip).",
     ),
     "grade": (
         '/okr grade KR-n <0.0-1.0> ["note"]',
@@ -975,18 +993,23 @@ def _gaps(reader: _Reader) -> Gaps:
     return Gaps(period)
 
 
-_REVIEW_ACTIONS = [action.value for action in ReviewAction]
+_PREFERENCE_ACTIONS = ("cadence", "pause", "resume", "holidays")
+_REVIEW_ACTIONS = [action.value for action in ReviewAction] + list(_PREFERENCE_ACTIONS)
+_REVIEW_WORDS = "now, status, off, schedule, cadence, pause, resume or holidays"
 _TZ_WORDS = ("tz", "timezone")
 
 
-def _review(reader: _Reader) -> Review:
+def _review(reader: _Reader) -> Review | ReviewCadence | ReviewPause | ReviewResume | ReviewHolidays:
     token = reader.take()
     if token is None:
-        reader.fail("`review` needs one of now, status, off or schedule.")
-    if token.word not in _REVIEW_ACTIONS:
+        reader.fail(f"`review` needs one of {_REVIEW_WORDS}.")
+    word = "holidays" if token.word in ("holiday", "holidays") else token.word
+    if word not in _REVIEW_ACTIONS:
         close = _closest(token.word, _REVIEW_ACTIONS)
         hint = f"Did you mean {_code(f'review {close}')}?" if close else None
-        reader.fail(f"`review` needs one of now, status, off or schedule, not {_code(token.shown)}.", hint)
+        reader.fail(f"`review` needs one of {_REVIEW_WORDS}, not {_code(token.shown)}.", hint)
+    if word in _PREFERENCE_ACTIONS:
+        return _REVIEW_PREFERENCES[word](reader)
     action = ReviewAction(token.word)
     if action is not ReviewAction.SCHEDULE:
         return Review(action)
@@ -1010,6 +1033,68 @@ def _schedule(reader: _Reader) -> Review:
             reader.unexpected(key, _TZ_WORDS)
         tz = _tz_value(reader, key)
     return Review(ReviewAction.SCHEDULE, when=when, tz=tz)
+
+
+def _review_cadence(reader: _Reader) -> ReviewCadence:
+    number = reader.expect_ref(_code("review cadence"), Kind.OBJECTIVE).number
+    words = reader.span_text(reader.pos, len(reader.tokens))
+    reader.pos = len(reader.tokens)
+    if not words:
+        reader.fail(f"{_code('review cadence')} needs how often after the objective, like {_code(f'review cadence O-{number} weekly')}.")
+    try:
+        return ReviewCadence(number, parse_cadence(words))
+    except PreferenceError as error:
+        reader.fail(f"{error}.", f"For example {_code(f'review cadence O-{number} every 2 weeks')}.")
+
+
+def _review_pause(reader: _Reader) -> ReviewPause:
+    reader.take_word("until", "till", "to")
+    token = reader.take()
+    example = _code("review pause until 2027-01-05")
+    if token is None:
+        reader.fail(f"{_code('review pause')} needs the day nudges start again, like {example}.")
+    try:
+        until = date.fromisoformat(token.text)
+    except ValueError:
+        reader.fail(f"{_code(token.shown)} is not a date; write it as YYYY-MM-DD, like {example}.")
+    reader.finish()
+    return ReviewPause(until)
+
+
+def _review_resume(reader: _Reader) -> ReviewResume:
+    reader.finish()
+    return ReviewResume()
+
+
+def _review_holidays(reader: _Reader) -> ReviewHolidays:
+    if reader.at_end() or reader.take_word("list"):
+        reader.finish()
+        return ReviewHolidays()
+    token = reader.take()
+    actions = {"add": HolidayAction.ADD, "remove": HolidayAction.REMOVE, "delete": HolidayAction.REMOVE, "rm": HolidayAction.REMOVE}
+    if token.word not in actions:
+        close = _closest(token.word, ["add", "remove", "list"])
+        hint = f"Did you mean {_code(f'review holidays {close}')}?" if close else None
+        reader.fail(f"{_code('review holidays')} takes add, remove or nothing (to list them), not {_code(token.shown)}.", hint)
+    action = actions[token.word]
+    days = reader.span_text(reader.pos, len(reader.tokens))
+    reader.pos = len(reader.tokens)
+    example = _code(f"review holidays {action.value} 2026-12-24..2027-01-01")
+    if not days:
+        reader.fail(f"{_code(f'review holidays {action.value}')} needs a day or a range of days, like {example}.")
+    try:
+        holiday = parse_holiday(days)
+    except PreferenceError as error:
+        reader.fail(f"{error}.", f"For example `review holidays {action.value} 2026-12-24..2027-01-01`.")
+    return ReviewHolidays(action, holiday.first, holiday.last)
+
+
+_REVIEW_PREFERENCES: dict[str, Callable[[_Reader], Any]] = {
+    "cadence": _review_cadence,
+    "pause": _review_pause,
+    "resume": _review_resume,
+    "holidays": _review_holidays,
+}
 
 
 def _tz_value(reader: _Reader, key: _Token) -> str:
@@ -1041,15 +1126,19 @@ def _chart(reader: _Reader) -> Chart:
     return Chart(reader.expect_ref(_code("chart"), Kind.KR, Kind.OBJECTIVE))
 
 
-def _settings(reader: _Reader) -> FiscalYear | ReportChannel:
+def _settings(reader: _Reader) -> FiscalYear | ReportChannel | ReviewSkipDays:
     if reader.at_end():
         return FiscalYear()
     token = reader.take()
     if token.word in ("report-channel", "report"):
         reader.take_word("channel")
         return ReportChannel(_channel_value(reader, token))
+    if token.word in ("review-skip-days", "skip-days"):
+        return _skip_days(reader)
     if token.word not in ("fiscal-year", "fiscal", "fy"):
-        reader.fail(f"{_code(token.shown)} is not a setting; there are {_code('fiscal-year')} and {_code('report-channel')}.")
+        reader.fail(
+            f"{_code(token.shown)} is not a setting; there are {_code('fiscal-year')}, {_code('report-channel')} and {_code('review-skip-days')}."
+        )
     if token.word == "fiscal":
         reader.take_word("year")
     reader.take_word("starts", "start")
@@ -1061,6 +1150,18 @@ def _settings(reader: _Reader) -> FiscalYear | ReportChannel:
         hint = f"Did you mean {_code(f'fiscal-year starts {close}')}?" if (close := _closest(month.word if month else None, MONTHS)) else None
         reader.fail(f"The fiscal year needs the month it starts in, like {_code('february')}{found}.", hint)
     return FiscalYear(number)
+
+
+def _skip_days(reader: _Reader) -> ReviewSkipDays:
+    token = reader.peek()
+    example = _code("settings review-skip-days 5")
+    if token is None or not token.text.isdigit():
+        found = f", not {_code(token.shown)}" if token else ""
+        reader.fail(f"{_code('review-skip-days')} needs a whole number of days from 0 to 60{found}, like {example} (0: never skip).")
+    reader.take()
+    reader.take_word("days", "day")
+    reader.finish()
+    return ReviewSkipDays(int(token.text))
 
 
 def _grade_value(reader: _Reader) -> float:

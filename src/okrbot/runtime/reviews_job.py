@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from okrbot.services import reviews
+from okrbot.services import dm_cap, reviews
 from okrbot.services.context import Actor
 from okrbot.services.notifier import Notifier
 from okrbot.store.types import utcnow
@@ -28,7 +28,8 @@ class TickReport:
 
 
 def review_tick(bot: Notifier, now: datetime | None = None, *, deliver: bool = True) -> TickReport:
-    """Start due cycles, send reminders and escalations, close cycles with a digest."""
+    """Start due cycles (one per rhythm), nudge owners back from a pause, send reminders and
+    escalations, close cycles with a digest."""
     now = now or utcnow()
     policy = reviews.ReviewPolicy.from_settings(bot.settings)
     messages = bot.review_messages
@@ -40,11 +41,16 @@ def review_tick(bot: Notifier, now: datetime | None = None, *, deliver: bool = T
         run = _step(bot, team_id, "start", lambda s: reviews.start_due_cycle(s, team_id, now, policy, messages))
         if run is not None:
             if run.created:
-                report.started.append(f"{team_id} {run.key}")
-                log.info("review %s started in %s: %d owners nudged", run.key, team_id, len(run.nudged))
+                report.started += [f"{team_id} {key}" for key in run.keys]
+                log.info(
+                    "review %s started in %s: %d owners nudged, %d skipped (checked in recently), %d paused",
+                    ", ".join(run.keys), team_id, len(run.nudged), len(run.skipped), len(run.paused),
+                )
             report.queued += run.queued
+        report.queued += _step(bot, team_id, "resume", lambda s: reviews.send_resumed(s, team_id, now, policy, messages)) or []
         report.queued += _step(bot, team_id, "follow-up", lambda s: reviews.follow_up(s, team_id, now, policy, messages)) or []
         report.queued += _step(bot, team_id, "digest", lambda s: reviews.send_digests(s, team_id, now, policy, messages)) or []
+        _step(bot, team_id, "forget old DM bookings", lambda s: dm_cap.forget_old(s, team_id, now))
     if deliver and report.queued:
         bot.deliver(report.queued)
     return report

@@ -28,7 +28,7 @@ from okrbot.domain.commands import Commitment, Direction, Keep
 from okrbot.domain.grading import GradeReplyError, GradingWindow, Reading, grading_window, held_share, parse_grade_reply, suggested_grade
 from okrbot.domain.ids import kr_id
 from okrbot.domain.periods import Period, parse_period
-from okrbot.services import periods, permissions
+from okrbot.services import dm_cap, periods, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotAllowed, NotFound
 from okrbot.domain.text import clean_text
@@ -258,9 +258,13 @@ def send_due_dms(session: Session, team_id: str, now: datetime, policy: GradingP
             if dm is None:
                 continue  # another process won this owner
             view = GradingView(dm.id, owner, period, window, tz, tuple(by_owner[owner]))
+            key = f"{GRADING_KIND}:{dm.id}"
+            # An unprompted DM: it waits for the weekly cap (services/dm_cap.py).
+            send_at = dm_cap.book(session, team_id, [dm_cap.DmToBook(owner, GRADING_KIND, key)], now)[key]
             message = outbox.enqueue(
-                session, team_id=team_id, kind=GRADING_KIND, channel=owner, payload=messages.grading_dm(view), now=now, dedupe_key=f"{GRADING_KIND}:{dm.id}"
+                session, team_id=team_id, kind=GRADING_KIND, channel=owner, payload=messages.grading_dm(view), now=now, dedupe_key=key
             )
+            message.next_attempt_at = send_at
             queued.append(message.id)
     return queued
 

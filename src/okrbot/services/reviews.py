@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from okrbot.domain.checkin_reply import OwnedKr, ReplyItem, parse_checkin_reply
 from okrbot.domain.commands import Metric
+from okrbot.domain import nudge_prefs as prefs
 from okrbot.domain.ids import kr_id
 from okrbot.domain.periods import current_period
 from okrbot.domain.progress import Health
@@ -39,12 +40,11 @@ from okrbot.domain.schedule import (
     DEFAULT_SCHEDULE,
     ReviewSchedule,
     ScheduleError,
-    cycle_key,
-    last_run,
     next_run,
     parse_schedule,
 )
-from okrbot.services import periods
+from okrbot.services import dm_cap, periods
+from okrbot.services import nudge_prefs as prefs_store
 from okrbot.services.checkins import record_checkin
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotAllowed, NotFound, OkrbotError, quoted
@@ -56,7 +56,11 @@ from okrbot.store.workspaces import ensure_workspace
 log = logging.getLogger("okrbot.reviews")
 
 CLAIMED, SENT, ANSWERED = "claimed", "sent", "answered"
+# Not nudged this cycle: every KR checked in recently; or away (sent when the pause ends, if still open).
+SKIPPED, PAUSED = "skipped", "paused"
+_NOT_NUDGED = (SKIPPED, PAUSED)
 NUDGE_KIND, REMINDER_KIND, ESCALATION_KIND, DIGEST_KIND = "nudge", "nudge_reminder", "nudge_escalation", "review_digest"
+_DM_KINDS = (NUDGE_KIND, REMINDER_KIND, ESCALATION_KIND)  # unprompted DMs: the weekly cap counts them
 METADATA_TYPE = "okrbot_review"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
 _BATCH = 500  # rows per multi-row INSERT: well under SQLite's limit on bound parameters
@@ -161,24 +165,58 @@ def workspace_schedule(workspace: Workspace | None) -> ReviewSchedule:
         return DEFAULT_SCHEDULE
 
 
-def due_run(workspace: Workspace, now: datetime, policy: ReviewPolicy) -> tuple[datetime, str] | None:
-    """The scheduled run whose cycle should be running at `now`, with its cycle key.
+def due_run(
+    workspace: Workspace, now: datetime, policy: ReviewPolicy, *, rhythm: ReviewSchedule | None = None, holidays: Sequence[prefs.Holiday] = ()
+) -> tuple[datetime, str] | None:
+    """The run of `rhythm` (the workspace's schedule by default) whose cycle should be running
+    at `now`, with its cycle key.
 
-    The latest run at or before now, if its review window is still open (so a
-    cycle missed while the bot was down is caught up, but not one long over)
-    and it is not older than the schedule itself (setting a schedule never
-    nudges everyone at once for a run that already passed).
+    The latest run at or before now (moved past holidays), if its review window is still open
+    (so a cycle missed while the bot was down is caught up, but not one long over) and it is
+    not older than the schedule itself (setting a schedule never nudges everyone at once for
+    a run that already passed).
     """
     if not workspace.review_enabled:
         return None
-    schedule, tz = workspace_schedule(workspace), workspace_tz(workspace, policy.default_tz)
-    run = last_run(schedule, now, tz)
-    if run is None or now >= run + policy.window:
+    base, tz = workspace_schedule(workspace), workspace_tz(workspace, policy.default_tz)
+    schedule = rhythm or base
+    due = prefs.due_run(schedule, now, tz, holidays, policy.window)
+    if due is None:
         return None
     since = workspace.review_since or workspace.created_at
-    if since is not None and run < since:
+    if since is not None and due.scheduled < since:
         return None
-    return run, cycle_key(schedule, run, tz)
+    return due.at, prefs.schedule_cycle_key(schedule, base, due.scheduled, tz)
+
+
+def rhythms(session: Session, workspace: Workspace) -> list[ReviewSchedule]:
+    """The workspace's schedule, then each other rhythm an active objective asked for."""
+    base = workspace_schedule(workspace)
+    cadences = session.exec(
+        select(Objective.review_cadence)
+        .where(Objective.team_id == workspace.team_id, Objective.status == "active", col(Objective.review_cadence).is_not(None))
+        .distinct()
+    ).all()
+    found = [base]
+    for cadence in sorted(cadences):
+        schedule = prefs.cadence_schedule(cadence, base)
+        if schedule not in found:
+            found.append(schedule)
+    return found
+
+
+def _follows(objective: Objective, rhythm: ReviewSchedule, base: ReviewSchedule) -> bool:
+    return prefs.cadence_schedule(objective.review_cadence, base) == rhythm
+
+
+def cycle_rhythm(cycle: ReviewCycle, workspace: Workspace | None) -> ReviewSchedule:
+    """The schedule a cycle serves: its own, or (None) the workspace's."""
+    if cycle.schedule:
+        try:
+            return parse_schedule(cycle.schedule)
+        except ScheduleError:
+            log.warning("review cycle %s has an unreadable schedule %r", cycle.id, cycle.schedule)
+    return workspace_schedule(workspace)
 
 
 @dataclass(frozen=True)
@@ -193,39 +231,74 @@ class ReviewStatus:
     answered: int = 0
     catching_up: bool = False  # a due run has no cycle yet: the next tick starts it
     cycle_open: bool = False  # the latest cycle's window is still open
+    skipped: int = 0  # owners spared this cycle: every KR checked in recently
+    paused: int = 0  # owners away: nudged when their pause ends, if the review is still open
+    holidays: tuple[prefs.Holiday, ...] = ()
+    skip_days: int = prefs.DEFAULT_SKIP_DAYS
+    cadences: tuple[tuple[int, str], ...] = ()  # (objective number, its cadence) where it has its own
+    paused_until: date | None = None  # the viewer's own pause
 
 
-def review_status(session: Session, team_id: str, now: datetime, policy: ReviewPolicy) -> ReviewStatus:
+def review_status(session: Session, team_id: str, now: datetime, policy: ReviewPolicy, viewer: str | None = None) -> ReviewStatus:
     workspace = session.get(Workspace, team_id)
     schedule, tz = workspace_schedule(workspace), workspace_tz(workspace, policy.default_tz)
     enabled = workspace.review_enabled if workspace is not None else True
+    holidays = prefs_store.holidays(session, team_id)
     cycle = session.exec(
         select(ReviewCycle).where(ReviewCycle.team_id == team_id).order_by(col(ReviewCycle.due_at).desc(), col(ReviewCycle.id).desc())
     ).first()
     nudged = delivered = answered = 0
+    by_status: dict[str, int] = {}
     if cycle is not None:
         counts = session.exec(
             select(Nudge.status, func.count()).where(Nudge.cycle_id == cycle.id).group_by(Nudge.status)
         ).all()
         by_status = dict(counts)
-        nudged = sum(by_status.values())
+        nudged = sum(n for status, n in by_status.items() if status not in _NOT_NUDGED)
         delivered = nudged - by_status.get(CLAIMED, 0)
         # Answered in the thread or with the buttons, or checked in another way since the nudge.
-        waiting = dict(session.exec(select(Nudge.owner, Nudge.claimed_at).where(Nudge.cycle_id == cycle.id, col(Nudge.answered_at).is_(None))).all())
+        waiting = dict(
+            session.exec(
+                select(Nudge.owner, Nudge.claimed_at).where(
+                    Nudge.cycle_id == cycle.id, col(Nudge.answered_at).is_(None), col(Nudge.status).not_in(_NOT_NUDGED)
+                )
+            ).all()
+        )
         answered = by_status.get(ANSWERED, 0) + len(_checked_in_since(session, team_id, cycle.period, waiting))
-    due = due_run(workspace, now, policy) if workspace is not None else None
-    catching_up = bool(due and (cycle is None or cycle.key != due[1]))
+    catching_up = False
+    upcoming: list[datetime] = []
+    if workspace is not None:
+        keys = set(session.exec(select(ReviewCycle.key).where(ReviewCycle.team_id == team_id)).all())
+        for rhythm in rhythms(session, workspace):
+            due = due_run(workspace, now, policy, rhythm=rhythm, holidays=holidays)
+            catching_up = catching_up or bool(due and due[1] not in keys)
+            if enabled and (run := prefs.upcoming_run(rhythm, now, tz, holidays)) is not None:
+                upcoming.append(run)
+    elif enabled:
+        upcoming.append(next_run(schedule, now, tz))
+    cadences = session.exec(
+        select(Objective.number, Objective.review_cadence)
+        .where(Objective.team_id == team_id, Objective.status == "active", col(Objective.review_cadence).is_not(None))
+        .order_by(Objective.number)
+    ).all()
+    pause = prefs_store.paused_until(session, team_id).get(viewer or "")
     return ReviewStatus(
         enabled=enabled,
         schedule=schedule,
         tz=tz,
-        next_run=next_run(schedule, now, tz) if enabled else None,
+        next_run=min(upcoming) if upcoming else None,
         cycle=_cycle_view(cycle, tz) if cycle is not None else None,
         nudged=nudged,
         delivered=delivered,
         answered=answered,
         catching_up=catching_up,
         cycle_open=cycle is not None and now < cycle.closes_at,
+        skipped=by_status.get(SKIPPED, 0),
+        paused=by_status.get(PAUSED, 0),
+        holidays=tuple(holidays),
+        skip_days=prefs_store.skip_days(workspace),
+        cadences=tuple((number, cadence) for number, cadence in cadences),
+        paused_until=pause if pause is not None and prefs.is_paused(pause, now, tz) else None,
     )
 
 
@@ -275,37 +348,64 @@ class CycleRun:
     already: int = 0  # owners nudged earlier in this cycle
     queued: list[int] = field(default_factory=list)  # outbox ids to deliver after commit
     period: str = ""
+    skipped: list[str] = field(default_factory=list)  # owners whose KRs were all checked in recently
+    paused: list[str] = field(default_factory=list)  # owners away: nudged when they are back, if still open
+    keys: list[str] = field(default_factory=list)  # every cycle this call touched (one per rhythm)
+
+    def merge(self, other: CycleRun) -> CycleRun:
+        self.created = self.created or other.created
+        self.nudged += other.nudged
+        self.already += other.already
+        self.queued += other.queued
+        self.skipped += other.skipped
+        self.paused += other.paused
+        self.keys += other.keys
+        return self
 
 
 def start_due_cycle(session: Session, team_id: str, now: datetime, policy: ReviewPolicy, messages: Messages) -> CycleRun | None:
-    """The scheduler's step: start the cycle of the latest due run if no process has yet."""
+    """The scheduler's step: start the cycle of each rhythm's latest due run (the workspace's
+    schedule, and objectives' own cadences) that no process has started yet."""
     workspace = session.get(Workspace, team_id)
-    if workspace is None:
+    if workspace is None or not workspace.review_enabled:
         return None
-    due = due_run(workspace, now, policy)
-    if due is None:
-        return None
-    run_at, key = due
-    exists = session.exec(select(ReviewCycle.id).where(ReviewCycle.team_id == team_id, ReviewCycle.key == key)).first()
-    if exists is not None:
-        return None  # the usual case on every tick: started already, by this process or another
-    return _start(session, workspace, key=key, due_at=run_at, now=now, policy=policy, messages=messages, manual=False)
+    holidays = prefs_store.holidays(session, team_id)
+    started: CycleRun | None = None
+    for rhythm in rhythms(session, workspace):
+        due = due_run(workspace, now, policy, rhythm=rhythm, holidays=holidays)
+        if due is None:
+            continue
+        run_at, key = due
+        exists = session.exec(select(ReviewCycle.id).where(ReviewCycle.team_id == team_id, ReviewCycle.key == key)).first()
+        if exists is not None:
+            continue  # the usual case on every tick: started already, by this process or another
+        run = _start(session, workspace, rhythm, key=key, due_at=run_at, now=now, policy=policy, messages=messages, manual=False)
+        if run.created:
+            started = run if started is None else started.merge(run)
+    return started
 
 
 def run_now(session: Session, actor: Actor, policy: ReviewPolicy, messages: Messages, *, require_admin: bool = True) -> CycleRun:
-    """`/okr review now`, `okrbot review run`: the current cycle at once; owners
-    already nudged in it are not nudged again."""
+    """`/okr review now`, `okrbot review run`: the current cycle of each rhythm at once;
+    owners already nudged in it are not nudged again."""
     if require_admin:
         _require_admin(actor, "start a review")
     workspace = ensure_workspace(session, actor.team_id)
     tz = workspace_tz(workspace, policy.default_tz)
-    key = cycle_key(workspace_schedule(workspace), actor.now, tz)
-    return _start(session, workspace, key=key, due_at=actor.now, now=actor.now, policy=policy, messages=messages, manual=True)
+    base = workspace_schedule(workspace)
+    total: CycleRun | None = None
+    for rhythm in rhythms(session, workspace):
+        key = prefs.schedule_cycle_key(rhythm, base, actor.now, tz)
+        run = _start(session, workspace, rhythm, key=key, due_at=actor.now, now=actor.now, policy=policy, messages=messages, manual=True)
+        total = run if total is None else total.merge(run)
+    assert total is not None  # the workspace's own rhythm is always there
+    return total
 
 
 def _start(
     session: Session,
     workspace: Workspace,
+    rhythm: ReviewSchedule,
     *,
     key: str,
     due_at: datetime,
@@ -316,13 +416,14 @@ def _start(
 ) -> CycleRun:
     tz = workspace_tz(workspace, policy.default_tz)
     period = str(current_period(due_at, tz, periods.fiscal_start(workspace, policy.fiscal_start)))
+    own = None if rhythm == workspace_schedule(workspace) else rhythm.text()
     inserted = session.execute(
         _insert(session, ReviewCycle)
-        .values(team_id=workspace.team_id, key=key, period=period, due_at=due_at, started_at=now, closes_at=due_at + policy.window)
+        .values(team_id=workspace.team_id, key=key, period=period, due_at=due_at, started_at=now, closes_at=due_at + policy.window, schedule=own)
         .on_conflict_do_nothing(index_elements=["team_id", "key"])
         .returning(ReviewCycle.id)
     ).scalar()
-    run = CycleRun(key=key, cycle_id=inserted, created=inserted is not None, period=period)
+    run = CycleRun(key=key, cycle_id=inserted, created=inserted is not None, period=period, keys=[key])
     if inserted is None:
         if not manual:
             return run  # another process (or an earlier tick) started it, with all its nudges
@@ -331,18 +432,22 @@ def _start(
         ).one()
         run.cycle_id, run.period = existing.id, existing.period
     cycle = session.get(ReviewCycle, run.cycle_id)
-    _nudge_owners(session, cycle, now, tz, messages, run)
+    _nudge_owners(session, cycle, workspace, now, tz, messages, run)
     return run
 
 
-def _nudge_owners(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneInfo, messages: Messages, run: CycleRun) -> None:
-    """Claim a nudge per owner not yet nudged, and queue its DM in the same transaction."""
+def _nudge_owners(
+    session: Session, cycle: ReviewCycle, workspace: Workspace, now: datetime, tz: ZoneInfo, messages: Messages, run: CycleRun
+) -> None:
+    """Claim a nudge per owner not yet nudged, and queue its DM in the same transaction. An owner
+    away or with every KR checked in recently is claimed too, as paused or skipped, without a DM."""
     if periods.is_closed(session, cycle.team_id, cycle.period):
         return  # graded and frozen: nothing to review
-    by_owner = owned_krs(session, cycle.team_id, cycle.period, now, tz)
+    by_owner = owned_krs(session, cycle.team_id, cycle.period, now, tz, rhythm=cycle_rhythm(cycle, workspace), workspace=workspace)
     owners = sorted(owner for owner in by_owner if _SLACK_USER.match(owner))  # one order: no deadlocks between replicas
     if not owners:
         return
+    statuses = _nudge_statuses(session, workspace, by_owner, owners, now, tz)
     claimed = []
     table = Nudge.__table__
     claim = _insert(session, table).on_conflict_do_nothing(index_elements=["cycle_id", "owner"]).returning(table.c.id, table.c.owner)
@@ -351,11 +456,20 @@ def _nudge_owners(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneI
         # 4x faster for 5,000 owners than compiling one statement with 2,500 bound values.
         claimed += session.execute(
             claim,
-            [{"team_id": cycle.team_id, "cycle_id": cycle.id, "owner": owner, "status": CLAIMED, "claimed_at": now} for owner in owners[start : start + _BATCH]],
+            [
+                {"team_id": cycle.team_id, "cycle_id": cycle.id, "owner": owner, "status": statuses[owner], "claimed_at": now}
+                for owner in owners[start : start + _BATCH]
+            ],
         ).all()
     view = _cycle_view(cycle, tz)
     rows = []
     for nudge_id, owner in sorted(claimed, key=lambda row: row[1]):
+        if statuses[owner] == SKIPPED:
+            run.skipped.append(owner)
+            continue
+        if statuses[owner] == PAUSED:
+            run.paused.append(owner)
+            continue
         key = f"nudge:{cycle.id}:{owner}"
         rows.append(_message(cycle.team_id, NUDGE_KIND, owner, messages.nudge(owner, by_owner[owner], view, nudge_id), key, now))
         run.nudged.append(owner)
@@ -363,13 +477,83 @@ def _nudge_owners(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneI
     run.queued += _enqueue(session, rows)
 
 
-def owned_krs(session: Session, team_id: str, period: str, now: datetime, tz: ZoneInfo) -> dict[str, list[OwnedKrView]]:
-    """Every active KR of the period, by owner, with progress and health: a fixed number of queries."""
+def _nudge_statuses(
+    session: Session, workspace: Workspace, by_owner: dict[str, list[OwnedKrView]], owners: list[str], now: datetime, tz: ZoneInfo
+) -> dict[str, str]:
+    """Per owner: CLAIMED (nudge now), PAUSED (away) or SKIPPED (every KR checked in recently)."""
+    pauses = prefs_store.paused_until(session, workspace.team_id)
+    days = prefs_store.skip_days(workspace)
+    kr_ids = [item.kr.id for owner in owners for item in by_owner[owner]]
+    latest: dict[int, datetime] = {}
+    if days > 0 and kr_ids:
+        for start in range(0, len(kr_ids), _BATCH):
+            chunk = kr_ids[start : start + _BATCH]
+            latest.update(session.exec(select(CheckIn.kr_id, func.max(CheckIn.at)).where(col(CheckIn.kr_id).in_(chunk)).group_by(CheckIn.kr_id)).all())
+    statuses = {}
+    for owner in owners:
+        if prefs.is_paused(pauses.get(owner), now, tz):
+            statuses[owner] = PAUSED
+        elif prefs.recently_checked_in([latest.get(item.kr.id) for item in by_owner[owner]], now, days):
+            statuses[owner] = SKIPPED
+        else:
+            statuses[owner] = CLAIMED
+    return statuses
+
+
+def send_resumed(session: Session, team_id: str, now: datetime, policy: ReviewPolicy, messages: Messages) -> list[int]:
+    """Owners back from a pause while a review they missed is still open get its nudge now
+    (each paused claim turns into a nudge once: compare-and-set on its status)."""
+    workspace = session.get(Workspace, team_id)
+    tz = workspace_tz(workspace, policy.default_tz)
+    waiting = session.exec(
+        select(Nudge, ReviewCycle)
+        .join(ReviewCycle, ReviewCycle.id == Nudge.cycle_id)
+        .where(Nudge.team_id == team_id, Nudge.status == PAUSED, ReviewCycle.closes_at > now)
+        .order_by(Nudge.cycle_id, Nudge.owner)
+    ).all()
+    pauses = prefs_store.paused_until(session, team_id)
+    back = [(nudge, cycle) for nudge, cycle in waiting if not prefs.is_paused(pauses.get(nudge.owner), now, tz)]
+    rows = []
+    krs_by_cycle: dict[int, dict[str, list[OwnedKrView]]] = {}
+    for nudge, cycle in back:
+        won = session.execute(
+            update(Nudge)
+            .where(Nudge.id == nudge.id, Nudge.status == PAUSED)
+            .values(status=CLAIMED, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not won:
+            continue
+        if cycle.id not in krs_by_cycle:
+            rhythm = cycle_rhythm(cycle, workspace)
+            krs_by_cycle[cycle.id] = owned_krs(session, team_id, cycle.period, now, tz, rhythm=rhythm, workspace=workspace)
+        krs = krs_by_cycle[cycle.id].get(nudge.owner, [])
+        if krs:
+            payload = messages.nudge(nudge.owner, krs, _cycle_view(cycle, tz), nudge.id)
+            rows.append(_message(team_id, NUDGE_KIND, nudge.owner, payload, f"nudge:{cycle.id}:{nudge.owner}", now))
+    return _enqueue(session, rows)
+
+
+def owned_krs(
+    session: Session,
+    team_id: str,
+    period: str,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    rhythm: ReviewSchedule | None = None,
+    workspace: Workspace | None = None,
+) -> dict[str, list[OwnedKrView]]:
+    """Every active KR of the period (of objectives on `rhythm`, when given), by owner, with
+    progress and health: a fixed number of queries."""
     objectives = session.exec(
         select(Objective)
         .where(Objective.team_id == team_id, Objective.period == period, Objective.status == "active")
         .order_by(Objective.number)
     ).all()
+    if rhythm is not None:
+        base = workspace_schedule(workspace)
+        objectives = [objective for objective in objectives if _follows(objective, rhythm, base)]
     actor = Actor(team_id=team_id, user_id="okrbot", is_admin=True, tz=tz, now=now)
     by_owner: dict[str, list[OwnedKrView]] = defaultdict(list)
     for objective in summarise(session, objectives, actor):
@@ -489,7 +673,12 @@ def no_change(session: Session, actor: Actor, nudge_id: int) -> list[KrSummary]:
     if nudge.owner != actor.user_id:
         raise NotAllowed(f"This review is for <@{nudge.owner}>.")
     cycle = session.get(ReviewCycle, nudge.cycle_id)
+    workspace = session.get(Workspace, nudge.team_id)
+    rhythm, base = cycle_rhythm(cycle, workspace), workspace_schedule(workspace)
+    # Only the KRs this review's DM listed: those of objectives on its rhythm.
     krs = session.exec(_owner_krs_query(nudge.team_id, nudge.owner, cycle.period)).all()
+    objectives = {o.id: o for o in session.exec(select(Objective).where(col(Objective.id).in_({kr.objective_id for kr in krs}))).all()}
+    krs = [kr for kr in krs if _follows(objectives[kr.objective_id], rhythm, base)]
     since = nudge.claimed_at
     checked = set(
         session.exec(
@@ -540,9 +729,15 @@ def _summaries(session: Session, team_id: str, objective_ids: Sequence[int], act
 
 
 def follow_up(session: Session, team_id: str, now: datetime, policy: ReviewPolicy, messages: Messages) -> list[int]:
-    """Reminders to owners who did not answer, then a note to their objectives' owners."""
+    """Reminders to owners who did not answer, then a note to their objectives' owners.
+
+    The ladder waits while an owner is paused (nothing is sent to them or about them), and
+    takes no step on a workspace holiday: it goes on on the next day that is not one."""
     workspace = session.get(Workspace, team_id)
     tz = workspace_tz(workspace, policy.default_tz)
+    if any(holiday.covers(now.astimezone(tz).date()) for holiday in prefs_store.holidays(session, team_id)):
+        return []
+    pauses = prefs_store.paused_until(session, team_id)
     cycles = session.exec(
         select(ReviewCycle).where(ReviewCycle.team_id == team_id, col(ReviewCycle.digest_sent_at).is_(None))
     ).all()
@@ -564,6 +759,9 @@ def follow_up(session: Session, team_id: str, now: datetime, policy: ReviewPolic
         ).all()
         if not nudges:
             continue
+        nudges = [nudge for nudge in nudges if not prefs.is_paused(pauses.get(nudge.owner), now, tz)]
+        if not nudges:
+            continue
         answered = _checked_in_since(session, team_id, cycle.period, {n.owner: n.claimed_at for n in nudges})
         late = []
         for nudge in nudges:
@@ -573,11 +771,14 @@ def follow_up(session: Session, team_id: str, now: datetime, policy: ReviewPolic
                 late.append(nudge)
         if not late:
             continue
-        by_owner = owned_krs(session, team_id, cycle.period, now, tz)
+        by_owner = owned_krs(session, team_id, cycle.period, now, tz, rhythm=cycle_rhythm(cycle, workspace), workspace=workspace)
         view = _cycle_view(cycle, tz)
         rows = []
         for nudge in late:
             rows += _next_step(session, nudge, cycle, view, by_owner.get(nudge.owner, []), now, policy, messages)
+        for row in rows:  # a note to an objective owner who is away waits for their return
+            if row["kind"] == ESCALATION_KIND and prefs.is_paused(pauses.get(row["person"]), now, tz):
+                row["not_before"] = prefs.resume_at(pauses[row["person"]], tz)
         queued += _enqueue(session, rows)
     return queued
 
@@ -602,7 +803,8 @@ def _next_step(
             return []
         payload = messages.reminder(nudge.owner, krs, view, nudge.id, number)
         payload.update(thread_ts=nudge.ts, reply_broadcast=True)
-        return [_message(nudge.team_id, REMINDER_KIND, nudge.channel, payload, f"nudge-reminder:{nudge.id}:{number}", now)]
+        key = f"nudge-reminder:{nudge.id}:{number}"
+        return [_message(nudge.team_id, REMINDER_KIND, nudge.channel, payload, key, now, person=nudge.owner)]
     # Reminders used up, or the window closed: tell the objective owners (at the latest at the close).
     if now < min(last + policy.remind_after, cycle.closes_at) or not krs:
         return []
@@ -670,14 +872,15 @@ def send_digests(session: Session, team_id: str, now: datetime, policy: ReviewPo
         if won and cycle.period not in closed_periods:
             rows = [
                 _message(team_id, DIGEST_KIND, digest.channel, messages.digest(digest), f"review-digest:{cycle.id}:{digest.channel}", now)
-                for digest in digests(session, cycle, now, tz)
+                for digest in digests(session, cycle, now, tz, workspace=workspace)
             ]
             queued += _enqueue(session, rows)
     return queued
 
 
-def digests(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneInfo) -> list[Digest]:
-    """What each team channel hears when a review closes, in a fixed number of queries."""
+def digests(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneInfo, *, workspace: Workspace | None = None) -> list[Digest]:
+    """What each team channel hears when a review closes (about the objectives on the cycle's
+    rhythm), in a fixed number of queries."""
     objectives = session.exec(
         select(Objective).where(
             Objective.team_id == cycle.team_id,
@@ -687,6 +890,9 @@ def digests(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneInfo) -
             col(Objective.private).is_(False),  # a digest is a channel post: private OKRs stay out
         ).order_by(Objective.number)
     ).all()
+    workspace = workspace or session.get(Workspace, cycle.team_id)
+    rhythm, base = cycle_rhythm(cycle, workspace), workspace_schedule(workspace)
+    objectives = [objective for objective in objectives if _follows(objective, rhythm, base)]
     if not objectives:
         return []
     actor = Actor(team_id=cycle.team_id, user_id="okrbot", is_admin=True, tz=tz, now=now)
@@ -713,7 +919,9 @@ def digests(session: Session, cycle: ReviewCycle, now: datetime, tz: ZoneInfo) -
         if after is not None:
             last_after[kr_pk] = after
     silent_owners = set(
-        session.exec(select(Nudge.owner).where(Nudge.cycle_id == cycle.id, col(Nudge.answered_at).is_(None))).all()
+        session.exec(
+            select(Nudge.owner).where(Nudge.cycle_id == cycle.id, col(Nudge.answered_at).is_(None), col(Nudge.status).not_in(_NOT_NUDGED))
+        ).all()
     )
     view = _cycle_view(cycle, tz)
     by_channel: dict[str, list[ObjectiveSummary]] = defaultdict(list)
@@ -742,14 +950,21 @@ def review_metadata(dedupe_key: str) -> dict:
     return {"event_type": METADATA_TYPE, "event_payload": {"key": dedupe_key}}
 
 
-def _message(team_id: str, kind: str, channel: str, payload: dict, dedupe_key: str, now: datetime) -> dict:
+def _message(team_id: str, kind: str, channel: str, payload: dict, dedupe_key: str, now: datetime, *, person: str | None = None) -> dict:
+    """A row to queue; `person`: whom a DM reaches, when its channel is the DM's id rather than theirs."""
     payload = {**payload, "metadata": review_metadata(dedupe_key), "unfurl_links": False, "channel": channel}
-    return {"team_id": team_id, "kind": kind, "channel": channel, "payload": payload, "dedupe_key": dedupe_key, "now": now}
+    row = {"team_id": team_id, "kind": kind, "channel": channel, "payload": payload, "dedupe_key": dedupe_key, "now": now}
+    return {**row, "person": person or channel}
 
 
 def _enqueue(session: Session, rows: list[dict]) -> list[int]:
-    """Queue messages, 500 rows a statement; a dedupe key already queued is skipped, never doubled."""
+    """Queue messages, 500 rows a statement; a dedupe key already queued is skipped, never doubled.
+    A DM waits in the queue for the moment the weekly cap allows (services/dm_cap.py)."""
     ids: list[int] = []
+    dms = [dm_cap.DmToBook(row["person"], row["kind"], row["dedupe_key"], row.get("not_before")) for row in rows if row["kind"] in _DM_KINDS]
+    if dms:
+        slots = dm_cap.book(session, rows[0]["team_id"], dms, rows[0]["now"])
+        rows = [{**row, "send_at": slots.get(row["dedupe_key"], row["now"])} for row in rows]
     for start in range(0, len(rows), _BATCH):
         values = [
             {
@@ -761,7 +976,7 @@ def _enqueue(session: Session, rows: list[dict]) -> list[int]:
                 "dedupe_key": row["dedupe_key"],
                 "status": outbox.PENDING,
                 "attempts": 0,
-                "next_attempt_at": row["now"],
+                "next_attempt_at": row.get("send_at", row["now"]),
                 "created_at": row["now"],
             }
             for row in rows[start : start + _BATCH]

@@ -6,7 +6,7 @@ workspace's counters so they are never reused, even after deletes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, UniqueConstraint, func
@@ -58,6 +58,8 @@ class Workspace(SQLModel, table=True):
     # Its Enterprise Grid organisation, when it has one (learnt from its requests): an org-wide
     # OAuth install is the organisation's, so this is how a scheduled job finds its token.
     enterprise_id: str | None = Field(default=None, max_length=32)
+    # An owner whose KRs were all checked in within this many days is not nudged (None: 5, 0: never skip).
+    review_skip_days: int | None = None
 
 
 class Objective(SQLModel, table=True):
@@ -85,6 +87,8 @@ class Objective(SQLModel, table=True):
     carried_from_id: int | None = Field(
         default=None, sa_column=Column(Integer, nullable=True, unique=True, index=True)
     )
+    # `/okr review cadence O-n weekly|every 2 weeks|monthly`; None: the workspace's schedule.
+    review_cadence: str | None = Field(default=None, max_length=16)
 
 
 class KeyResult(SQLModel, table=True):
@@ -226,6 +230,8 @@ class ReviewCycle(SQLModel, table=True):
     started_at: datetime = _when(default_factory=utcnow)
     closes_at: datetime = _when()
     digest_sent_at: datetime | None = _when(default=None)
+    # The rhythm it serves (schedule words); None: the workspace's own schedule.
+    schedule: str | None = Field(default=None, max_length=200)
 
 
 class Nudge(SQLModel, table=True):
@@ -508,3 +514,39 @@ oauth_states = Table(
 )
 
 OAUTH_TABLES = (installations, bots, oauth_states)
+class ReviewHoliday(SQLModel, table=True):
+    """Days a workspace takes off: review runs falling on them move to the next working day."""
+
+    __tablename__ = "review_holiday"
+    __table_args__ = (UniqueConstraint("team_id", "first_day", "last_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    first_day: date
+    last_day: date
+    added_by: str | None = Field(default=None, max_length=32)
+
+
+class ReviewPause(SQLModel, table=True):
+    """A person's `/okr review pause until <day>`: no nudges or reminders before that day."""
+
+    __tablename__ = "review_pause"
+
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32, primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    paused_until: date | None = None
+
+
+class UnpromptedDm(SQLModel, table=True):
+    """Each DM okrbot sends someone unasked (nudges, reminders, grading DMs), at the moment it
+    may go: the weekly cap counts these."""
+
+    __tablename__ = "unprompted_dm"
+    __table_args__ = (UniqueConstraint("dedupe_key"), Index("ix_unprompted_dm_person", "team_id", "user_id", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    user_id: str = Field(max_length=32)
+    at: datetime = _when()
+    kind: str = Field(max_length=32)
+    dedupe_key: str = Field(max_length=200)

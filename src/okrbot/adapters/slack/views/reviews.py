@@ -4,7 +4,7 @@ owners, the digest in team channels, and the answers in the DM's thread."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from okrbot.domain.commands import Metric
 from okrbot.domain.ids import kr_id, objective_id
+from okrbot.domain.nudge_prefs import DM_CAP, Holiday
 from okrbot.domain.progress import format_percent
 from okrbot.services.reviews import (
     Answer,
@@ -29,6 +30,7 @@ from okrbot.services.reviews import (
     OwnedKrView,
     ReviewStatus,
 )
+from okrbot.services.nudge_prefs import CadenceSet
 from okrbot.services.summaries import KrSummary
 from okrbot.adapters.slack.ids import Action
 from okrbot.adapters.slack.mrkdwn import escape, truncate, user
@@ -233,12 +235,69 @@ def status_reply(status: ReviewStatus) -> Reply:
             lines.append("A review that is due has not started yet; it starts within a minute.")
     if status.cycle is not None:
         cycle = status.cycle
+        spared = f", {status.skipped} skipped (checked in recently)" if status.skipped else ""
+        away = f", {status.paused} paused" if status.paused else ""
         lines.append(
             f"Latest review *{cycle.key}* ({cycle.period}): {status.nudged} owner{'s' if status.nudged != 1 else ''} nudged, "
-            f"{status.delivered} DM{'s' if status.delivered != 1 else ''} delivered, {status.answered} answered; "
+            f"{status.delivered} DM{'s' if status.delivered != 1 else ''} delivered, {status.answered} answered{spared}{away}; "
             f"{'closes' if status.cycle_open else 'closed'} {when(cycle.closes_at, status.tz)}."
         )
+    lines += _preference_lines(status)
     return Reply.say("\n".join(lines))
+
+
+def _preference_lines(status: ReviewStatus) -> list[str]:
+    lines = []
+    if status.cadences:
+        own = ", ".join(f"{objective_id(number)} {cadence}" for number, cadence in status.cadences)
+        lines.append(f"Objectives with their own cadence: {own}.")
+    if status.skip_days:
+        lines.append(f"Owners whose KRs were all checked in within {status.skip_days} days are not nudged (`/okr settings review-skip-days`).")
+    if status.holidays:
+        lines.append(f"Holidays: {holidays_text(status.holidays)}.")
+    if status.paused_until is not None:
+        lines.append(f"You paused your review DMs until {status.paused_until.isoformat()} (`/okr review resume` ends it).")
+    lines.append(f"Nobody gets more than {DM_CAP} review or grading DMs in 7 days; one more waits for its turn.")
+    return lines
+
+
+def holidays_text(holidays: Sequence[Holiday]) -> str:
+    return ", ".join(f"`{holiday.text()}`" for holiday in holidays) or "none"
+
+
+def cadence_reply(change: CadenceSet) -> Reply:
+    rhythm = "the workspace's schedule" if change.cadence is None else f"its own cadence, *{change.cadence}*"
+    return Reply.say(
+        f":white_check_mark: *{change.objective}* {escape(truncate(change.title, 120))} is now reviewed on {rhythm}: "
+        f"{change.schedule.describe()} ({change.tz.key}). Its KR owners get its review DM then."
+    )
+
+
+def pause_reply(until: date) -> Reply:
+    return Reply.say(
+        f":zzz: No review DMs for you before *{until.isoformat()}*. A review that starts meanwhile reaches you that day "
+        "if it is still open. `/okr review resume` ends the pause now."
+    )
+
+
+def resume_reply(was_paused: bool) -> Reply:
+    if not was_paused:
+        return Reply.say("You had no pause; your review DMs come as scheduled.")
+    return Reply.say(":bell: Welcome back: review DMs reach you again, starting with any review still open.")
+
+
+def holidays_reply(holidays: Sequence[Holiday], *, changed: str | None = None) -> Reply:
+    head = f":white_check_mark: {changed}\n" if changed else ""
+    return Reply.say(
+        f"{head}Workspace holidays: {holidays_text(holidays)}. A review falling on one starts on the next working day "
+        "(Monday to Friday, not a holiday); reminders wait for it too."
+    )
+
+
+def skip_days_reply(days: int) -> Reply:
+    if days == 0:
+        return Reply.say(":white_check_mark: Every owner is nudged every review, however recently they checked in.")
+    return Reply.say(f":white_check_mark: Owners whose KRs were all checked in within the last {days} days are not nudged that review.")
 
 
 def schedule_reply(status: ReviewStatus) -> Reply:
@@ -250,7 +309,7 @@ def schedule_reply(status: ReviewStatus) -> Reply:
 
 def run_reply(run: CycleRun) -> Reply:
     owners = len(run.nudged)
-    if owners == 0 and run.already == 0:
+    if owners == 0 and run.already == 0 and not (run.skipped or run.paused):
         return Reply.say(f"No active KRs in {run.period}, so there is nobody to nudge for review *{run.key}*.")
     plural = "s" if owners != 1 else ""
     if run.created:
@@ -259,4 +318,8 @@ def run_reply(run: CycleRun) -> Reply:
         text = f":mega: Review *{run.key}* was already running: {owners} more owner{plural} nudged; {run.already} had their DM already."
     else:
         text = f"Review *{run.key}* is already running and every owner has their DM ({run.already}). Nobody is nudged twice."
+    if run.skipped:
+        text += f"\n{len(run.skipped)} owner{'s' if len(run.skipped) != 1 else ''} not nudged: every KR checked in recently."
+    if run.paused:
+        text += f"\n{len(run.paused)} owner{'s' if len(run.paused) != 1 else ''} paused: nudged when the pause ends, if the review is still open."
     return Reply.say(text)
