@@ -390,9 +390,12 @@ class Deliverer:
             for posted in answer.get("messages") or []:
                 if _same_metadata(posted.get("metadata"), metadata):
                     return channel, posted.get("ts")
-            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-            if not answer.get("has_more") or not cursor:
+            if not answer.get("has_more"):
                 return None
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                # More history than this page and no way to the next: not found is not "not posted".
+                raise RuntimeError("history has more messages but no cursor to them")
         raise RuntimeError("too much history to tell whether the message was posted")  # retried later, never doubled
 
 
