@@ -159,7 +159,7 @@ class Deliverer:
 
     def _pass(self, ids: Sequence[int] | None, limit: int) -> tuple[int, bool]:
         """(messages sent, whether this pass left nothing it could send now)."""
-        with self.db.session_scope() as session:
+        with self.db.session_scope(read_only=True) as session:  # only a look: each claim below decides
             candidates = outbox.due(session, utcnow(), limit=limit, ids=ids)
         sent, held = 0, False
         for message_id, status, method in candidates:
