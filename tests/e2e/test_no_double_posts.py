@@ -170,6 +170,26 @@ def test_a_post_slack_makes_late_is_looked_up_only_after_it_had_time_to_land(tea
     assert_each_post_once(bot, slack)
 
 
+def test_a_post_lost_in_a_busy_channel_is_found_past_the_first_page_of_history(team, bot, slack):
+    # The serve-steady row of bench/faults.py: a serve killed after Slack took an announcement,
+    # and by the time its lease ran out the channel had 450 newer messages. Only the first
+    # page (200) was read, "not there" was taken for "not posted", and it was posted twice.
+    slack.answer_late("chat.postMessage", LATE)
+    team.ok('initiative add KR-1 "Build the pipeline"')
+    (card_row,) = [r for r in rows(bot) if r.kind == "initiative"]
+    assert card_row.status == "posting"
+    slack.wait_for("chat.postMessage", predicate=lambda c: str(c.args.get("text", "")).startswith("I-1 "), timeout=5)
+    slack.answer_late("chat.postMessage", 0)
+    for n in range(450):  # people talk in the channel meanwhile
+        slack.add_message(TEAM, f"chatter {n}")
+
+    assert resend_after_outage(bot, slack) == [], "posted again: the look-up stopped at its first page"
+    cards = [m for m in slack.messages(TEAM) if m["text"].startswith("I-1 ")]
+    assert len(cards) == 1
+    (card_row,) = [r for r in rows(bot) if r.kind == "initiative"]
+    assert card_row.sent_ts == cards[0]["ts"]
+
+
 @pytest.mark.parametrize("refusal", ["missing_scope", "not_in_channel"])
 def test_a_post_whose_channel_history_cannot_be_read_is_never_posted_blind(team, bot, slack, refusal, caplog):
     slack.answer_late("chat.postMessage", LATE)

@@ -342,6 +342,13 @@ class SlackDouble:
     def refused(self, method: str | None = None) -> list[Call]:
         return [c for c in self.calls(method) if not 200 <= c.status < 300]
 
+    def add_message(self, channel: str, text: str, *, user: str = "UPEOPLE") -> str:
+        """A message someone else posts in `channel` (not a call the bot made); its ts."""
+        with self._lock:
+            ts = self._next_ts()
+            self._messages[(self._dm_id(channel), ts)] = {"type": "message", "user": user, "team": self.team_id, "ts": ts, "text": text}
+        return ts
+
     def responses(self, name: str | None = None) -> list[Call]:
         """POSTs to response URLs, optionally only those made to ``response_url(name)``."""
         return [c for c in self.calls("response_url") if name is None or c.path == f"/response/{name}"]
@@ -710,8 +717,11 @@ class SlackDouble:
                     shown.pop("metadata", None)
                 found.append(shown)
         found.sort(key=lambda m: float(m["ts"]), reverse=thread is None)
+        # Pages like Slack's: `limit` at a time, and a cursor for the next page while there is more.
         limit = int(args.get("limit") or 100)
-        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit, "response_metadata": {"next_cursor": ""}}
+        start = int(args.get("cursor") or 0)
+        more = len(found) > start + limit
+        return {"ok": True, "messages": found[start : start + limit], "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _conversations_members(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         members = self._members.get(str(args.get("channel", "")), [])

@@ -45,6 +45,8 @@ class Workspace(SQLModel, table=True):
     next_initiative: int = 0
     # Moves with every change the "serves" matcher reads (store/revisions.py).
     okr_revision: int = 0
+    # Moves with every change to what `/okr status` shows (store/revisions.py).
+    status_revision: int = 0
     review_schedule: str | None = Field(default=None, max_length=200)
     review_enabled: bool = True
     # Scheduled review runs before this instant are not caught up: set when the

@@ -104,7 +104,8 @@ def claim(session: Session, message_id: int, seen_status: str, now: datetime, *,
     The caller learns from `seen_status` whether an earlier attempt may have
     reached Slack (`posting`), which the bulk `claim_due` cannot tell.
     """
-    won = session.execute(
+    # One statement: the row comes back with the update (both backends support RETURNING).
+    return session.execute(
         update(OutboundMessage)
         .where(
             OutboundMessage.id == message_id,
@@ -112,11 +113,9 @@ def claim(session: Session, message_id: int, seen_status: str, now: datetime, *,
             OutboundMessage.next_attempt_at <= now,
         )
         .values(status=POSTING, next_attempt_at=now + lease, attempts=OutboundMessage.attempts + 1)
+        .returning(OutboundMessage)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
-        return None
-    return session.exec(select(OutboundMessage).where(OutboundMessage.id == message_id)).one()
+    ).scalars().first()
 
 
 def mark_unsure(

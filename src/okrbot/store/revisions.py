@@ -7,6 +7,10 @@ Readers compare one integer instead of scanning the workspace to notice a change
 Every ORM flush is watched, so no service has to remember; writes that bypass the ORM
 (the bulk import) call `bump` themselves. Progress, check-ins and done work do not
 move it: the matcher reads words, not numbers.
+
+A second number, the status revision, moves with every change at all to the rows a
+status reply shows (objectives, KRs, check-ins, work, links, periods), so a rendered
+`/okr status` can be reused until it moves (services/status_cache.py).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterable
 from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session as OrmSession
 
-from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, ServesFeedback, Workspace
+from okrbot.store.models import CheckIn, Initiative, KeyResult, KrLink, Objective, OkrPeriod, ServesFeedback, Workspace
 
 # Per table, the columns whose change moves the revision.
 WATCHED: dict[type, tuple[str, ...]] = {
@@ -26,15 +30,20 @@ WATCHED: dict[type, tuple[str, ...]] = {
     KrLink: ("kr_id", "initiative_id", "team_id"),
     ServesFeedback: ("kr_id", "request", "team_id"),  # "Not this one" is evidence too
 }
+# Tables any change of which (any column) moves the status revision.
+SHOWN: tuple[type, ...] = (Objective, KeyResult, Initiative, KrLink, CheckIn, OkrPeriod)
 
 
-def bump(session: OrmSession, team_ids: Iterable[str]) -> None:
+def bump(session: OrmSession, team_ids: Iterable[str], *, serves: bool = True) -> None:
+    """Move the status revision of these workspaces, and (`serves`) the OKR revision too."""
     teams = sorted(set(team_ids))
     if teams:
+        table = Workspace.__table__
+        values = {"status_revision": table.c.status_revision + 1}
+        if serves:
+            values["okr_revision"] = table.c.okr_revision + 1
         # On the flush's connection: a Session.execute here would flush again.
-        session.connection().execute(
-            update(Workspace.__table__).where(Workspace.__table__.c.team_id.in_(teams)).values(okr_revision=Workspace.__table__.c.okr_revision + 1)
-        )
+        session.connection().execute(update(table).where(table.c.team_id.in_(teams)).values(values))
 
 
 def _changed(instance: object) -> bool:
@@ -46,4 +55,7 @@ def _changed(instance: object) -> bool:
 def _bump_on_change(session: OrmSession, _context, _instances) -> None:
     teams = {obj.team_id for obj in (*session.new, *session.deleted) if type(obj) in WATCHED}
     teams |= {obj.team_id for obj in session.dirty if type(obj) in WATCHED and _changed(obj)}
+    shown = {obj.team_id for obj in (*session.new, *session.deleted) if isinstance(obj, SHOWN)}
+    shown |= {obj.team_id for obj in session.dirty if isinstance(obj, SHOWN) and session.is_modified(obj)}
     bump(session, teams)
+    bump(session, shown - teams, serves=False)

@@ -165,7 +165,7 @@ class Deliverer:
 
     def _pass(self, ids: Sequence[int] | None, limit: int) -> tuple[int, bool]:
         """(messages sent, whether this pass left nothing it could send now)."""
-        with self.db.session_scope() as session:
+        with self.db.session_scope(read_only=True) as session:  # only a look: each claim below decides
             candidates = outbox.due(session, utcnow(), limit=limit, ids=ids)
         sent, held = 0, False
         for message_id, status, method in candidates:
@@ -421,9 +421,12 @@ class Deliverer:
             for posted in answer.get("messages") or []:
                 if _same_metadata(posted.get("metadata"), metadata):
                     return channel, posted.get("ts")
-            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-            if not answer.get("has_more") or not cursor:
+            if not answer.get("has_more"):
                 return None
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                # More history than this page and no way to the next: not found is not "not posted".
+                raise RuntimeError("history has more messages but no cursor to them")
         raise RuntimeError("too much history to tell whether the message was posted")  # retried later, never doubled
 
 

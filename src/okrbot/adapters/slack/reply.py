@@ -48,6 +48,23 @@ class Reply:
     def block_dicts(self) -> list[dict]:
         return [block.to_dict() for block in self.blocks]
 
+    def rendered(self) -> Reply:
+        """This reply with its blocks rendered once (to keep and send again, e.g. a cached
+        status: rendering with slack_sdk's validators is most of a status answer's cost)."""
+        return Reply(text=self.text, blocks=[RenderedBlock(block) for block in self.block_dicts()], public=self.public, error=self.error)
+
+
+class RenderedBlock(Block):
+    """A block already rendered to Slack's JSON (validated when it was rendered), sent as is.
+    Shared by every reply made from one rendering: nobody may change the dict."""
+
+    def __init__(self, rendered: dict) -> None:
+        super().__init__(type=rendered.get("type"), block_id=rendered.get("block_id"))
+        self._rendered = rendered
+
+    def to_dict(self) -> dict:  # type: ignore[override]
+        return self._rendered
+
 
 RESPOND = "response_url"  # an outbox "method": a POST to the request's response_url
 
@@ -65,21 +82,22 @@ class ReplyTo:
 
     def message(self, reply: Reply) -> tuple[str, str, dict]:
         """(outbox method, channel, payload) of this reply."""
-        method, channel, payload = self._directly(reply)
+        blocks = reply.block_dicts()  # once: the answer and its fallback carry the same
+        method, channel, payload = self._directly(reply, blocks)
         if not self.response_url:
             return method, channel, payload
         answer = {
             "url": self.response_url,
             "text": reply.text,
-            "blocks": reply.block_dicts(),
+            "blocks": blocks,
             "response_type": "in_channel" if reply.public else "ephemeral",
             "replace_original": False,
             "fallback": {"method": method, "channel": channel, "payload": payload},  # if the URL has expired
         }
         return RESPOND, channel, answer
 
-    def _directly(self, reply: Reply) -> tuple[str, str, dict]:
-        content = {"text": reply.text, "blocks": reply.block_dicts()}
+    def _directly(self, reply: Reply, blocks: list[dict]) -> tuple[str, str, dict]:
+        content = {"text": reply.text, "blocks": blocks}
         if self.channel and not reply.public:
             return "chat.postEphemeral", self.channel, {**content, "user": self.user}
         return "chat.postMessage", self.channel or self.user, content

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from okrbot.domain import commands as cmd
 from okrbot.domain.commands import Direction, Kind, Metric, StatusScope
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
 from okrbot.services import history as history_service
-from okrbot.services import checkin_fix, okrs, periods, permissions
+from okrbot.services import checkin_fix, okrs, periods, permissions, status_cache
 from okrbot.services.alignment import with_children
 from okrbot.services.summaries import summarise
 from okrbot.services.work import find_initiative, initiatives_of_krs, objective_of
@@ -42,6 +44,7 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
     else:
         channel = ctx.channel_id(command.channel)
 
+    owner: str | None = None
     if scope is StatusScope.ALL:
         condition = ()
         heading, empty = f"All OKRs · {dated}", f"No objectives in {period} yet. Start one: `/okr objective add \"Title\"`"
@@ -58,12 +61,20 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
             if mine
             else f"<@{owner}> owns no objective or KR in {period}."
         )
+    # The same answer again while nothing it shows has changed (services/status_cache.py).
+    key = status_cache.reader_key(session, actor, "status", scope.value, period, dated, channel, owner)
+    cached = status_cache.answers.get(key, actor.now) if key is not None else None
+    if cached is not None:
+        return replace(cached, blocks=list(cached.blocks))  # its own reply; the rendered blocks are shared
     # Only what one message can show is loaded; the rest is counted.
     objectives, total = okrs.first_objectives_in_period(session, actor, period, *condition, limit=MOST_OBJECTIVES)
     summaries = summarise(session, objectives, actor)
     if shows_full_cards(summaries, total):  # compact lines name no aligned objectives: don't load them
         summaries = with_children(session, actor, summaries)
-    return Reply(text=heading, blocks=status_blocks(summaries, heading, empty, total=total))
+    reply = Reply(text=heading, blocks=status_blocks(summaries, heading, empty, total=total)).rendered()
+    if key is not None:
+        status_cache.answers.put(key, reply, status_cache.health_holds_until(summaries, actor))
+    return reply
 
 
 def _kr_status(ctx: CommandContext, number: int) -> Reply:
