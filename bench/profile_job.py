@@ -38,8 +38,8 @@ def main() -> None:
         picks.tell(slack)
         os.environ.update(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url, DATABASE_URL=org.url, OKRBOT_SCHEDULER="false")
         from okrbot.config import Settings
-        from okrbot.jobs.job import Job, Route
-        from okrbot.jobs.runner import JobRunner
+        from okrbot.runtime.jobs.job import Job, Route
+        from okrbot.runtime.jobs.runner import JobRunner
         from okrbot.services import idempotency
         from okrbot.store.db import Database
 

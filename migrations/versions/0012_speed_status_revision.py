@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0012_speed'
-down_revision: str | None = '0006'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

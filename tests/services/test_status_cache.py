@@ -13,7 +13,7 @@ import pytest
 from okrbot.config import Settings
 from okrbot.services import status_cache
 from okrbot.services.context import Actor
-from okrbot.slack.commands.runner import CommandRunner
+from okrbot.adapters.slack.commands.runner import CommandRunner
 
 # 2026-Q4 runs 1 Oct – 31 Dec (92 days). With KR-1 at 50%, it is on track while the elapsed
 # share is at most 0.50 / 0.95 (52.6%, 18 Nov ~08:00 UTC), then at risk.
