@@ -192,7 +192,7 @@ class Tally:
 
     def show(self, mode: str) -> str:
         if not self.asked:
-            return "     -      -"
+            return "-"
         if mode == "none":
             return f"{self.no_kr / self.asked:6.2f}"
         return f"{self.hit1 / self.asked:6.2f} {self.hit3 / self.asked:6.2f}"
@@ -265,7 +265,7 @@ def report(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally]
     for set_name in ("REPORT", "TUNE"):
         members = sets[set_name]
         lines.append(f"\n{set_name} ({', '.join(sorted({o.org for o in members}))})")
-        lines.append(f"{'':34} {'asked':>5}  {'cold h@1':>8} {'h@3':>5}  {'warm h@1':>8} {'h@3':>5}  {'none':>6}")
+        lines.append(f"{'':40} {'cold n':>6} {'h@1':>6} {'h@3':>6}  {'warm n':>6} {'h@1':>6} {'h@3':>6}  {'none n':>6} {'no KR':>6}")
         for system in systems:
             total = {mode: Tally() for mode in MODES}
             for org in members:
@@ -281,7 +281,8 @@ def report(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally]
 
 def _row(label: str, org: OrgPeriod | None, row: Sequence[Tally]) -> str:
     cold, warm, none = row
-    return f"{label[:34]:34} {cold.asked:5}  {cold.show('cold'):>15}  {warm.show('warm'):>15}  {none.show('none'):>6}"
+    return (f"{label[:40]:40} {cold.asked:6} {cold.show('cold'):>13}  {warm.asked:6} {warm.show('warm'):>13}"
+            f"  {none.asked:6} {none.show('none'):>6}")
 
 
 def main() -> None:

@@ -182,7 +182,7 @@ SOURCES = (
     Source("ipfs-web-browsers", "ipfs/in-web-browsers", "09f84c6fa47b047586105db8a5257f6840f383cf", "OKR.md",
            web_browsers, "MIT"),
     Source("js-ipfs", "ipfs/js-ipfs", "15db9013a54180275f0d86e430ca0c8bc2b57b66", "ROADMAP.md", js_ipfs, "MIT"),
-    Source("ipfs-package-managers", "ipfs/team-mgmt", "d8b8c40", "OKR/PACKAGE-MANAGERS.md", package_managers,
+    Source("ipfs-package-managers", "ipfs/team-mgmt", "d8b8c40277510fe327f346385ded0b77c50ca009", "OKR/PACKAGE-MANAGERS.md", package_managers,
            "CC BY-SA 3.0"),
 )
 
