@@ -110,8 +110,10 @@ def warm_split(org: OrgPeriod) -> tuple[dict[str, list[Item]], list[Item]]:
 
 
 def other_org(org: OrgPeriod, orgs: Sequence[OrgPeriod]) -> list[Item]:
-    """Off-topic requests: every item of every other organisation."""
-    return [item for other in orgs if other.org != org.org for item in other.items]
+    """Off-topic requests: every item of every other organisation. A TUNE organisation is asked
+    only other TUNE organisations' items, so no REPORT text is ever used in choosing anything."""
+    pool = [o for o in orgs if o.org in TUNE] if org.org in TUNE else orgs
+    return [item for other in pool if other.org != org.org for item in other.items]
 
 
 # --- asking the service ---------------------------------------------------------------------
@@ -241,8 +243,12 @@ def run(orgs: Sequence[OrgPeriod], directory: Path) -> dict[tuple[str, str, str]
     return tallies
 
 
-def sweep(orgs: Sequence[OrgPeriod], thresholds: Sequence[float]) -> list[tuple[float, Tally, Tally, Tally]]:
-    """The matcher's figures at each "no KR" cut-off (cold, warm, none), for choosing it on TUNE."""
+def sweep(
+    orgs: Sequence[OrgPeriod], thresholds: Sequence[float], off_topic: Sequence[OrgPeriod] | None = None
+) -> list[tuple[float, Tally, Tally, Tally]]:
+    """The matcher's figures at each "no KR" cut-off (cold, warm, none), for choosing it on TUNE.
+    Off-topic requests come from `off_topic` (default: `orgs`)."""
+    off_topic = orgs if off_topic is None else off_topic
     rows = []
     for threshold in thresholds:
         cold, warm, none = Tally(), Tally(), Tally()
@@ -250,7 +256,7 @@ def sweep(orgs: Sequence[OrgPeriod], thresholds: Sequence[float]) -> list[tuple[
             linked, asked = warm_split(org)
             for links, questions, into in (({}, [(i, i.krs) for i in org.items], cold),
                                            (linked, [(i, i.krs) for i in asked], warm),
-                                           ({}, [(i, None) for i in other_org(org, orgs)], none)):
+                                           ({}, [(i, None) for i in other_org(org, off_topic)], none)):
                 matcher = Matcher(evidence(org, links), threshold=threshold)
                 for item, expected in questions:
                     into.add(_named(matcher.match(item.text, 3)), expected)

@@ -104,11 +104,33 @@ def measure(orgs) -> dict[str, tuple[real_eval.Tally, ...]]:
     return found
 
 
-def easy_set() -> str:
+def easy_set(threshold: float | None = None) -> str:
     krs, requests = serves_eval.load(serves_eval.DEFAULT_DATA_DIR)
-    matcher = matching.Matcher(krs)
+    matcher = matching.Matcher(krs, threshold=threshold)
     figures = serves_eval._figures(requests, serves_eval._answers(matcher, requests), matcher.threshold)
     return f"hit@1 {figures.hit_at_1:.3f} hit@3 {figures.hit_at_3:.3f} none {figures.no_kr_share:.3f}"
+
+
+TUNING_GRID = tuple(t / 100 for t in range(20, 82, 2))
+
+
+def tuned_threshold(tune_orgs) -> float:
+    """The "no KR" cut-off chosen on TUNE as matching.NO_MATCH_THRESHOLD was on eval/serves:
+    the middle of the widest run of cut-offs maximising cold hit@1 + off-topic "no KR"."""
+    rows = real_eval.sweep(tune_orgs, TUNING_GRID)
+    worth = [round(cold.hit1 / cold.asked + none.no_kr / none.asked, 6) for _, cold, _, none in rows]
+    best = max(worth)
+    runs, run = [], []
+    for (threshold, *_), value in zip(rows, worth):
+        if value == best:
+            run.append(threshold)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    widest = max(runs, key=len)
+    return widest[len(widest) // 2]
 
 
 def main() -> None:
@@ -123,12 +145,23 @@ def main() -> None:
     else:
         print(f"no WordNet at {args.wordnet} (Debian: apt-get install wordnet-base); skipped")
     options["cooccur"] = cooccurrence_groups
+    sets = real_eval.split(orgs)
+    print("As shipped (\"no KR\" cut-off matching.NO_MATCH_THRESHOLD), through the service:")
     print(f"{'option':10} {'set':7} {'cold h@1':>8} {'h@3':>5} {'warm h@1':>8} {'h@3':>5} {'none':>5}")
     for name, extra in options.items():
         with concepts_installed(extra):
             for set_name, (cold, warm, none) in measure(orgs).items():
                 print(f"{name:10} {set_name:7} {cold.show('cold'):>14} {warm.show('warm'):>14} {none.show('none'):>5}")
             print(f"{name:10} eval/serves {easy_set()}")
+    print("\nWith the cut-off re-chosen on TUNE for each option (matcher, same ranking as the service):")
+    for name, extra in options.items():
+        with concepts_installed(extra):
+            threshold = tuned_threshold(sets["TUNE"])
+            for set_name in ("TUNE", "REPORT"):
+                ((_, cold, warm, none),) = real_eval.sweep(sets[set_name], [threshold], orgs)
+                print(f"{name:10} {threshold:4.2f} {set_name:7} {cold.show('cold'):>14} {warm.show('warm'):>14}"
+                      f" {none.show('none'):>5}")
+            print(f"{name:10} {threshold:4.2f} eval/serves {easy_set(threshold)}")
 
 
 if __name__ == "__main__":

@@ -41,11 +41,15 @@ def test_warm_links_half_of_each_krs_items_and_asks_only_the_rest(tmp_path):
     assert warm_split(load(tmp_path)[0]) == (linked, asked)  # the same halves on every run
 
 
-def test_off_topic_requests_come_only_from_other_organisations(tmp_path):
-    write_org(tmp_path, TUNE[0], [kr(1, "ours one", "ours two")])
-    write_org(tmp_path, REPORT[0], [kr(1, "theirs one")])
-    ours, theirs = sorted(load(tmp_path), key=lambda o: o.org != TUNE[0])
-    assert [item.text for item in other_org(ours, [ours, theirs])] == ["theirs one"]
+def test_off_topic_requests_come_from_other_organisations_and_tuning_never_reads_report_text(tmp_path):
+    write_org(tmp_path, TUNE[0], [kr(1, "first tuned one", "first tuned two")])
+    write_org(tmp_path, TUNE[1], [kr(1, "second tuned")])
+    write_org(tmp_path, REPORT[0], [kr(1, "reported")])
+    orgs = {org.org: org for org in load(tmp_path)}
+    everyone = list(orgs.values())
+    assert [i.text for i in other_org(orgs[TUNE[0]], everyone)] == ["second tuned"]
+    assert sorted(i.text for i in other_org(orgs[REPORT[0]], everyone)) == [
+        "first tuned one", "first tuned two", "second tuned"]
 
 
 def test_every_shipped_organisation_is_in_exactly_one_of_tune_and_report():
