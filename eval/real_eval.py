@@ -24,6 +24,7 @@ import argparse
 import json
 import tempfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -213,10 +214,25 @@ def _named(matches: Iterable[Match]) -> list[str]:
     return [m.kr_id for m in matches]
 
 
-def run(orgs: Sequence[OrgPeriod], directory: Path) -> dict[tuple[str, str, str], Tally]:
-    """(system, organisation name, mode) -> tally; systems: service, matcher (no cut-off), bm25."""
+def _tier_outcome(tier: Tier, named: Sequence[str], expected: frozenset[str] | None) -> str:
+    """"serves ok", "might bad", "no KR" ...: how the answer's tier fared on one request."""
+    if tier is Tier.NONE:
+        return "no KR" if expected is None else "no KR (missed)"
+    right = expected is not None and named[0] in expected if tier is Tier.SERVES else (
+        expected is not None and any(kr in expected for kr in named))
+    return f"{tier.value} {'ok' if right else 'bad'}"
+
+
+TIER_OUTCOMES = ("serves ok", "serves bad", "might ok", "might bad", "no KR (missed)", "no KR")
+
+
+def run(orgs: Sequence[OrgPeriod], directory: Path, tiers: dict[str, Counter] | None = None
+        ) -> dict[tuple[str, str, str], Tally]:
+    """(system, organisation name, mode) -> tally; systems: service, matcher (no cut-off), bm25.
+    `tiers`, when given, gathers the service's tier outcomes per organisation."""
     spaces = Workspaces(directory)
     tallies: dict[tuple[str, str, str], Tally] = {}
+    tiers = {} if tiers is None else tiers
 
     def tally(system: str, org: OrgPeriod, mode: str) -> Tally:
         return tallies.setdefault((system, org.name, mode), Tally())
@@ -234,8 +250,9 @@ def run(orgs: Sequence[OrgPeriod], directory: Path) -> dict[tuple[str, str, str]
             matcher = Matcher(known, threshold=0.0)
             bm25 = Bm25Matcher(evidence(org, links) if mode == "warm" else evidence(org, {}), threshold=0.0)
             for item, expected in questions:
-                named, _, _ = spaces.ask(actor, item.text)
+                named, tier, _ = spaces.ask(actor, item.text)
                 tally("service", org, mode).add(named, expected)
+                tiers.setdefault(org.org, Counter())[_tier_outcome(tier, named, expected)] += 1
                 if mode != "none":
                     tally("matcher, no cut-off", org, mode).add(_named(matcher.match(item.text, 3)), expected)
                     tally("bm25, no cut-off", org, mode).add(_named(bm25.match(item.text, 3)), expected)
@@ -307,9 +324,18 @@ def main() -> None:
         for threshold, cold, warm, none in sweep(sets["TUNE"], [t / 20 for t in range(0, 20)]):
             print(f"  {threshold:4.2f}  {cold.show('cold')} | {warm.show('warm')} | {none.show('none')}")
         return
+    tiers: dict[str, Counter] = {}
     with tempfile.TemporaryDirectory() as directory:
-        tallies = run(orgs, Path(directory))
+        tallies = run(orgs, Path(directory), tiers)
     print(report(orgs, tallies))
+    print("\nThe service's tiers over every request asked (cold, warm and off-topic), share of requests:")
+    print(f"{'':8} " + " ".join(f"{outcome:>14}" for outcome in TIER_OUTCOMES))
+    for set_name, members in sets.items():
+        total = Counter()
+        for org in {o.org for o in members}:
+            total.update(tiers.get(org, Counter()))
+        asked = sum(total.values()) or 1
+        print(f"{set_name:8} " + " ".join(f"{total[o] / asked:14.2f}" for o in TIER_OUTCOMES))
 
 
 if __name__ == "__main__":
