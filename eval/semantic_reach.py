@@ -67,13 +67,12 @@ def concepts_installed(extra: Mapping[str, Iterable[str]] | Callable[[list[str]]
     shared = None if callable(extra) else Analyzer({**CONCEPTS, **extra})
 
     def patched(self, krs, *, threshold=None):
-        original_init(self, krs, threshold=threshold)
         if shared is not None:
             analyzer = shared
         else:
             texts = [t for kr in krs for t in (kr.title, kr.objective, *kr.initiatives)]
             analyzer = Analyzer({**CONCEPTS, **extra(texts)})
-        # Rebuild with the other analyzer: Matcher builds its own in __init__.
+        # Matcher builds its own analyzer in __init__: hand it this one instead.
         saved = matching.Analyzer
         matching.Analyzer = lambda: analyzer
         try:
