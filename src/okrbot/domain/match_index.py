@@ -69,17 +69,39 @@ class TokenCorpus:
             self._document_ends[field].append(len(group_ends))
         self.size += 1
 
-    def copy(self, other: TokenCorpus, position: int) -> None:
-        """Document `position` of a frozen corpus over the same vocabulary, as it was read."""
-        for field in self.fields:
-            ids, group_ends = self._ids[field], self._group_ends[field]
-            first, last = other._groups_of(field, position)
-            start = other._group_start(field, first)
-            shift = len(ids) - start
-            ids.extend(other._ids[field][start : other._group_start(field, last)].tolist())
-            group_ends.extend((other._group_ends[field][first:last] + shift).tolist())
-            self._document_ends[field].append(len(group_ends))
-        self.size += 1
+    @classmethod
+    def combine(cls, sources: Sequence[TokenCorpus], picks: Sequence[tuple[int, int]]) -> TokenCorpus:
+        """A frozen corpus of documents taken from frozen corpora over one vocabulary:
+        document i is document picks[i][1] of sources[picks[i][0]]. Array-wide, no loop per document."""
+        corpus = cls(sources[0].vocabulary, sources[0].fields)
+        corpus.size = len(picks)
+        source = np.fromiter((s for s, _ in picks), dtype=np.int64, count=len(picks))
+        position = np.fromiter((p for _, p in picks), dtype=np.int64, count=len(picks))
+        for field in corpus.fields:
+            # Stack the sources, their group and document bounds shifted to match.
+            ids, group_ends, document_ends, first_document = [], [], [], []
+            id_shift = group_shift = document_shift = 0
+            for other in sources:
+                ids.append(other._ids[field])
+                group_ends.append(np.asarray(other._group_ends[field]) + id_shift)
+                document_ends.append(np.asarray(other._document_ends[field]) + group_shift)
+                first_document.append(document_shift)
+                id_shift += len(other._ids[field])
+                group_shift += len(other._group_ends[field])
+                document_shift += other.size
+            all_ids = np.concatenate(ids)
+            all_group_ends = np.concatenate(group_ends)
+            all_group_starts = np.concatenate(([0], all_group_ends[:-1]))
+            all_document_ends = np.concatenate(document_ends)
+            stacked = np.asarray(first_document, dtype=np.int64)[source] + position
+            last_group = all_document_ends[stacked]
+            first_group = np.where(stacked > 0, all_document_ends[stacked - 1], 0)
+            groups = _ranges(first_group, last_group - first_group)
+            group_lengths = all_group_ends[groups] - all_group_starts[groups]
+            corpus._ids[field] = all_ids[_ranges(all_group_starts[groups], group_lengths)].astype(np.int32)
+            corpus._group_ends[field] = np.cumsum(group_lengths)
+            corpus._document_ends[field] = np.cumsum(last_group - first_group)
+        return corpus
 
     def freeze(self) -> TokenCorpus:
         """Lists to compact arrays; no document is added after this."""
@@ -112,6 +134,24 @@ class TokenCorpus:
 
     def _group_start(self, field: str, group: int) -> int:
         return int(self._group_ends[field][group - 1]) if group else 0
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indexes start..start+length-1 of every range, one range after another."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
+
+
+def _unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and how often each occurs (a sort: the keys come nearly sorted)."""
+    keys = np.sort(keys, kind="stable")
+    if len(keys) == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1))
+    return keys[starts], np.diff(np.concatenate((starts, [len(keys)])))
 
 
 class FieldedBm25:
@@ -154,9 +194,9 @@ class FieldedBm25:
             average = ((int(lengths.sum()) / size) or 1.0) if size else 1.0
             norm = (1.0 - b) + b * lengths / average
             documents = np.repeat(np.arange(size, dtype=np.int64), lengths)
-            pairs, counts = np.unique(documents * stride + ids, return_counts=True)
+            pairs, counts = _unique_counts(documents * stride + ids)
             per_field.append((pairs, (weight * counts) / norm[pairs // stride], weight / heaviest))
-        pairs = np.unique(np.concatenate([p for p, _, _ in per_field])) if per_field else np.zeros(0, np.int64)
+        pairs = _unique_counts(np.concatenate([p for p, _, _ in per_field]))[0] if per_field else np.zeros(0, np.int64)
         tf = np.zeros(len(pairs))
         presence = np.zeros(len(pairs))
         for field_pairs, pseudo, share in per_field:

@@ -152,19 +152,25 @@ class Matcher:
         self.threshold = NO_MATCH_THRESHOLD if threshold is None else threshold
         self._analyzer = Analyzer()
         vocabulary = previous._corpus.vocabulary if previous is not None else Vocabulary()
-        corpus = TokenCorpus(vocabulary, tuple(FIELD_WEIGHTS))
+        fresh = TokenCorpus(vocabulary, tuple(FIELD_WEIGHTS))
         known = {kr: position for position, kr in enumerate(previous._krs)} if previous is not None else {}
+        picks = []  # per KR: (0, its position in previous) or (1, its position in fresh)
         read = _Reader(self._analyzer)
         rejected: dict[int, tuple[frozenset[str], ...]] = {}
         for position, kr in enumerate(self._krs):
             if kr.rejected:
                 rejected[position] = tuple(_word_keys(self._analyzer.terms(text)) for text in kr.rejected)
             before = known.get(kr)
-            if before is not None:
-                corpus.copy(previous._corpus, before)
-                continue
-            corpus.add(read(kr))
-        self._corpus = corpus.freeze()
+            if before is None:
+                picks.append((1, fresh.size))
+                fresh.add(read(kr))
+            else:
+                picks.append((0, before))
+        fresh.freeze()
+        if previous is None:
+            self._corpus = fresh
+        else:
+            self._corpus = TokenCorpus.combine((previous._corpus, fresh), picks)
         self._explained = _Explanations(self, rejected)
         self._index = FieldedBm25.from_corpus(self._corpus, FIELD_WEIGHTS)
         vocabulary = {k for k in self._index.idf if not k.startswith(CONCEPT_PREFIX)}
