@@ -1,0 +1,131 @@
+""""Does this serve a KR?" at the L organisation: what the index of one workspace-period
+costs to build and to hold, a question's latency, and the first answer after a change.
+
+    python -m bench.serves_index                          # L on SQLite (bench/orgs.py)
+    python -m bench.serves_index --backend postgresql     # L on PostgreSQL
+    python -m bench.serves_index --org M
+
+Everything goes through `services.serves` in this one process, as in a worker:
+
+- cold: a member's first question (reads the period's evidence, builds the matcher
+  without private KRs), then an owner of a private objective's first (the matcher over
+  all KRs), wall-clock;
+- memory: the same two first questions again on an emptied cache under tracemalloc:
+  what the cache then holds (evidence, both matchers, after a collection) and the peak;
+- warm: each eval/serves request asked once by the member and once by the owner;
+- after a change: a request linked to a KR (the answer's Link button), then "Not this
+  one" on another; the next question after each reads the evidence again and rebuilds
+  the asker's matcher. Reading the evidence alone is timed apart.
+
+Runs on a scratch copy (SQLite) so the organisation is left as it was. Writes
+bench/results/serves_index_<org>_<backend>.json. A measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import tracemalloc
+from dataclasses import replace
+
+from bench import orgs
+from bench.common import ROOT, TEAM, current_period, load_average, percentile, stamp, table, write_result
+from bench.serves_latency import EVAL, MEMBER, describe
+
+from eval.serves_eval import load
+from okrbot.services import serves
+from okrbot.services.context import Actor
+from okrbot.store.db import Database
+from okrbot.store.types import utcnow
+
+QUESTION = "speed up the slow API endpoints"
+
+
+def seconds(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--org", choices=sorted(orgs.OBJECTIVES), default="L")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args()
+    result = stamp()
+    period = current_period()
+    org = orgs.load(args.org, args.backend)
+    url = orgs.scratch_copy(org, f"serves_index_{args.org.lower()}") if org.backend == "sqlite" else org.url
+    db = Database(url)
+    counts, owner_id = describe(db, period)
+    print(f"{args.backend}, {args.org}: {counts}", flush=True)
+    member = Actor(team_id=TEAM, user_id=MEMBER, channel_id="DMEMBER")
+    owner = replace(member, user_id=owner_id, channel_id="DOWNER")
+    admin = replace(member, user_id=owner_id, is_admin=True)
+
+    def ask(actor: Actor, question: str = QUESTION) -> None:
+        with db.session_scope() as session:
+            serves.serves(session, actor, question)
+
+    def read_evidence() -> None:
+        with db.session_scope() as session:
+            serves._load_evidence(session, TEAM, period)
+
+    evidence_s = seconds(read_evidence)
+    gc.collect()
+    cold_member_s = seconds(lambda: ask(member))
+    cold_owner_s = seconds(lambda: ask(owner))
+    print(f"cold: reading the evidence {evidence_s:.2f} s; a member's first question {cold_member_s:.2f} s; "
+          f"an owner's first {cold_owner_s:.2f} s", flush=True)
+
+    _, requests = load(EVAL)
+    warm = {}
+    for name, actor in (("member", member), ("owner of a private objective", owner)):
+        samples = [seconds(lambda q=r.text: ask(actor, q)) * 1000 for r in requests]
+        warm[name] = {"n": len(samples), "p50_ms": round(percentile(samples, 50), 2),
+                      "p95_ms": round(percentile(samples, 95), 2), "max_ms": round(max(samples), 2)}
+    print(table([(n, f["n"], f["p50_ms"], f["p95_ms"], f["max_ms"]) for n, f in warm.items()],
+                ("warm, one question", "n", "p50 ms", "p95 ms", "max ms")), flush=True)
+
+    with db.session_scope() as session:
+        numbers = [info.number for info in serves._load_evidence(session, TEAM, period)[1].values()]
+    changes = {}
+    for name, change in (
+        ("after a Link", lambda s: serves.link_request(s, replace(admin, now=utcnow()), numbers[7], "Cut the API p95 with a read cache")),
+        ('after "Not this one"', lambda s: serves.reject(s, replace(admin, now=utcnow()), numbers[11], QUESTION)),
+    ):
+        with db.session_scope() as session:
+            change(session)
+        first = seconds(lambda: ask(member))
+        second = seconds(lambda: ask(member))
+        changes[name] = {"first_answer_s": round(first, 3), "next_answer_ms": round(second * 1000, 2)}
+        print(f"{name}: first answer {first:.2f} s (re-reads the evidence, rebuilds the member's matcher); "
+              f"the next {second * 1000:.1f} ms", flush=True)
+
+    serves._caches.clear()
+    gc.collect()
+    tracemalloc.start()
+    ask(member)
+    ask(owner)
+    gc.collect()
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    with db.session_scope() as session:
+        builds = serves.matcher_builds(session)
+    memory = {"held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1)}
+    print(f"memory: the cache holds {memory['held_mib']} MiB for this workspace-period (evidence and both "
+          f"scopes' matchers), peak {memory['peak_mib']} MiB while building", flush=True)
+    db.dispose()
+    result.update({
+        "backend": args.backend, "organisation": args.org, "period": period, "counts": counts,
+        "read_evidence_s": round(evidence_s, 2), "cold_member_first_question_s": round(cold_member_s, 2),
+        "cold_owner_first_question_s": round(cold_owner_s, 2), "warm": warm, "after_change": changes,
+        "memory": memory, "matchers_built_in_memory_pass": builds, "load_average_at_end": load_average(),
+    })
+    name = f"serves_index_{args.org.lower()}_{args.backend}"
+    print(f"wrote {write_result(name, result).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
