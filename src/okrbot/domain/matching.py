@@ -116,7 +116,7 @@ class _KrTerms:
 
     @cached_property
     def shown(self) -> dict[str, str]:
-        """Index key -> the KR's own word for it (analysed again: only answers need it)."""
+        """Index key -> the KR's own word for it (read from the corpus when an answer needs it)."""
         return self._shown()
 
 
@@ -132,9 +132,8 @@ class _Explanations(Sequence[_KrTerms]):
 
     def __getitem__(self, position):  # type: ignore[override]
         matcher = self._matcher
-        kr = matcher._krs[position]
         return _KrTerms(
-            lambda: matcher._shown(kr),
+            lambda: matcher._shown(position),
             tuple(frozenset(keys) for keys in matcher._corpus.groups("initiatives", position)),
             self._rejected.get(position, ()),
         )
@@ -152,7 +151,7 @@ class Matcher:
         self.threshold = NO_MATCH_THRESHOLD if threshold is None else threshold
         self._analyzer = Analyzer()
         vocabulary = previous._corpus.vocabulary if previous is not None else Vocabulary()
-        fresh = TokenCorpus(vocabulary, tuple(FIELD_WEIGHTS))
+        fresh = TokenCorpus(vocabulary, (*FIELD_WEIGHTS, SHOWN))
         known = {kr: position for position, kr in enumerate(previous._krs)} if previous is not None else {}
         picks = []  # per KR: (0, its position in previous) or (1, its position in fresh)
         read = _Reader(self._analyzer)
@@ -176,15 +175,9 @@ class Matcher:
         vocabulary = {k for k in self._index.idf if not k.startswith(CONCEPT_PREFIX)}
         self._fuzzy = FuzzyVocabulary(vocabulary | self._analyzer.concept_words)
 
-    def _shown(self, kr: KrEvidence) -> dict[str, str]:
-        terms_of = self._analyzer.terms
-        per_initiative = [terms_of(_readable(text)) for text in kr.initiatives]
-        shown: dict[str, str] = {}
-        for terms in (terms_of(kr.title), *per_initiative, terms_of(kr.objective)):
-            # Within one field, the shortest wording of a concept reads best.
-            for term in sorted(terms, key=lambda t: len(t.shown)):
-                shown.setdefault(term.key, term.shown)
-        return shown
+    def _shown(self, position: int) -> dict[str, str]:
+        (flat,) = self._corpus.groups(SHOWN, position)
+        return dict(zip(flat[0::2], flat[1::2]))
 
     def match(self, text: str, limit: int = 3) -> list[Match]:
         """Best first, only KRs above the threshold; [] means "no KR"."""
@@ -356,29 +349,43 @@ class Matcher:
 
 
 class _Reader:
-    """A KR's index keys per field; within one build a text read before (an objective
-    shared by many KRs, a recurring title of work) is not analysed again."""
+    """A KR's index keys per field, and each key's own wording ("shown"); within one build
+    a text read before (an objective shared by many KRs, recurring work) is not analysed again."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self._analyzer = analyzer
-        self._objectives: dict[str, list[str]] = {}
-        self._initiatives: dict[str, list[str]] = {}
+        self._objectives: dict[str, list[tuple[str, str]]] = {}
+        self._initiatives: dict[str, list[tuple[str, str]]] = {}
 
     def __call__(self, kr: KrEvidence) -> dict[str, Sequence[Sequence[str]]]:
         objective = self._objectives.get(kr.objective)
         if objective is None:
-            objective = self._objectives[kr.objective] = _keys(self._analyzer.terms(kr.objective))
+            objective = self._objectives[kr.objective] = _pairs(self._analyzer.terms(kr.objective))
         per_initiative = []
         for text in kr.initiatives:
             found = self._initiatives.get(text)
             if found is None:
-                found = self._initiatives[text] = _keys(self._analyzer.terms(_readable(text)))
+                found = self._initiatives[text] = _pairs(self._analyzer.terms(_readable(text)))
             per_initiative.append(found)
-        return {"title": (_keys(self._analyzer.terms(kr.title)),), "initiatives": per_initiative, "objective": (objective,)}
+        title = _pairs(self._analyzer.terms(kr.title))
+        shown: dict[str, str] = {}
+        for pairs in (title, *per_initiative, objective):
+            # Within one field, the shortest wording of a concept reads best.
+            for key, word in sorted(pairs, key=lambda pair: len(pair[1])):
+                shown.setdefault(key, word)
+        return {
+            "title": ([key for key, _ in title],),
+            "initiatives": [[key for key, _ in pairs] for pairs in per_initiative],
+            "objective": ([key for key, _ in objective],),
+            SHOWN: ([text for pair in shown.items() for text in pair],),  # key, word, key, word, ...
+        }
 
 
-def _keys(terms: Sequence[Term]) -> list[str]:
-    return [t.key for t in terms]
+SHOWN = "shown"  # the corpus field holding each KR's index keys with its own words for them
+
+
+def _pairs(terms: Sequence[Term]) -> list[tuple[str, str]]:
+    return [(t.key, t.shown) for t in terms]
 
 
 class Bm25Matcher:
