@@ -118,14 +118,17 @@ class TokenCorpus:
 
     def groups(self, field: str, position: int) -> tuple[tuple[str, ...], ...]:
         """The term keys of each group of one document's field."""
-        keys = self.vocabulary.keys
-        ids = self._ids[field]
         first, last = self._groups_of(field, position)
-        found = []
         start = self._group_start(field, first)
-        for end in self._group_ends[field][first:last].tolist():
-            found.append(tuple(keys[i] for i in ids[start:end].tolist()))
-            start = end
+        ends = (self._group_ends[field][first:last] - start).tolist()
+        if not ends:
+            return ()
+        keys = self.vocabulary.keys
+        words = [keys[i] for i in self._ids[field][start : start + ends[-1]].tolist()]
+        found, begin = [], 0
+        for end in ends:
+            found.append(tuple(words[begin:end]))
+            begin = end
         return tuple(found)
 
     def _groups_of(self, field: str, position: int) -> tuple[int, int]:
