@@ -18,6 +18,12 @@ Everything goes through `services.serves` in this one process, as in a worker:
   one" on another; the next question after each reads the evidence again and rebuilds
   the asker's matcher. Reading the evidence alone is timed apart.
 
+- the matcher alone, on the same evidence: its build, the memory it holds (one scope,
+  then both), a question at limit 3 and at an owner's retry past the hidden KRs (limit 3 +
+  the private KRs), and a question at 5,000 synthetic KRs. `--matcher-only` runs just this;
+  with PYTHONPATH at an older checkout's src it measures that version (no `previous=`:
+  the second scope is built from scratch).
+
 Runs on a scratch copy (SQLite) so the organisation is left as it was. Writes
 bench/results/serves_index_<org>_<backend>.json. A measurement, not a test.
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import inspect
 import time
 import tracemalloc
 from dataclasses import replace
@@ -34,7 +41,8 @@ from bench import orgs
 from bench.common import ROOT, TEAM, current_period, load_average, percentile, stamp, table, write_result
 from bench.serves_latency import EVAL, MEMBER, describe
 
-from eval.serves_eval import load
+from eval.serves_eval import load, synthetic_krs
+from okrbot.domain.matching import Matcher
 from okrbot.services import serves
 from okrbot.services.context import Actor
 from okrbot.store.db import Database
@@ -55,10 +63,50 @@ def seconds(call) -> float:
 walls: list[float] = []
 
 
+def cpu_ms(matcher, questions: list[str], limit: int) -> dict[str, float]:
+    samples = [seconds(lambda q=q: matcher.match(q, limit=limit)) * 1000 for q in questions]
+    return {"n": len(samples), "p50_ms": round(percentile(samples, 50), 2), "p95_ms": round(percentile(samples, 95), 2)}
+
+
+def matcher_alone(evidence, private: set[str]) -> dict:
+    """The matcher without the service: build, held memory, question CPU."""
+    real, requests = load(EVAL)
+    questions = [r.text for r in requests]
+    figures = {"at_5000_krs": cpu_ms(Matcher(synthetic_krs(real, 5000)), questions, 3)}
+    gc.collect()
+    figures["build_cpu_s"] = round(seconds(lambda: Matcher(evidence)), 2)
+    gc.collect()
+    tracemalloc.start()
+    matcher = Matcher(evidence)
+    gc.collect()
+    held, peak = tracemalloc.get_traced_memory()
+    public = tuple(kr for kr in evidence if kr.kr_id not in private)
+    reuses = "previous" in inspect.signature(Matcher).parameters
+    started = time.process_time()
+    other = Matcher(public, previous=matcher) if reuses else Matcher(public)
+    other_s = time.process_time() - started
+    gc.collect()
+    both = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del other
+    figures.update({
+        "held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1), "both_scopes_held_mib": round(both / 2**20, 1),
+        "other_scope_cpu_s": round(other_s, 2), "at_limit_3": cpu_ms(matcher, questions, 3),
+        f"at_limit_{3 + len(private)}": cpu_ms(matcher, questions[:60], 3 + len(private)),
+    })
+    print(f"matcher alone: built in {figures['build_cpu_s']} s CPU, holds {figures['held_mib']} MiB "
+          f"(peak {figures['peak_mib']}), both scopes {figures['both_scopes_held_mib']} MiB, the other scope "
+          f"built in {figures['other_scope_cpu_s']} s; a question (CPU ms) {figures['at_limit_3']}, "
+          f"past {len(private)} hidden KRs {figures[f'at_limit_{3 + len(private)}']}, at 5,000 KRs {figures['at_5000_krs']}",
+          flush=True)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--org", choices=sorted(orgs.OBJECTIVES), default="L")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--matcher-only", action="store_true", help="only the matcher on the period's evidence")
     args = parser.parse_args()
     result = stamp()
     period = current_period()
@@ -78,6 +126,16 @@ def main() -> None:
     def read_evidence() -> None:
         with db.session_scope() as session:
             serves._load_evidence(session, TEAM, period)
+
+    if args.matcher_only:
+        with db.session_scope() as session:
+            evidence, krs = serves._load_evidence(session, TEAM, period)
+        alone = matcher_alone(evidence, {ident for ident, info in krs.items() if info.private})
+        result.update({"backend": args.backend, "organisation": args.org, "counts": counts, "matcher": alone,
+                       "load_average_at_end": load_average()})
+        name = f"serves_index_matcher_{args.org.lower()}_{args.backend}"
+        print(f"wrote {write_result(name, result).relative_to(ROOT)}")
+        return
 
     evidence_s = seconds(read_evidence)
     gc.collect()
