@@ -111,7 +111,9 @@ def main() -> None:
     result = stamp()
     period = current_period()
     org = orgs.load(args.org, args.backend)
-    url = orgs.scratch_copy(org, f"serves_index_{args.org.lower()}") if org.backend == "sqlite" else org.url
+    # The matcher alone only reads; the service run changes the database, so on a copy.
+    copy = org.backend == "sqlite" and not args.matcher_only
+    url = orgs.scratch_copy(org, f"serves_index_{args.org.lower()}") if copy else org.url
     db = Database(url)
     counts, owner_id = describe(db, period)
     print(f"{args.backend}, {args.org}: {counts}", flush=True)
