@@ -228,6 +228,27 @@ def test_an_edited_title_and_an_archived_objective_change_the_next_answer(organi
     assert kr_ids(ask(organisation, actor, "warehouse pick accuracy")) == []
 
 
+def test_matchers_rebuilt_from_the_cached_ones_answer_as_a_fresh_process_would(organisation, actor):
+    """The owner's matcher reuses the member's analysis, and after a change both reuse the
+    previous one's: the answers are those of matchers built from nothing."""
+    owner = replace(actor, user_id="U5")  # may see O-4 (Initech): the matcher over all KRs
+    questions = ["speed up the slow API endpoints", "Initech customers cancelling", "a checklist on first login",
+                 "Move our services to Kubernetes", "customers leaving us", OFF_TOPIC]
+
+    def answers() -> list[ServesAnswer]:
+        return [ask(organisation, who, text) for who in (actor, owner) for text in questions]
+
+    answers()
+    with organisation.session_scope() as session:
+        work.create_initiative(session, admin(actor), kr_number=4, title="Migrate services to Kubernetes", owner="U3")
+        kr = session.exec(select(KeyResult).where(KeyResult.team_id == "T1", KeyResult.number == 3)).one()
+        kr.title, kr.updated_at = "Reduce monthly logo churn of customers leaving us from 3% to 2%", NOW
+    reused = answers()
+    assert any(kr_ids(answer) == ["KR-4"] for answer in reused)  # the new linked work counts already
+    serves._caches.clear()  # as a worker that starts now
+    assert answers() == reused
+
+
 @pytest.fixture
 def count_statements(organisation):
     """The queries sent to the database (SQLite's BEGIN IMMEDIATE is not one)."""

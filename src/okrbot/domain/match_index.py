@@ -1,18 +1,160 @@
 """An in-memory BM25F index over a few text fields, and a typo-tolerant vocabulary.
 
-Term weights are computed once at build time, so answering a question is a
-walk over the postings of its few terms: fast enough for thousands of KRs in
-pure Python.
+Terms are interned to small integer ids and every per-document and per-term
+list lives in flat numpy arrays: at 48,000 KRs a dict per document cost
+hundreds of MiB, the arrays a few tens. Term weights are computed once at
+build time, so answering a question is a vectorised walk over the postings of
+its few terms.
+
+Building is two steps so that a change rebuilds cheaply: text becomes term ids
+once per document (`TokenCorpus`, the slow part: the analyzer), and the
+numbers (lengths, document frequencies, weights) are computed from the ids
+for any subset of documents in one vectorised pass (`FieldedBm25.from_corpus`).
+A corpus can copy a document's ids from another corpus that shares its
+`Vocabulary`, so an index after a change re-reads only the changed documents.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
+
 Document = Mapping[str, Sequence[str]]
+
+
+class Vocabulary:
+    """Interned index terms: each distinct key gets the next integer id, for good."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.keys: list[str] = []
+
+    def ids_of(self, keys: Iterable[str]) -> list[int]:
+        ids = self.ids
+        found = []
+        for key in keys:
+            term = ids.get(key)
+            if term is None:
+                term = ids[key] = len(self.keys)
+                self.keys.append(key)
+            found.append(term)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class TokenCorpus:
+    """Documents as term ids, field by field; a field may hold several groups
+    (a KR's linked initiatives), so a group's terms can be read back alone."""
+
+    def __init__(self, vocabulary: Vocabulary, fields: Sequence[str]) -> None:
+        self.vocabulary = vocabulary
+        self.fields = tuple(fields)
+        self.size = 0
+        self._ids: dict[str, list[int] | np.ndarray] = {f: [] for f in self.fields}
+        self._group_ends: dict[str, list[int] | np.ndarray] = {f: [] for f in self.fields}
+        self._document_ends: dict[str, list[int] | np.ndarray] = {f: [] for f in self.fields}
+
+    def add(self, groups_by_field: Mapping[str, Sequence[Sequence[str]]]) -> None:
+        """One document: for each field, its groups of term keys in order."""
+        for field in self.fields:
+            ids, group_ends = self._ids[field], self._group_ends[field]
+            for group in groups_by_field.get(field, ()):
+                ids.extend(self.vocabulary.ids_of(group))
+                group_ends.append(len(ids))
+            self._document_ends[field].append(len(group_ends))
+        self.size += 1
+
+    @classmethod
+    def combine(cls, sources: Sequence[TokenCorpus], picks: Sequence[tuple[int, int]]) -> TokenCorpus:
+        """A frozen corpus of documents taken from frozen corpora over one vocabulary:
+        document i is document picks[i][1] of sources[picks[i][0]]. Array-wide, no loop per document."""
+        corpus = cls(sources[0].vocabulary, sources[0].fields)
+        corpus.size = len(picks)
+        source = np.fromiter((s for s, _ in picks), dtype=np.int64, count=len(picks))
+        position = np.fromiter((p for _, p in picks), dtype=np.int64, count=len(picks))
+        for field in corpus.fields:
+            # Stack the sources, their group and document bounds shifted to match.
+            ids, group_ends, document_ends, first_document = [], [], [], []
+            id_shift = group_shift = document_shift = 0
+            for other in sources:
+                ids.append(other._ids[field])
+                group_ends.append(np.asarray(other._group_ends[field]) + id_shift)
+                document_ends.append(np.asarray(other._document_ends[field]) + group_shift)
+                first_document.append(document_shift)
+                id_shift += len(other._ids[field])
+                group_shift += len(other._group_ends[field])
+                document_shift += other.size
+            all_ids = np.concatenate(ids)
+            all_group_ends = np.concatenate(group_ends)
+            all_group_starts = np.concatenate(([0], all_group_ends[:-1]))
+            all_document_ends = np.concatenate(document_ends)
+            stacked = np.asarray(first_document, dtype=np.int64)[source] + position
+            last_group = all_document_ends[stacked]
+            first_group = np.where(stacked > 0, all_document_ends[stacked - 1], 0)
+            groups = _ranges(first_group, last_group - first_group)
+            group_lengths = all_group_ends[groups] - all_group_starts[groups]
+            corpus._ids[field] = all_ids[_ranges(all_group_starts[groups], group_lengths)].astype(np.int32)
+            corpus._group_ends[field] = np.cumsum(group_lengths)
+            corpus._document_ends[field] = np.cumsum(last_group - first_group)
+        return corpus
+
+    def freeze(self) -> TokenCorpus:
+        """Lists to compact arrays; no document is added after this."""
+        for field in self.fields:
+            self._ids[field] = np.asarray(self._ids[field], dtype=np.int32)
+            self._group_ends[field] = np.asarray(self._group_ends[field], dtype=np.int64)
+            self._document_ends[field] = np.asarray(self._document_ends[field], dtype=np.int64)
+        return self
+
+    def field_ids(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """The field's term ids of every document, and where each document's end."""
+        group_ends = np.concatenate(([0], self._group_ends[field]))
+        return self._ids[field], group_ends[np.asarray(self._document_ends[field])]
+
+    def groups(self, field: str, position: int) -> tuple[tuple[str, ...], ...]:
+        """The term keys of each group of one document's field."""
+        first, last = self._groups_of(field, position)
+        start = self._group_start(field, first)
+        ends = (self._group_ends[field][first:last] - start).tolist()
+        if not ends:
+            return ()
+        keys = self.vocabulary.keys
+        words = [keys[i] for i in self._ids[field][start : start + ends[-1]].tolist()]
+        found, begin = [], 0
+        for end in ends:
+            found.append(tuple(words[begin:end]))
+            begin = end
+        return tuple(found)
+
+    def _groups_of(self, field: str, position: int) -> tuple[int, int]:
+        ends = self._document_ends[field]
+        return (int(ends[position - 1]) if position else 0), int(ends[position])
+
+    def _group_start(self, field: str, group: int) -> int:
+        return int(self._group_ends[field][group - 1]) if group else 0
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indexes start..start+length-1 of every range, one range after another."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
+
+
+def _unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and how often each occurs (a sort: the keys come nearly sorted)."""
+    keys = np.sort(keys, kind="stable")
+    if len(keys) == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1))
+    return keys[starts], np.diff(np.concatenate((starts, [len(keys)])))
 
 
 class FieldedBm25:
@@ -26,65 +168,136 @@ class FieldedBm25:
         k1: float = 1.2,
         b: float = 0.4,
     ) -> None:
-        self.size = len(documents)
-        self._field_weights = dict(field_weights)
-        average_length = {
-            field: (sum(len(d.get(field, ())) for d in documents) / self.size) or 1.0
-            if self.size
-            else 1.0
-            for field in self._field_weights
-        }
-        pseudo_counts: list[dict[str, float]] = []
+        corpus = TokenCorpus(Vocabulary(), tuple(field_weights))
+        for document in documents:
+            corpus.add({field: (document.get(field, ()),) for field in field_weights})
+        self._build(corpus.freeze(), field_weights, k1, b)
+
+    @classmethod
+    def from_corpus(
+        cls, corpus: TokenCorpus, field_weights: Mapping[str, float], *, k1: float = 1.2, b: float = 0.4
+    ) -> FieldedBm25:
+        index = cls.__new__(cls)
+        index._build(corpus, field_weights, k1, b)
+        return index
+
+    def _build(self, corpus: TokenCorpus, field_weights: Mapping[str, float], k1: float, b: float) -> None:
+        # Every step below does, array-wide and in the same order, the float
+        # arithmetic of the plain per-document loop it replaced, so scores are
+        # the same to the last bit.
+        self.size = size = corpus.size
+        self._vocabulary = corpus.vocabulary
+        terms = len(corpus.vocabulary)
+        stride = max(terms, 1)  # a (document, term) pair as one sortable integer
+        heaviest = max(field_weights.values(), default=1.0)
+        per_field = []  # (pair keys doc*terms+term, pseudo counts, presence), each field's pairs unique
+        for field, weight in field_weights.items():
+            ids, ends = corpus.field_ids(field)
+            lengths = np.diff(np.concatenate(([0], ends)))
+            average = ((int(lengths.sum()) / size) or 1.0) if size else 1.0
+            norm = (1.0 - b) + b * lengths / average
+            documents = np.repeat(np.arange(size, dtype=np.int64), lengths)
+            pairs, counts = _unique_counts(documents * stride + ids)
+            per_field.append((pairs, (weight * counts) / norm[pairs // stride], weight / heaviest))
+        pairs = _unique_counts(np.concatenate([p for p, _, _ in per_field]))[0] if per_field else np.zeros(0, np.int64)
+        tf = np.zeros(len(pairs))
+        presence = np.zeros(len(pairs))
+        for field_pairs, pseudo, share in per_field:
+            at = np.searchsorted(pairs, field_pairs)
+            tf[at] += pseudo  # a term in several fields: title, then initiatives, then objective
+            presence[at] = np.maximum(presence[at], share)
+        pair_documents = (pairs // stride).astype(np.int32)
+        pair_terms = (pairs % stride).astype(np.int32)
         # A term only in a light field (a shared objective) makes a document
         # count less towards the term's document frequency.
-        document_frequency: dict[str, float] = {}
-        heaviest = max(self._field_weights.values(), default=1.0)
-        for document in documents:
-            counts: dict[str, float] = {}
-            presence: dict[str, float] = {}
-            for field, weight in self._field_weights.items():
-                terms = document.get(field, ())
-                if not terms:
-                    continue
-                norm = 1.0 - b + b * len(terms) / average_length[field]
-                for term, count in Counter(terms).items():
-                    counts[term] = counts.get(term, 0.0) + weight * count / norm
-                    presence[term] = max(presence.get(term, 0.0), weight / heaviest)
-            pseudo_counts.append(counts)
-            for term, share in presence.items():
-                document_frequency[term] = document_frequency.get(term, 0.0) + share
-
-        self.idf = {
-            term: math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
-            for term, df in document_frequency.items()
-        }
+        document_frequency = np.bincount(pair_terms, weights=presence, minlength=terms)
+        present = np.bincount(pair_terms, minlength=terms) > 0
+        idf = np.zeros(terms)
+        self.idf: dict[str, float] = {}
+        keys = corpus.vocabulary.keys
+        for term in np.flatnonzero(present).tolist():
+            df = float(document_frequency[term])
+            idf[term] = self.idf[keys[term]] = math.log(1.0 + (size - df + 0.5) / (df + 0.5))
         # The idf of a term only one document has: the unit for "one rare
         # word's worth", which keeps scores comparable across index sizes.
-        self.rare_idf = math.log(1.0 + (self.size - 0.5) / 1.5) if self.size else 1.0
-        self.document_terms: list[dict[str, float]] = []
-        # Per term, the documents holding it and its weight in each, as two packed
-        # arrays: a tuple per posting cost a quarter of the index's memory.
-        self._postings: dict[str, tuple[array, array]] = {}
-        for position, counts in enumerate(pseudo_counts):
-            weights = {
-                term: self.idf[term] * tf * (k1 + 1.0) / (tf + k1) for term, tf in counts.items()
-            }
-            self.document_terms.append(weights)
-            for term, weight in weights.items():
-                documents_of, weights_of = self._postings.setdefault(term, (array("i"), array("d")))
-                documents_of.append(position)
-                weights_of.append(weight)
+        self.rare_idf = math.log(1.0 + (size - 0.5) / 1.5) if size else 1.0
+        weights = idf[pair_terms] * tf * (k1 + 1.0) / (tf + k1)
+        # By document (sorted by term id), for explanations and coverage ...
+        self._document_ends = np.searchsorted(pair_documents, np.arange(1, size + 1, dtype=np.int32))
+        self._document_term_ids = pair_terms
+        self._document_weights = weights
+        # ... and by term (sorted by document), for scoring.
+        by_term = np.argsort(pair_terms, kind="stable")
+        self._posting_documents = pair_documents[by_term]
+        self._posting_weights = weights[by_term]
+        self._posting_ends = np.cumsum(np.bincount(pair_terms, minlength=terms))
+
+    @property
+    def document_terms(self) -> _DocumentTerms:
+        """Per document, {term: weight}, made when read (one or a few documents per question)."""
+        return _DocumentTerms(self)
 
     def scores(self, query: Mapping[str, float]) -> dict[int, float]:
         """Sum of query weight x term weight, for every document sharing a term."""
-        totals: dict[int, float] = {}
+        totals, touched = self._totals(query)
+        positions = np.flatnonzero(touched)
+        return dict(zip(positions.tolist(), totals[positions].tolist()))
+
+    def best(self, query: Mapping[str, float], count: int) -> list[tuple[int, float]]:
+        """The `count` best (position, score) pairs, highest score first, then lowest position:
+        what heapq.nlargest over `scores` ranks by (score, -position) gives."""
+        if count <= 0:
+            return []
+        totals, touched = self._totals(query)
+        positions = np.flatnonzero(touched)
+        values = totals[positions]
+        if len(values) > count:
+            kth = np.partition(values, len(values) - count)[len(values) - count]
+            keep = values >= kth
+            positions, values = positions[keep], values[keep]
+        order = np.lexsort((positions, -values))[:count]
+        return list(zip(positions[order].tolist(), values[order].tolist()))
+
+    def _totals(self, query: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        totals = np.zeros(self.size)
+        touched = np.zeros(self.size, dtype=bool)
+        ids = self._vocabulary.ids
         for term, query_weight in query.items():
-            posting = self._postings.get(term)
-            if posting is None:
+            found = ids.get(term)
+            if found is None or found >= len(self._posting_ends):
                 continue
-            for position, weight in zip(*posting):
-                totals[position] = totals.get(position, 0.0) + query_weight * weight
-        return totals
+            start = int(self._posting_ends[found - 1]) if found else 0
+            end = int(self._posting_ends[found])
+            if start == end:
+                continue
+            documents = self._posting_documents[start:end]
+            totals[documents] += query_weight * self._posting_weights[start:end]
+            touched[documents] = True
+        return totals, touched
+
+    def _document(self, position: int) -> dict[str, float]:
+        start = int(self._document_ends[position - 1]) if position else 0
+        end = int(self._document_ends[position])
+        keys = self._vocabulary.keys
+        terms = self._document_term_ids[start:end].tolist()
+        return dict(zip((keys[t] for t in terms), self._document_weights[start:end].tolist()))
+
+
+class _DocumentTerms(Sequence[dict[str, float]]):
+    def __init__(self, index: FieldedBm25) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.size
+
+    def __getitem__(self, position):  # type: ignore[override]
+        if isinstance(position, slice):
+            return [self._index._document(p) for p in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self._index._document(position)
 
 
 def _trigrams(word: str) -> frozenset[str]:
@@ -97,20 +310,21 @@ class FuzzyVocabulary:
 
     def __init__(self, vocabulary: Iterable[str], *, min_length: int = 5) -> None:
         self._min_length = min_length
-        self._grams: dict[str, frozenset[str]] = {}
+        # Per word only its number of trigrams: the shared ones are counted per question.
+        self._sizes: dict[str, int] = {}
         self._by_gram: dict[str, list[str]] = {}
         for word in vocabulary:
             if len(word) >= min_length and word.isalpha():
                 grams = _trigrams(word)
-                self._grams[word] = grams
+                self._sizes[word] = len(grams)
                 for gram in grams:
                     self._by_gram.setdefault(gram, []).append(word)
 
     def __contains__(self, word: str) -> bool:
-        return word in self._grams
+        return word in self._sizes
 
     def closest(self, word: str, *, min_similarity: float = 0.55) -> tuple[str, float] | None:
-        if len(word) < self._min_length or word in self._grams:
+        if len(word) < self._min_length or word in self._sizes:
             return None
         grams = _trigrams(word)
         shared: Counter[str] = Counter()
@@ -118,7 +332,8 @@ class FuzzyVocabulary:
             shared.update(self._by_gram.get(gram, ()))
         best: tuple[str, float] | None = None
         for candidate, common in shared.items():
-            similarity = common / len(grams | self._grams[candidate])
+            # |a ∪ b| = |a| + |b| - |a ∩ b|: the same integer as the set union's size.
+            similarity = common / (len(grams) + self._sizes[candidate] - common)
             if similarity >= min_similarity and (best is None or similarity > best[1]):
                 best = (candidate, similarity)
         return best

@@ -20,9 +20,9 @@ from __future__ import annotations
 import heapq
 import math
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from okrbot.domain.analyzer import (
     CONCEPT_PREFIX,
@@ -34,7 +34,7 @@ from okrbot.domain.analyzer import (
     words,
 )
 from okrbot.domain.lexicon import STOPWORDS
-from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary
+from okrbot.domain.match_index import FieldedBm25, FuzzyVocabulary, TokenCorpus, Vocabulary
 
 # Below this confidence the answer is "no KR". Chosen on the tune half of
 # eval/serves (python -m eval.serves_eval prints it re-tuned): the middle of
@@ -101,55 +101,83 @@ class _QueryTerm:
     positions: set[int] = field(default_factory=set)
 
 
-@dataclass(frozen=True)
 class _KrTerms:
-    """What one KR was indexed with, kept for explaining matches."""
+    """What one KR was indexed with, read back for explaining matches."""
 
-    shown: dict[str, str]  # index key -> the KR's own word for it
-    initiatives: tuple[frozenset[str], ...]  # index keys of each initiative
-    rejected: tuple[frozenset[str], ...]  # informative word stems of each rejected request
+    def __init__(
+        self,
+        shown: Callable[[], dict[str, str]],
+        initiatives: tuple[frozenset[str], ...],
+        rejected: tuple[frozenset[str], ...],
+    ) -> None:
+        self._shown = shown
+        self.initiatives = initiatives  # index keys of each initiative
+        self.rejected = rejected  # informative word stems of each rejected request
+
+    @cached_property
+    def shown(self) -> dict[str, str]:
+        """Index key -> the KR's own word for it (read from the corpus when an answer needs it)."""
+        return self._shown()
+
+
+class _Explanations(Sequence[_KrTerms]):
+    """Per KR, its _KrTerms, made when read from the compact corpus (20 KRs a question)."""
+
+    def __init__(self, matcher: Matcher, rejected: dict[int, tuple[frozenset[str], ...]]) -> None:
+        self._matcher = matcher
+        self._rejected = rejected
+
+    def __len__(self) -> int:
+        return len(self._matcher._krs)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        matcher = self._matcher
+        return _KrTerms(
+            lambda: matcher._shown(position),
+            tuple(frozenset(keys) for keys in matcher._corpus.groups("initiatives", position)),
+            self._rejected.get(position, ()),
+        )
 
 
 class Matcher:
     """Ranks KRs for a request using words, concepts and linked work."""
 
-    def __init__(self, krs: Sequence[KrEvidence], *, threshold: float | None = None) -> None:
+    def __init__(
+        self, krs: Sequence[KrEvidence], *, threshold: float | None = None, previous: Matcher | None = None
+    ) -> None:
+        """`previous`: a matcher over the same workspace (another scope, or before a change);
+        the KRs it read word for word the same are not analysed again."""
         self._krs = tuple(krs)
         self.threshold = NO_MATCH_THRESHOLD if threshold is None else threshold
         self._analyzer = Analyzer()
-        documents = []
-        explained = []
-        objectives: dict[str, list[Term]] = {}  # many KRs share one objective
-        for kr in self._krs:
-            title = self._analyzer.terms(kr.title)
-            if kr.objective not in objectives:
-                objectives[kr.objective] = self._analyzer.terms(kr.objective)
-            objective = objectives[kr.objective]
-            per_initiative = [self._analyzer.terms(_readable(text)) for text in kr.initiatives]
-            documents.append(
-                {
-                    "title": [t.key for t in title],
-                    "initiatives": [t.key for terms in per_initiative for t in terms],
-                    "objective": [t.key for t in objective],
-                }
-            )
-            shown: dict[str, str] = {}
-            for terms in (title, *per_initiative, objective):
-                # Within one field, the shortest wording of a concept reads best.
-                for term in sorted(terms, key=lambda t: len(t.shown)):
-                    # Interned: the same few thousand words recur across thousands of KRs.
-                    shown.setdefault(term.key, sys.intern(term.shown))
-            explained.append(
-                _KrTerms(
-                    shown,
-                    tuple(frozenset(t.key for t in ts) for ts in per_initiative),
-                    tuple(_word_keys(self._analyzer.terms(text)) for text in kr.rejected),
-                )
-            )
-        self._explained = tuple(explained)
-        self._index = FieldedBm25(documents, FIELD_WEIGHTS)
+        vocabulary = previous._corpus.vocabulary if previous is not None else Vocabulary()
+        fresh = TokenCorpus(vocabulary, (*FIELD_WEIGHTS, SHOWN))
+        known = {kr: position for position, kr in enumerate(previous._krs)} if previous is not None else {}
+        picks = []  # per KR: (0, its position in previous) or (1, its position in fresh)
+        read = _Reader(self._analyzer)
+        rejected: dict[int, tuple[frozenset[str], ...]] = {}
+        for position, kr in enumerate(self._krs):
+            if kr.rejected:
+                rejected[position] = tuple(_word_keys(self._analyzer.terms(text)) for text in kr.rejected)
+            before = known.get(kr)
+            if before is None:
+                picks.append((1, fresh.size))
+                fresh.add(read(kr))
+            else:
+                picks.append((0, before))
+        fresh.freeze()
+        if previous is None:
+            self._corpus = fresh
+        else:
+            self._corpus = TokenCorpus.combine((previous._corpus, fresh), picks)
+        self._explained = _Explanations(self, rejected)
+        self._index = FieldedBm25.from_corpus(self._corpus, FIELD_WEIGHTS)
         vocabulary = {k for k in self._index.idf if not k.startswith(CONCEPT_PREFIX)}
         self._fuzzy = FuzzyVocabulary(vocabulary | self._analyzer.concept_words)
+
+    def _shown(self, position: int) -> dict[str, str]:
+        (flat,) = self._corpus.groups(SHOWN, position)
+        return dict(zip(flat[0::2], flat[1::2]))
 
     def match(self, text: str, limit: int = 3) -> list[Match]:
         """Best first, only KRs above the threshold; [] means "no KR"."""
@@ -159,12 +187,9 @@ class Matcher:
         if not query:
             return []
         weights = {key: term.weight for key, term in query.items()}
-        scores = self._index.scores(weights)
         # Re-rank the strongest few by confidence: a KR that explains the
         # whole request beats one that shares a single rare word.
-        shortlist = heapq.nlargest(
-            max(SHORTLIST, limit), scores.items(), key=lambda item: (item[1], -item[0])
-        )
+        shortlist = self._index.best(weights, max(SHORTLIST, limit))
         ranked = sorted(
             (
                 (round(self._learned(position, asked, self._confidence(raw, self._coverage(position, query, mass))), 3), -position)
@@ -321,6 +346,46 @@ class Matcher:
             if weight > 0 and rank > best_rank:
                 best, best_rank = text, rank
         return best
+
+
+class _Reader:
+    """A KR's index keys per field, and each key's own wording ("shown"); within one build
+    a text read before (an objective shared by many KRs, recurring work) is not analysed again."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+        self._objectives: dict[str, list[tuple[str, str]]] = {}
+        self._initiatives: dict[str, list[tuple[str, str]]] = {}
+
+    def __call__(self, kr: KrEvidence) -> dict[str, Sequence[Sequence[str]]]:
+        objective = self._objectives.get(kr.objective)
+        if objective is None:
+            objective = self._objectives[kr.objective] = _pairs(self._analyzer.terms(kr.objective))
+        per_initiative = []
+        for text in kr.initiatives:
+            found = self._initiatives.get(text)
+            if found is None:
+                found = self._initiatives[text] = _pairs(self._analyzer.terms(_readable(text)))
+            per_initiative.append(found)
+        title = _pairs(self._analyzer.terms(kr.title))
+        shown: dict[str, str] = {}
+        for pairs in (title, *per_initiative, objective):
+            # Within one field, the shortest wording of a concept reads best.
+            for key, word in sorted(pairs, key=lambda pair: len(pair[1])):
+                shown.setdefault(key, word)
+        return {
+            "title": ([key for key, _ in title],),
+            "initiatives": [[key for key, _ in pairs] for pairs in per_initiative],
+            "objective": ([key for key, _ in objective],),
+            SHOWN: ([text for pair in shown.items() for text in pair],),  # key, word, key, word, ...
+        }
+
+
+SHOWN = "shown"  # the corpus field holding each KR's index keys with its own words for them
+
+
+def _pairs(terms: Sequence[Term]) -> list[tuple[str, str]]:
+    return [(t.key, t.shown) for t in terms]
 
 
 class Bm25Matcher:

@@ -1,0 +1,200 @@
+""""Does this serve a KR?" at the L organisation: what the index of one workspace-period
+costs to build and to hold, a question's latency, and the first answer after a change. Times are CPU time of this process (SQLite runs in it; on
+PostgreSQL the database's own time is left out), with the wall-clock beside them.
+
+    python -m bench.serves_index                          # L on SQLite (bench/orgs.py)
+    python -m bench.serves_index --backend postgresql     # L on PostgreSQL
+    python -m bench.serves_index --org M
+
+Everything goes through `services.serves` in this one process, as in a worker:
+
+- cold: a member's first question (reads the period's evidence, builds the matcher
+  without private KRs), then an owner of a private objective's first (the matcher over
+  all KRs);
+- memory: the same two first questions again on an emptied cache under tracemalloc:
+  what the cache then holds (evidence, both matchers, after a collection) and the peak;
+- warm: each eval/serves request asked once by the member and once by the owner;
+- after a change: a request linked to a KR (the answer's Link button), then "Not this
+  one" on another; the next question after each reads the evidence again and rebuilds
+  the asker's matcher. Reading the evidence alone is timed apart.
+
+- the matcher alone, on the same evidence: its build, the memory it holds (one scope,
+  then both), a question at limit 3 and at an owner's retry past the hidden KRs (limit 3 +
+  the private KRs), and a question at 5,000 synthetic KRs. `--matcher-only` runs just this;
+  with PYTHONPATH at an older checkout's src it measures that version (no `previous=`:
+  the second scope is built from scratch).
+
+Runs on a scratch copy (SQLite) so the organisation is left as it was. Writes
+bench/results/serves_index_<org>_<backend>.json. A measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import inspect
+import time
+import tracemalloc
+from dataclasses import replace
+
+from bench import orgs
+from bench.common import ROOT, TEAM, current_period, load_average, percentile, stamp, table, write_result
+from bench.serves_latency import EVAL, MEMBER, describe
+
+from eval.serves_eval import load, synthetic_krs
+from okrbot.domain.matching import Matcher
+from okrbot.services import serves
+from okrbot.services.context import Actor
+from okrbot.store.db import Database
+from okrbot.store.types import utcnow
+
+QUESTION = "speed up the slow API endpoints"
+
+
+def seconds(call) -> float:
+    """CPU seconds of this process: steadier than wall-clock on the shared, loaded machine,
+    and (SQLite runs in-process) all of the work. Wall-clock is in `walls`."""
+    started, wall = time.process_time(), time.perf_counter()
+    call()
+    walls.append(time.perf_counter() - wall)
+    return time.process_time() - started
+
+
+walls: list[float] = []
+
+
+def cpu_ms(matcher, questions: list[str], limit: int) -> dict[str, float]:
+    samples = [seconds(lambda q=q: matcher.match(q, limit=limit)) * 1000 for q in questions]
+    return {"n": len(samples), "p50_ms": round(percentile(samples, 50), 2), "p95_ms": round(percentile(samples, 95), 2)}
+
+
+def matcher_alone(evidence, private: set[str]) -> dict:
+    """The matcher without the service: build, held memory, question CPU."""
+    real, requests = load(EVAL)
+    questions = [r.text for r in requests]
+    figures = {"at_5000_krs": cpu_ms(Matcher(synthetic_krs(real, 5000)), questions, 3)}
+    gc.collect()
+    figures["build_cpu_s"] = round(seconds(lambda: Matcher(evidence)), 2)
+    gc.collect()
+    tracemalloc.start()
+    matcher = Matcher(evidence)
+    gc.collect()
+    held, peak = tracemalloc.get_traced_memory()
+    public = tuple(kr for kr in evidence if kr.kr_id not in private)
+    reuses = "previous" in inspect.signature(Matcher).parameters
+    started = time.process_time()
+    other = Matcher(public, previous=matcher) if reuses else Matcher(public)
+    other_s = time.process_time() - started
+    gc.collect()
+    both = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del other
+    figures.update({
+        "held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1), "both_scopes_held_mib": round(both / 2**20, 1),
+        "other_scope_cpu_s": round(other_s, 2), "at_limit_3": cpu_ms(matcher, questions, 3),
+        f"at_limit_{3 + len(private)}": cpu_ms(matcher, questions[:60], 3 + len(private)),
+    })
+    print(f"matcher alone: built in {figures['build_cpu_s']} s CPU, holds {figures['held_mib']} MiB "
+          f"(peak {figures['peak_mib']}), both scopes {figures['both_scopes_held_mib']} MiB, the other scope "
+          f"built in {figures['other_scope_cpu_s']} s; a question (CPU ms) {figures['at_limit_3']}, "
+          f"past {len(private)} hidden KRs {figures[f'at_limit_{3 + len(private)}']}, at 5,000 KRs {figures['at_5000_krs']}",
+          flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--org", choices=sorted(orgs.OBJECTIVES), default="L")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--matcher-only", action="store_true", help="only the matcher on the period's evidence")
+    args = parser.parse_args()
+    result = stamp()
+    period = current_period()
+    org = orgs.load(args.org, args.backend)
+    # The matcher alone only reads; the service run changes the database, so on a copy.
+    copy = org.backend == "sqlite" and not args.matcher_only
+    url = orgs.scratch_copy(org, f"serves_index_{args.org.lower()}") if copy else org.url
+    db = Database(url)
+    counts, owner_id = describe(db, period)
+    print(f"{args.backend}, {args.org}: {counts}", flush=True)
+    member = Actor(team_id=TEAM, user_id=MEMBER, channel_id="DMEMBER")
+    owner = replace(member, user_id=owner_id, channel_id="DOWNER")
+    admin = replace(member, user_id=owner_id, is_admin=True)
+
+    def ask(actor: Actor, question: str = QUESTION) -> None:
+        with db.session_scope() as session:
+            serves.serves(session, actor, question)
+
+    def read_evidence() -> None:
+        with db.session_scope() as session:
+            serves._load_evidence(session, TEAM, period)
+
+    if args.matcher_only:
+        with db.session_scope() as session:
+            evidence, krs = serves._load_evidence(session, TEAM, period)
+        alone = matcher_alone(evidence, {ident for ident, info in krs.items() if info.private})
+        result.update({"backend": args.backend, "organisation": args.org, "counts": counts, "matcher": alone,
+                       "load_average_at_end": load_average()})
+        name = f"serves_index_matcher_{args.org.lower()}_{args.backend}"
+        print(f"wrote {write_result(name, result).relative_to(ROOT)}")
+        return
+
+    evidence_s = seconds(read_evidence)
+    gc.collect()
+    cold_member_s = seconds(lambda: ask(member))
+    cold_owner_s = seconds(lambda: ask(owner))
+    cold_walls = [round(w, 2) for w in walls[-3:]]
+    print(f"cold, CPU: reading the evidence {evidence_s:.2f} s; a member's first question {cold_member_s:.2f} s; "
+          f"an owner's first {cold_owner_s:.2f} s (wall-clock {cold_walls} s)", flush=True)
+
+    _, requests = load(EVAL)
+    warm = {}
+    for name, actor in (("member", member), ("owner of a private objective", owner)):
+        samples = [seconds(lambda q=r.text: ask(actor, q)) * 1000 for r in requests]
+        warm[name] = {"n": len(samples), "p50_ms": round(percentile(samples, 50), 2),
+                      "p95_ms": round(percentile(samples, 95), 2), "max_ms": round(max(samples), 2)}
+    print(table([(n, f["n"], f["p50_ms"], f["p95_ms"], f["max_ms"]) for n, f in warm.items()],
+                ("warm, one question", "n", "p50 ms", "p95 ms", "max ms")), flush=True)
+
+    with db.session_scope() as session:
+        numbers = [info.number for info in serves._load_evidence(session, TEAM, period)[1].values()]
+    changes = {}
+    for name, change in (
+        ("after a Link", lambda s: serves.link_request(s, replace(admin, now=utcnow()), numbers[7], "Cut the API p95 with a read cache")),
+        ('after "Not this one"', lambda s: serves.reject(s, replace(admin, now=utcnow()), numbers[11], QUESTION)),
+    ):
+        with db.session_scope() as session:
+            change(session)
+        first = seconds(lambda: ask(member))
+        second = seconds(lambda: ask(member))
+        changes[name] = {"first_answer_s": round(first, 3), "first_answer_wall_s": round(walls[-2], 3),
+                         "next_answer_ms": round(second * 1000, 2)}
+        print(f"{name}: first answer {first:.2f} s (re-reads the evidence, rebuilds the member's matcher); "
+              f"the next {second * 1000:.1f} ms", flush=True)
+
+    serves._caches.clear()
+    gc.collect()
+    tracemalloc.start()
+    ask(member)
+    ask(owner)
+    gc.collect()
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    with db.session_scope() as session:
+        builds = serves.matcher_builds(session)
+    memory = {"held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1)}
+    print(f"memory: the cache holds {memory['held_mib']} MiB for this workspace-period (evidence and both "
+          f"scopes' matchers), peak {memory['peak_mib']} MiB while building", flush=True)
+    db.dispose()
+    result.update({
+        "backend": args.backend, "organisation": args.org, "period": period, "counts": counts,
+        "read_evidence_s": round(evidence_s, 2), "cold_member_first_question_s": round(cold_member_s, 2),
+        "cold_owner_first_question_s": round(cold_owner_s, 2), "cold_wall_s": cold_walls, "warm": warm, "after_change": changes,
+        "memory": memory, "matchers_built_in_memory_pass": builds, "load_average_at_end": load_average(),
+    })
+    name = f"serves_index_{args.org.lower()}_{args.backend}"
+    print(f"wrote {write_result(name, result).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
