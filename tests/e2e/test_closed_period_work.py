@@ -84,6 +84,7 @@ def test_carried_work_moves_the_new_kr_and_never_the_closed_one(closed, okr, bot
     assert "O-2" in carried
     done = okr.ok("done I-2").text  # I-2 now feeds KR-1 (closed) and KR-2 (next quarter)
     assert "KR-2" in done and "0% → *50%*" in done
+    assert f"Its KRs in {closed} kept what they had at the close" in done  # told why KR-1 stayed
     assert kr_progress(bot, 1) == 0.0 and kr_progress(bot, 2) == 0.5
     assert github(bot, "issues", issue("closed")).status_code == 200
     assert kr_progress(bot, 1) == 0.0 and kr_progress(bot, 2) == 1.0

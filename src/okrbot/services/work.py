@@ -55,6 +55,8 @@ class WorkOutcome:
     moves: list[KrMove] = field(default_factory=list)
     created: bool = False
     kr: KeyResult | None = None  # the KR a link/unlink/add was about
+    # Closed periods whose milestone KRs this work also feeds: they kept what they had at the close.
+    kept_in: list[str] = field(default_factory=list)
 
 
 URL_LIMIT = 2000  # Initiative.url
@@ -340,21 +342,23 @@ def set_status(session: Session, actor: Actor, initiative: Initiative, status: s
     verb = "done" if status == DONE else "reopened"
     summary = f"{initiative_id(initiative.number)} “{initiative.title}” {verb}"
     change, moves = record_change(session, actor, action, initiative, krs, before, summary, snapshot=snapshot)
-    return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves)
+    milestones = {kr.id for kr in krs if kr.metric == Metric.MILESTONE}
+    kept_in = sorted({period for kr_pk, period in frozen.items() if kr_pk in milestones})
+    return WorkOutcome(initiative=initiative, changed=True, change=change, moves=moves, kept_in=kept_in)
 
 
-def _require_an_open_kr(session: Session, initiative: Initiative, krs: list[KeyResult], doing: str) -> set[int]:
-    """The ids of the KRs of closed periods among `krs`: they keep what they had at the close.
+def _require_an_open_kr(session: Session, initiative: Initiative, krs: list[KeyResult], doing: str) -> dict[int, str]:
+    """The KRs of closed periods among `krs` (id → period): they keep what they had at the close.
 
     Work that moves only KRs of closed periods is refused, saying who can reopen the
     period; work that also feeds an open period's KR (carried over) changes, and only
     the open KRs move.
     """
     if not krs:
-        return set()
+        return {}
     period_of = dict(session.exec(select(KeyResult.id, Objective.period).join(Objective, Objective.id == KeyResult.objective_id).where(col(KeyResult.id).in_([kr.id for kr in krs]))).all())
     closed = periods.closed_names(session, initiative.team_id) & set(period_of.values())
-    frozen = {kr.id for kr in krs if period_of[kr.id] in closed}
+    frozen = {kr.id: period_of[kr.id] for kr in krs if period_of[kr.id] in closed}
     moved_if_open = [kr for kr in krs if kr.id in frozen and kr.metric == Metric.MILESTONE]
     if moved_if_open and len(frozen) == len(krs):
         names = ", ".join(kr_id(kr.number) for kr in moved_if_open)

@@ -116,7 +116,8 @@ def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
         return Reply.say(f"{because}. It feeds no milestone KR, so no progress moved.")
     where = ", ".join(f"<#{channel}>" for channel in announced if channel != ctx.actor.channel_id)
     moves = work.moves_seen_by(ctx.session, ctx.actor, outcome.moves)
-    return Reply.say(f"{because}.\n{moves_text(moves)}" + (f"\nAnnounced in {where}." if where else ""))
+    kept = f"\n:lock: Its KRs in {', '.join(outcome.kept_in)} kept what they had at the close: that period is closed." if outcome.kept_in else ""
+    return Reply.say(f"{because}.\n{moves_text(moves)}" + (f"\nAnnounced in {where}." if where else "") + kept)
 
 
 def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:
