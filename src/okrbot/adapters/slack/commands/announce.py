@@ -10,12 +10,12 @@ from sqlmodel import Session
 from okrbot.domain import commands as cmd
 from okrbot.services import announce
 from okrbot.services.announce import Digest
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views.announce import digest_parts, mode_reply
 
 
-def channel_announce(ctx: CommandContext, command: cmd.ChannelAnnounce) -> Reply:
+def channel_announce(ctx: UnitOfWork, command: cmd.ChannelAnnounce) -> Reply:
     if command.mode is None:
         return Reply.say(mode_reply(announce.mode_here(ctx.session, ctx.actor), changed=False))
     mode, left = announce.set_mode(ctx.session, ctx.actor, command.mode, command.digest_at)

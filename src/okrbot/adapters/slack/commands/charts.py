@@ -14,17 +14,17 @@ from okrbot.services import charts as chart_data
 from okrbot.services import okrs
 from okrbot.services.errors import Invalid
 from okrbot.services.work import objective_of
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import FileUpload, Reply
 from okrbot.store.models import Objective
 
 
-def chart(ctx: CommandContext, command: cmd.Chart) -> Reply:
+def chart(ctx: UnitOfWork, command: cmd.Chart) -> Reply:
     return chart_reply(ctx, command.ref)
 
 
-def chart_reply(ctx: CommandContext, ref: cmd.Ref, *, thread_ts: str | None = None) -> Reply:
+def chart_reply(ctx: UnitOfWork, ref: cmd.Ref, *, thread_ts: str | None = None) -> Reply:
     session, actor = ctx.session, ctx.actor
     if ref.kind not in (Kind.KR, Kind.OBJECTIVE):
         raise Invalid(f"Charts are drawn for KRs and objectives, not {ref}.", hint="Type `/okr chart KR-n` or `/okr chart O-n`.")

@@ -14,7 +14,7 @@ from okrbot.domain.ids import kr_id
 from okrbot.services import announce, checkin_fix
 from okrbot.services.checkin_fix import FixOutcome
 from okrbot.services.work import KrMove
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.commands.work import checkin_because
 from okrbot.adapters.slack.views.messages import plain_moves
 from okrbot.adapters.slack.mrkdwn import escape, truncate, user
@@ -24,18 +24,18 @@ from okrbot.store import outbox
 from okrbot.store.models import CheckIn, KeyResult, OutboundMessage
 
 
-def fix(ctx: CommandContext, command: cmd.CheckinFix) -> Reply:
+def fix(ctx: UnitOfWork, command: cmd.CheckinFix) -> Reply:
     entry = command.entry
     checkin = checkin_fix.latest_checkin(ctx.session, ctx.actor, entry.kr)
     return fix_reply(ctx, checkin_fix.fix_checkin(ctx.session, ctx.actor, checkin, entry.value, confidence=entry.confidence, note=entry.note))
 
 
-def delete(ctx: CommandContext, command: cmd.CheckinDelete) -> Reply:
+def delete(ctx: UnitOfWork, command: cmd.CheckinDelete) -> Reply:
     checkin = checkin_fix.latest_checkin(ctx.session, ctx.actor, command.kr)
     return delete_reply(ctx, checkin_fix.delete_checkin(ctx.session, ctx.actor, checkin))
 
 
-def fix_reply(ctx: CommandContext, outcome: FixOutcome) -> Reply:
+def fix_reply(ctx: UnitOfWork, outcome: FixOutcome) -> Reply:
     kr, checkin = outcome.kr, outcome.checkin
     old, new = _value(outcome.old_value, kr), _value(checkin.value, kr)
     if outcome.announced is not None:
@@ -47,7 +47,7 @@ def fix_reply(ctx: CommandContext, outcome: FixOutcome) -> Reply:
     return Reply.say(f"Corrected your check-in of {_when(checkin)} on *{kr_id(kr.number)}*: {old} → *{new}*.{moved}")
 
 
-def delete_reply(ctx: CommandContext, outcome: FixOutcome) -> Reply:
+def delete_reply(ctx: UnitOfWork, outcome: FixOutcome) -> Reply:
     kr, checkin = outcome.kr, outcome.checkin
     value = _value(checkin.value, kr)
     if outcome.announced is not None:
@@ -61,13 +61,13 @@ def delete_reply(ctx: CommandContext, outcome: FixOutcome) -> Reply:
     return Reply.say(f"Deleted the check-in of {_when(checkin)} on *{kr_id(kr.number)}* ({value}).{moved}")
 
 
-def _announced_move(ctx: CommandContext, outcome: FixOutcome) -> KrMove:
+def _announced_move(ctx: UnitOfWork, outcome: FixOutcome) -> KrMove:
     kr = outcome.kr
     before, after = checkin_fix.announced_progress(ctx.session, outcome.announced, kr)
     return KrMove(kr.id, kr.number, kr.title, kr.objective_id, before, after)
 
 
-def _update_announcements(ctx: CommandContext, outcome: FixOutcome, blocks: list[Block], text: str) -> None:
+def _update_announcements(ctx: UnitOfWork, outcome: FixOutcome, blocks: list[Block], text: str) -> None:
     for message in outbox.announcements_of(ctx.session, ctx.actor.team_id, outcome.announced.id):
         if message.sent_ts:
             ctx.post(message.channel, blocks, text, kind="progress_update", update_ts=message.sent_ts)
@@ -77,7 +77,7 @@ def _update_announcements(ctx: CommandContext, outcome: FixOutcome, blocks: list
     _revise_digests(ctx, outcome.announced.id, blocks[0].to_dict()["text"]["text"])
 
 
-def _revise_digests(ctx: CommandContext, change_id: int, text: str) -> None:
+def _revise_digests(ctx: UnitOfWork, change_id: int, text: str) -> None:
     """A channel in daily mode: the digest to come says it corrected; one already posted is updated."""
     for message_id, old in announce.revise(ctx.session, ctx.actor.team_id, change_id, text):
         message = ctx.session.get(OutboundMessage, message_id)

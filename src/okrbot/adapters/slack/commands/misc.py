@@ -6,12 +6,12 @@ from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import HELP_TEXT, usage_for
 from okrbot.services import periods
 from okrbot.services.context import Actor
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import Reply
 
 
-def help_(ctx: CommandContext, command: cmd.Help) -> Reply:
+def help_(ctx: UnitOfWork, command: cmd.Help) -> Reply:
     # Usage lines contain <url>: escaped, Slack shows them as typed instead of as a broken link.
     text = escape(usage_for(command.topic) if command.topic else HELP_TEXT)
     if command.topic in (None, "status", "objective", "settings", "close", "gaps"):

@@ -14,7 +14,7 @@ from okrbot.services.alignment import with_children
 from okrbot.services.summaries import summarise
 from okrbot.services.work import find_initiative, initiatives_of_krs, objective_of
 from okrbot.services.work_status import work_status
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.mrkdwn import escape, user
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views import modals
@@ -23,7 +23,7 @@ from okrbot.adapters.slack.views.work_status import work_status_blocks, work_sta
 from okrbot.adapters.slack.views.status import MOST_OBJECTIVES, kr_detail_blocks, objective_text, shows_full_cards, status_blocks
 
 
-def status(ctx: CommandContext, command: cmd.Status) -> Reply:
+def status(ctx: UnitOfWork, command: cmd.Status) -> Reply:
     actor, session = ctx.actor, ctx.session
     period = okrs.period_or_current(command.period, actor)
     dated = periods.label(period, actor)  # FY2027-Q1 (1 Feb – 30 Apr 2026)
@@ -77,7 +77,7 @@ def status(ctx: CommandContext, command: cmd.Status) -> Reply:
     return reply
 
 
-def _kr_status(ctx: CommandContext, number: int) -> Reply:
+def _kr_status(ctx: UnitOfWork, number: int) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, number)
     objective = objective_of(ctx.session, kr)
     summary = summarise(ctx.session, [objective], ctx.actor, include_archived_krs=True)[0]
@@ -87,7 +87,7 @@ def _kr_status(ctx: CommandContext, number: int) -> Reply:
     return Reply(text=f"{kr_id(kr.number)} {escape(kr.title)}", blocks=kr_detail_blocks(summary, kr_summary, rows))
 
 
-def objective_add(ctx: CommandContext, command: cmd.ObjectiveAdd) -> Reply:
+def objective_add(ctx: UnitOfWork, command: cmd.ObjectiveAdd) -> Reply:
     if command.title is None:
         period = okrs.period_or_current(None, ctx.actor)
         form = modals.objective_modal(owner=ctx.actor.user_id, period=period, channel=ctx.actor.channel_id)
@@ -103,7 +103,7 @@ def objective_add(ctx: CommandContext, command: cmd.ObjectiveAdd) -> Reply:
     return objective_created(ctx, okrs.create_objective(ctx.session, ctx.actor, new))
 
 
-def objective_created(ctx: CommandContext, objective) -> Reply:
+def objective_created(ctx: UnitOfWork, objective) -> Reply:
     """Confirm a new objective; a public one in a team channel is announced there."""
     summary = summarise(ctx.session, [objective], ctx.actor)[0]
     ident = objective_id(objective.number)
@@ -118,7 +118,7 @@ def objective_created(ctx: CommandContext, objective) -> Reply:
     return Reply.say(text)
 
 
-def kr_add(ctx: CommandContext, command: cmd.KrAdd) -> Reply:
+def kr_add(ctx: UnitOfWork, command: cmd.KrAdd) -> Reply:
     new = okrs.NewKr(
         objective=command.objective,
         title=command.title,
@@ -149,12 +149,12 @@ def _kr_next_step(kr) -> str:
     return f"Record progress: `/okr checkin {ident} &lt;value&gt;` (now {escape(format_value(kr.current, kr.unit, kr.metric))})"
 
 
-def archive(ctx: CommandContext, command: cmd.Archive) -> Reply:
+def archive(ctx: UnitOfWork, command: cmd.Archive) -> Reply:
     objective = okrs.archive_objective(ctx.session, ctx.actor, command.objective)
     return Reply.say(f"Archived *{objective_id(objective.number)}* {escape(objective.title)} and its KRs. Their history is kept.")
 
 
-def edit(ctx: CommandContext, command: cmd.Edit) -> Reply:
+def edit(ctx: UnitOfWork, command: cmd.Edit) -> Reply:
     """Open the edit form, once we know the person may change the thing."""
     actor, session, number = ctx.actor, ctx.session, command.ref.number
     if command.ref.kind is Kind.OBJECTIVE:
@@ -173,7 +173,7 @@ def edit(ctx: CommandContext, command: cmd.Edit) -> Reply:
     return Reply(text=f"Opening the form for {command.ref}…", modal=form)
 
 
-def history(ctx: CommandContext, command: cmd.History) -> Reply:
+def history(ctx: UnitOfWork, command: cmd.History) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, command.kr)
     entries = history_service.kr_history(ctx.session, kr, viewer=ctx.actor)
     editable = checkin_fix.fixable(ctx.session, ctx.actor, kr, [entry.checkin_id for entry in entries if entry.checkin_id and not entry.undone])

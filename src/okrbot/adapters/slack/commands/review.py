@@ -6,12 +6,12 @@ from __future__ import annotations
 from okrbot.domain import commands as cmd
 from okrbot.domain.nudge_prefs import Holiday
 from okrbot.services import nudge_prefs, reviews
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views import reviews as views
 
 
-def review(ctx: CommandContext, command: cmd.Review) -> Reply:
+def review(ctx: UnitOfWork, command: cmd.Review) -> Reply:
     policy = reviews.ReviewPolicy.from_settings(ctx.settings)
     action = command.action
     if action is cmd.ReviewAction.STATUS:
@@ -25,22 +25,22 @@ def review(ctx: CommandContext, command: cmd.Review) -> Reply:
     return views.run_reply(run)
 
 
-def cadence(ctx: CommandContext, command: cmd.ReviewCadence) -> Reply:
+def cadence(ctx: UnitOfWork, command: cmd.ReviewCadence) -> Reply:
     policy = reviews.ReviewPolicy.from_settings(ctx.settings)
     workspace = ctx.session.get(reviews.Workspace, ctx.actor.team_id)
     schedule, tz = reviews.workspace_schedule(workspace), reviews.workspace_tz(workspace, policy.default_tz)
     return views.cadence_reply(nudge_prefs.set_cadence(ctx.session, ctx.actor, command.objective, command.cadence, schedule, tz))
 
 
-def pause(ctx: CommandContext, command: cmd.ReviewPause) -> Reply:
+def pause(ctx: UnitOfWork, command: cmd.ReviewPause) -> Reply:
     return views.pause_reply(nudge_prefs.pause(ctx.session, ctx.actor, command.until))
 
 
-def resume(ctx: CommandContext, command: cmd.ReviewResume) -> Reply:
+def resume(ctx: UnitOfWork, command: cmd.ReviewResume) -> Reply:
     return views.resume_reply(nudge_prefs.resume(ctx.session, ctx.actor))
 
 
-def holidays(ctx: CommandContext, command: cmd.ReviewHolidays) -> Reply:
+def holidays(ctx: UnitOfWork, command: cmd.ReviewHolidays) -> Reply:
     if command.action is cmd.HolidayAction.LIST:
         return views.holidays_reply(nudge_prefs.holidays(ctx.session, ctx.actor.team_id))
     holiday = Holiday(command.first, command.last)
@@ -49,5 +49,5 @@ def holidays(ctx: CommandContext, command: cmd.ReviewHolidays) -> Reply:
     return views.holidays_reply(nudge_prefs.remove_holiday(ctx.session, ctx.actor, holiday), changed=f"Removed `{holiday.text()}`.")
 
 
-def skip_days(ctx: CommandContext, command: cmd.ReviewSkipDays) -> Reply:
+def skip_days(ctx: UnitOfWork, command: cmd.ReviewSkipDays) -> Reply:
     return views.skip_days_reply(nudge_prefs.set_skip_days(ctx.session, ctx.actor, command.days))

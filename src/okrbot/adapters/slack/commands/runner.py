@@ -12,7 +12,7 @@ from okrbot.services.command_runner import CommandRunner as Runner
 from okrbot.services.unit_of_work import Outcome
 from okrbot.adapters.slack.commands import announce, charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.adapters.slack.commands import periods as periods_commands
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.services.people import NoDirectory, PeopleDirectory
 from okrbot.adapters.slack.errors import reply_for_error
 from okrbot.adapters.slack.mrkdwn import escape
@@ -21,7 +21,7 @@ from okrbot.store.db import Database
 
 __all__ = ["CommandRunner", "Outcome", "HANDLERS", "READS"]
 
-Handler = Callable[[CommandContext, object], Reply]
+Handler = Callable[[UnitOfWork, object], Reply]
 
 HANDLERS: dict[type, Handler] = {
     cmd.Status: okrs.status,
@@ -83,11 +83,11 @@ class SlackPresenter:
     def only_by_command(self, text: str) -> Reply:
         return Reply.say("That opens a form, which needs the slash command: type `/okr " + text + "`.")
 
-    def queue_answer(self, uow: CommandContext, reply_to: ReplyTo, reply: Reply) -> None:
+    def queue_answer(self, uow: UnitOfWork, reply_to: ReplyTo, reply: Reply) -> None:
         method, channel, payload = reply_to.message(reply)
         uow.queue(method, channel, payload, kind="answer")
 
-    def post_answer(self, uow: CommandContext, channel: str, reply: Reply, thread_ts: str | None) -> None:
+    def post_answer(self, uow: UnitOfWork, channel: str, reply: Reply, thread_ts: str | None) -> None:
         uow.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)
 
 

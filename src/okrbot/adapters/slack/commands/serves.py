@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from okrbot.domain import commands as cmd
 from okrbot.services import serves as serves_service
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views.serves import serves_blocks, serves_text
 
 
-def serves(ctx: CommandContext, command: cmd.Serves) -> Reply:
+def serves(ctx: UnitOfWork, command: cmd.Serves) -> Reply:
     # A mention answered in a channel thread is read by the whole channel (the runner
     # sets the audience), so no private objective is named there. `/okr serves` is
     # answered to the asker alone, wherever they type it: they see what `/okr status`

@@ -9,13 +9,13 @@ from okrbot.domain import commands as cmd
 from okrbot.domain.grammar import CommandError, parse
 from okrbot.services.serves import request_work
 from okrbot.adapters.slack.commands import serves as serves_commands
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.ids import Action
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views.serves import link_value, read_link_value
 
 
-def message_serves(ctx: CommandContext, text: str, permalink: str | None) -> Reply:
+def message_serves(ctx: UnitOfWork, text: str, permalink: str | None) -> Reply:
     try:
         command = parse(f"serves {text}")
     except CommandError:

@@ -12,7 +12,7 @@ from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.services import announcements, checkins, work
 from okrbot.services.work import KrMove, WorkOutcome
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views.messages import WORK_MESSAGES, moves_text
@@ -20,7 +20,7 @@ from okrbot.store import outbox
 from okrbot.store.models import Initiative, KeyResult
 
 
-def initiative_add(ctx: CommandContext, command: cmd.InitiativeAdd) -> Reply:
+def initiative_add(ctx: UnitOfWork, command: cmd.InitiativeAdd) -> Reply:
     outcome = work.create_initiative(
         ctx.session,
         ctx.actor,
@@ -33,7 +33,7 @@ def initiative_add(ctx: CommandContext, command: cmd.InitiativeAdd) -> Reply:
     return linked_reply(ctx, outcome)
 
 
-def link(ctx: CommandContext, command: cmd.Link) -> Reply:
+def link(ctx: UnitOfWork, command: cmd.Link) -> Reply:
     outcome = work.link(ctx.session, ctx.actor, _tracked(ctx, command.work), command.kr, command.weight)
     if not outcome.changed:
         ident = initiative_id(outcome.initiative.number)
@@ -41,7 +41,7 @@ def link(ctx: CommandContext, command: cmd.Link) -> Reply:
     return linked_reply(ctx, outcome)
 
 
-def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
+def linked_reply(ctx: UnitOfWork, outcome: WorkOutcome) -> Reply:
     """Post the initiative card (with Mark done) where its team will see it, and confirm."""
     initiative, kr = outcome.initiative, outcome.kr
     posted = announcements.show_linked_work(ctx, WORK_MESSAGES, initiative, kr)
@@ -54,7 +54,7 @@ def linked_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     )
 
 
-def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
+def unlink(ctx: UnitOfWork, command: cmd.Unlink) -> Reply:
     outcome = work.unlink(ctx.session, ctx.actor, _tracked(ctx, command.work), command.kr)
     refresh_cards(ctx, outcome.initiative)  # its cards no longer list the KR
     _announce_link(ctx, outcome, "unlinked from")
@@ -62,7 +62,7 @@ def unlink(ctx: CommandContext, command: cmd.Unlink) -> Reply:
     return Reply.say(f"Unlinked *{initiative_id(outcome.initiative.number)}* from *{kr_id(command.kr)}*.{moved}")
 
 
-def _announce_link(ctx: CommandContext, outcome: WorkOutcome, verb: str) -> None:
+def _announce_link(ctx: UnitOfWork, outcome: WorkOutcome, verb: str) -> None:
     """A link or unlink that moved a milestone KR is announced like done work, with Undo."""
     if outcome.moves:
         initiative = outcome.initiative
@@ -70,25 +70,25 @@ def _announce_link(ctx: CommandContext, outcome: WorkOutcome, verb: str) -> None
         announce_moves(ctx, outcome.moves, because, outcome.change.id)
 
 
-def done(ctx: CommandContext, command: cmd.Done) -> Reply:
+def done(ctx: UnitOfWork, command: cmd.Done) -> Reply:
     return work_status_reply(ctx, work.mark_done(ctx.session, ctx.actor, _tracked(ctx, command.work)))
 
 
-def reopen(ctx: CommandContext, command: cmd.Reopen) -> Reply:
+def reopen(ctx: UnitOfWork, command: cmd.Reopen) -> Reply:
     return work_status_reply(ctx, work.reopen(ctx.session, ctx.actor, _tracked(ctx, command.work)))
 
 
-def _tracked(ctx: CommandContext, ref: cmd.WorkRef) -> cmd.WorkRef:
+def _tracked(ctx: UnitOfWork, ref: cmd.WorkRef) -> cmd.WorkRef:
     return work.with_tracker_link(ref, ctx.settings.jira_site)
 
 
-def set_work_status(ctx: CommandContext, number: int, status: str) -> Reply:
+def set_work_status(ctx: UnitOfWork, number: int, status: str) -> Reply:
     """Done or reopen by initiative number (buttons)."""
     initiative = work.find_initiative(ctx.session, ctx.actor, cmd.WorkRef(initiative=number))
     return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
 
 
-def set_status_by_message(ctx: CommandContext, channel: str, ts: str, status: str) -> Reply | None:
+def set_status_by_message(ctx: UnitOfWork, channel: str, ts: str, status: str) -> Reply | None:
     """A ✅ added to (or removed from) an initiative card; None when the message is not one."""
     found = outbox.initiative_for_message(ctx.session, ctx.actor.team_id, channel, ts)
     if found is None:
@@ -97,11 +97,11 @@ def set_status_by_message(ctx: CommandContext, channel: str, ts: str, status: st
     return work_status_reply(ctx, work.set_status(ctx.session, ctx.actor, initiative, status))
 
 
-def refresh_cards(ctx: CommandContext, initiative: Initiative) -> set[str]:
+def refresh_cards(ctx: UnitOfWork, initiative: Initiative) -> set[str]:
     return announcements.refresh_cards(ctx, WORK_MESSAGES, initiative)
 
 
-def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
+def work_status_reply(ctx: UnitOfWork, outcome: WorkOutcome) -> Reply:
     """Confirm a done/reopen and announce the moves in each affected team channel."""
     initiative = outcome.initiative
     ident = initiative_id(initiative.number)
@@ -120,18 +120,18 @@ def work_status_reply(ctx: CommandContext, outcome: WorkOutcome) -> Reply:
     return Reply.say(f"{because}.\n{moves_text(moves)}" + (f"\nAnnounced in {where}." if where else "") + kept)
 
 
-def announce_moves(ctx: CommandContext, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:
+def announce_moves(ctx: UnitOfWork, moves: Sequence[KrMove], because: str, change_id: int | None) -> list[str]:
     return announcements.announce_moves(ctx, WORK_MESSAGES, moves, because, change_id)
 
 
-def checkin(ctx: CommandContext, command: cmd.Checkin) -> Reply:
+def checkin(ctx: UnitOfWork, command: cmd.Checkin) -> Reply:
     outcome = checkins.record_checkin(
         ctx.session, ctx.actor, command.kr, command.value, confidence=command.confidence, note=command.note
     )
     return checkin_reply(ctx, outcome)
 
 
-def checkin_reply(ctx: CommandContext, outcome: checkins.CheckinOutcome) -> Reply:
+def checkin_reply(ctx: UnitOfWork, outcome: checkins.CheckinOutcome) -> Reply:
     kr: KeyResult = outcome.kr
     value = escape(format_value(kr.current, kr.unit, kr.metric))  # the unit is people's text
     because = checkin_because(kr, value, outcome.checkin.note)

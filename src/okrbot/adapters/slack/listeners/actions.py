@@ -18,7 +18,7 @@ from okrbot.adapters.slack.bot import SlackBot
 from okrbot.adapters.slack.commands import checkin_fix as checkin_fix_commands
 from okrbot.adapters.slack.commands.charts import chart_reply
 from okrbot.adapters.slack.commands import home as home_commands
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.commands.okrs import edit
 from okrbot.adapters.slack.commands.work import announce_moves, refresh_cards, set_work_status
 from okrbot.adapters.slack.ids import Action
@@ -147,36 +147,36 @@ def _open(bot: SlackBot, body: dict, client: WebClient, build) -> None:
     open_modal(client, body.get("trigger_id"), outcome.reply, None)
 
 
-def _checkin_form(ctx: CommandContext, number: int) -> Reply:
+def _checkin_form(ctx: UnitOfWork, number: int) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, number)
     if kr.metric == Metric.MILESTONE:
         return _link_form(ctx, number)
     return Reply(text=f"Check in KR-{number}", modal=modals.checkin_modal(kr, channel=ctx.actor.channel_id))
 
 
-def _link_form(ctx: CommandContext, number: int) -> Reply:
+def _link_form(ctx: UnitOfWork, number: int) -> Reply:
     kr = okrs.get_kr(ctx.session, ctx.actor, number)
     return Reply(text=f"Link work to KR-{number}", modal=modals.link_modal(kr, channel=ctx.actor.channel_id))
 
 
-def _new_kr_form(ctx: CommandContext, number: int) -> Reply:
+def _new_kr_form(ctx: UnitOfWork, number: int) -> Reply:
     objective = okrs.get_objective(ctx.session, ctx.actor, number)
     okrs.require_can_edit(ctx.actor, objective)
     okrs.require_active(objective)
     return Reply(text=f"New KR on O-{number}", modal=modals.kr_modal(objective=number, owner=ctx.actor.user_id, channel=ctx.actor.channel_id))
 
 
-def _new_initiative_form(ctx: CommandContext, number: int) -> Reply:
+def _new_initiative_form(ctx: UnitOfWork, number: int) -> Reply:
     okrs.get_kr(ctx.session, ctx.actor, number)  # it exists and this person may see it
     return Reply(text=f"New initiative on KR-{number}", modal=modals.initiative_modal(kr=number, owner=ctx.actor.user_id, channel=ctx.actor.channel_id))
 
 
-def _new_objective_form(ctx: CommandContext) -> Reply:
+def _new_objective_form(ctx: UnitOfWork) -> Reply:
     period = okrs.period_or_current(None, ctx.actor)
     return Reply(text="New objective", modal=modals.objective_modal(owner=ctx.actor.user_id, period=period, channel=None))
 
 
-def _undo(ctx: CommandContext, body: dict, action: dict) -> Reply:
+def _undo(ctx: UnitOfWork, body: dict, action: dict) -> Reply:
     value = action.get("value") or ""
     if not _CHANGE_ID.match(value):
         raise Invalid("This Undo button is out of date.")
@@ -190,7 +190,7 @@ def _undo(ctx: CommandContext, body: dict, action: dict) -> Reply:
     return Reply.say(f"Undone. {summary} is reverted.")
 
 
-def _mark_announcement_undone(ctx: CommandContext, body: dict, change_id: int) -> None:
+def _mark_announcement_undone(ctx: UnitOfWork, body: dict, change_id: int) -> None:
     """Replace the change's Undo button on the message it was clicked in with who undid it
     (a digest keeps the buttons of its other changes)."""
     message = body.get("message") or {}
@@ -218,13 +218,13 @@ def _checkin_pk(action: dict) -> int:
     return int(value)
 
 
-def _checkin_fix_form(ctx: CommandContext, checkin_pk: int) -> Reply:
+def _checkin_fix_form(ctx: UnitOfWork, checkin_pk: int) -> Reply:
     checkin = checkin_fix.get_checkin(ctx.session, ctx.actor, checkin_pk)
     kr = checkin_fix.require_fixable(ctx.session, ctx.actor, checkin, "fix")
     return Reply(text=f"Fix a check-in on KR-{kr.number}", modal=modals.checkin_modal(kr, channel=ctx.actor.channel_id, fixing=checkin))
 
 
-def _delete_checkin(ctx: CommandContext, checkin_pk: int) -> Reply:
+def _delete_checkin(ctx: UnitOfWork, checkin_pk: int) -> Reply:
     checkin = checkin_fix.get_checkin(ctx.session, ctx.actor, checkin_pk)
     return checkin_fix_commands.delete_reply(ctx, checkin_fix.delete_checkin(ctx.session, ctx.actor, checkin))
 

@@ -14,7 +14,7 @@ from okrbot.services.carry import carry
 from okrbot.services.errors import Invalid, NotFound
 from okrbot.services.okrs import get_kr
 from okrbot.adapters.slack.bot import SlackBot
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.delivery import Sent
 from okrbot.adapters.slack.forms import Form
 from okrbot.adapters.slack.ids import Action, Callback, Field
@@ -68,22 +68,22 @@ def _dm_sent(session: Session, sent: Sent) -> None:
         grading.dm_delivered(session, sent.dedupe_key, sent.channel, sent.ts)
 
 
-def _policy(ctx: CommandContext) -> grading.GradingPolicy:
+def _policy(ctx: UnitOfWork) -> grading.GradingPolicy:
     return grading.GradingPolicy.from_settings(ctx.settings)
 
 
-def _accept(ctx: CommandContext, value: str) -> Reply:
+def _accept(ctx: UnitOfWork, value: str) -> Reply:
     if not value.isdigit():
         raise Invalid("This button is out of date.", hint="Grade with `/okr grade KR-n 0.7`.")
     return views.graded_reply(grading.accept_suggestions(ctx.session, ctx.actor, int(value), _policy(ctx)))
 
 
-def _carry(ctx: CommandContext, action: dict) -> Reply:
+def _carry(ctx: UnitOfWork, action: dict) -> Reply:
     """"Carry O-n over": its unfinished KRs into the next period, as `/okr carry O-n` does."""
     return views.carried_reply(carry(ctx.session, ctx.actor, actions.number_of(action, Kind.OBJECTIVE)))
 
 
-def _grade_form(ctx: CommandContext, number: int) -> Reply:
+def _grade_form(ctx: UnitOfWork, number: int) -> Reply:
     kr = get_kr(ctx.session, ctx.actor, number)
     objective = ctx.session.get(Objective, kr.objective_id)
     period = periods.resolve(objective.period, ctx.actor)
@@ -93,7 +93,7 @@ def _grade_form(ctx: CommandContext, number: int) -> Reply:
     return Reply(text=f"Grade KR-{number}", modal=views.grade_form(found[0], channel=ctx.actor.channel_id))
 
 
-def submit_grade(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_grade(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     grade = form.number(Field.GRADE, required=True, label="A grade")
     if grade is not None and not 0.0 <= grade <= 1.0:
         form.fail(Field.GRADE, "A grade goes from 0.0 to 1.0, like 0.7.")
@@ -109,7 +109,7 @@ def _in_dm_thread(bot: SlackBot, body: dict, act) -> None:
     thread_ts = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
     actor = bot.actor(actions.team_of(body), body["user"]["id"], channel, source="button")
 
-    def run(ctx: CommandContext) -> Reply:
+    def run(ctx: UnitOfWork) -> Reply:
         reply = act(ctx)
         if channel and thread_ts:
             ctx.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)
@@ -132,10 +132,10 @@ def on_thread_reply(bot: SlackBot, body: dict, event: dict) -> bool:
     actor = bot.actor(thread.team_id, thread.owner, channel, source="nudge")
     text = event.get("text", "")
 
-    def answer(ctx: CommandContext) -> Reply:
+    def answer(ctx: UnitOfWork) -> Reply:
         return views.graded_reply(grading.answer_in_thread(ctx.session, ctx.actor, dm_id, text, _policy(ctx)))
 
-    def post(ctx: CommandContext, reply: Reply) -> Reply:
+    def post(ctx: UnitOfWork, reply: Reply) -> Reply:
         ctx.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)
         return reply
 

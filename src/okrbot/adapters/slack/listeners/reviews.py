@@ -14,7 +14,7 @@ from sqlmodel import Session
 from okrbot.services import reviews
 from okrbot.services.errors import Invalid
 from okrbot.adapters.slack.bot import SlackBot
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.delivery import Sent
 from okrbot.adapters.slack.ids import Action
 from okrbot.adapters.slack.listeners.dm_threads import dm_thread_of
@@ -78,7 +78,7 @@ def _answer_nudge(bot: SlackBot, body: dict, event: dict, team_id: str, nudge_id
     channel, owner = event["channel"], event["user"]
     actor = bot.actor(team_id, owner, channel, source="nudge")
 
-    def answer(ctx: CommandContext) -> Reply:
+    def answer(ctx: UnitOfWork) -> Reply:
         reply = views.answer_reply(reviews.answer_in_thread(ctx.session, ctx.actor, nudge_id, event.get("text", "")))
         ctx.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)
         return reply
@@ -89,7 +89,7 @@ def _answer_nudge(bot: SlackBot, body: dict, event: dict, team_id: str, nudge_id
         # It failed and rolled back: say so once, where the answer would have gone.
         failed = outcome.reply
 
-        def tell(ctx: CommandContext) -> Reply:
+        def tell(ctx: UnitOfWork) -> Reply:
             ctx.post(channel, failed.blocks, failed.text, kind="reply", thread_ts=thread_ts)
             return failed
 
@@ -105,7 +105,7 @@ def _no_change(bot: SlackBot, body: dict, action: dict) -> None:
     actor = bot.actor(team_id, body["user"]["id"], channel, source="button")
     value = action.get("value") or ""
 
-    def record(ctx: CommandContext) -> Reply:
+    def record(ctx: UnitOfWork) -> Reply:
         if not value.isdigit():
             raise Invalid("This button is out of date.", hint="Use `/okr status me` to see your KRs.")
         reply = views.no_change_reply(reviews.no_change(ctx.session, ctx.actor, int(value)))

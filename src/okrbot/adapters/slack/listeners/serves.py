@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from okrbot.domain.ids import initiative_id, kr_id
 from okrbot.services import serves
 from okrbot.adapters.slack.bot import SlackBot
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.commands.work import linked_reply
 from okrbot.adapters.slack.ids import Action
 from okrbot.adapters.slack.listeners.actions import _run as run_button
@@ -32,7 +32,7 @@ def register(app: App, bot: SlackBot) -> None:
         run_button(bot, body, lambda ctx: reject_suggestion(ctx, action.get("value")))
 
 
-def link_request(ctx: CommandContext, value: str | None) -> Reply:
+def link_request(ctx: UnitOfWork, value: str | None) -> Reply:
     request = read_link_value(value)
     outcome = serves.link_request(ctx.session, ctx.actor, request.kr, request.text)
     if not outcome.changed:
@@ -41,7 +41,7 @@ def link_request(ctx: CommandContext, value: str | None) -> Reply:
     return linked_reply(ctx, outcome)
 
 
-def reject_suggestion(ctx: CommandContext, value: str | None) -> Reply:
+def reject_suggestion(ctx: UnitOfWork, value: str | None) -> Reply:
     request = read_link_value(value)
     ident = kr_id(request.kr)
     if not serves.reject(ctx.session, ctx.actor, request.kr, request.text):

@@ -15,7 +15,7 @@ from okrbot.services import checkin_fix, checkins, okrs, work
 from okrbot.services.errors import OkrbotError
 from okrbot.adapters.slack.bot import SlackBot
 from okrbot.adapters.slack.commands.checkin_fix import fix_reply
-from okrbot.adapters.slack.commands.context import CommandContext
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.commands.okrs import objective_created
 from okrbot.adapters.slack.commands.work import checkin_reply, linked_reply, refresh_cards, work_status_reply
 from okrbot.adapters.slack.forms import Form, FormErrors, errors_for
@@ -33,7 +33,7 @@ KR_KINDS: dict[str, tuple[Metric, Direction, Keep | None]] = {
     "milestone": (Metric.MILESTONE, Direction.INCREASE, None),
 }
 
-Submit = Callable[[CommandContext, Form, ModalMeta], Reply]
+Submit = Callable[[UnitOfWork, Form, ModalMeta], Reply]
 YES, NO = frozenset({"yes", "y", "done", "true"}), frozenset({"no", "n", "not yet", "false"})
 
 
@@ -67,7 +67,7 @@ def _submit(bot: SlackBot, ack: Ack, body: dict, view: dict, submit: Submit, def
     form = Form(view)
     failure: list[dict[str, str]] = []
 
-    def run(ctx: CommandContext) -> Reply:
+    def run(ctx: UnitOfWork) -> Reply:
         try:
             return submit(ctx, form, meta)
         except FormErrors as errors:
@@ -110,7 +110,7 @@ def _objective_fields(form: Form, actor_user: str) -> okrs.NewObjective:
     return new
 
 
-def submit_objective(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_objective(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     new = _objective_fields(form, ctx.actor.user_id)
     if meta.number is None:
         return objective_created(ctx, okrs.create_objective(ctx.session, ctx.actor, new))
@@ -118,7 +118,7 @@ def submit_objective(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
     return Reply.say(f"Saved *O-{objective.number}* {escape(objective.title)}.")
 
 
-def submit_kr(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_kr(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     title = form.text(Field.TITLE, required=True, label="A title")
     kind = form.choice(Field.METRIC) or "numeric"
     metric, direction, keep = KR_KINDS.get(kind, KR_KINDS["numeric"])
@@ -156,7 +156,7 @@ def submit_kr(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
     return Reply.say(f"Saved *KR-{kr.number}* {escape(kr.title)}.")
 
 
-def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_initiative(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     title = form.text(Field.TITLE, required=True, label="A title")
     url = form.text(Field.URL)
     if url is not None and not is_url(url):
@@ -176,7 +176,7 @@ def submit_initiative(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply
     return linked_reply(ctx, outcome)
 
 
-def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_checkin(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     value = _checkin_value(form)
     confidence = form.choice(Field.CONFIDENCE)
     note = form.text(Field.NOTE)
@@ -187,7 +187,7 @@ def submit_checkin(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
     return checkin_reply(ctx, outcome)
 
 
-def submit_checkin_any(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_checkin_any(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     """The global shortcut's form: the KR was picked (or its id typed), the value typed."""
     kr = form.ref(Field.KR, Kind.KR, "KR-3")
     typed = (form.text(Field.VALUE) or "").lower()
@@ -201,7 +201,7 @@ def submit_checkin_any(ctx: CommandContext, form: Form, meta: ModalMeta) -> Repl
     return checkin_reply(ctx, outcome)
 
 
-def submit_checkin_fix(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_checkin_fix(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     value = _checkin_value(form)
     confidence = form.choice(Field.CONFIDENCE)
     note = form.text(Field.NOTE) or ""  # a cleared note is removed
@@ -211,7 +211,7 @@ def submit_checkin_fix(ctx: CommandContext, form: Form, meta: ModalMeta) -> Repl
     return fix_reply(ctx, outcome)
 
 
-def submit_link(ctx: CommandContext, form: Form, meta: ModalMeta) -> Reply:
+def submit_link(ctx: UnitOfWork, form: Form, meta: ModalMeta) -> Reply:
     text = form.text(Field.URL, required=True, label="An initiative id or a link")
     weight = form.number(Field.WEIGHT)
     reference = None
