@@ -9,17 +9,15 @@ from collections.abc import Callable
 from okrbot.config import Settings
 from okrbot.domain import commands as cmd
 from okrbot.services.command_runner import CommandRunner as Runner
-from okrbot.services.unit_of_work import Outcome
+from okrbot.services.people import NoDirectory, PeopleDirectory
+from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.commands import announce, charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.adapters.slack.commands import periods as periods_commands
-from okrbot.services.unit_of_work import UnitOfWork
-from okrbot.services.people import NoDirectory, PeopleDirectory
 from okrbot.adapters.slack.errors import reply_for_error
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import Reply, ReplyTo
 from okrbot.store.db import Database
 
-__all__ = ["CommandRunner", "Outcome", "HANDLERS", "READS"]
 
 Handler = Callable[[UnitOfWork, object], Reply]
 
