@@ -284,15 +284,19 @@ class Subprocess:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the server's processes."""
+        return sum(self.cpu_by_process().values())
+
+    def cpu_by_process(self) -> dict[int, float]:
+        """utime + stime of each of the server's processes (the server first), in seconds."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
+        found: dict[int, float] = {}
         for pid in self.processes():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])
-        return total / ticks
+            found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        return found
 
 
 def okrbot_serve(database_url: str, slack: SlackDouble, log: Path, **extra: str) -> Subprocess:

@@ -62,6 +62,9 @@ class Cell:
     server_cpu_ms_per_request: float | None
     load_average: list[float]
     seconds: float
+    # The CPU split by process: the serving process (acks, the inbox's writes) and the workers.
+    serve_cpu_ms_per_request: float | None = None
+    worker_cpu_ms_per_request: float | None = None
 
 
 def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str, clients: int, *, requests: int, time_cap: float, answers: bool, label: str) -> Cell:
@@ -102,7 +105,7 @@ def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str
         finally:
             http.close()
 
-    cpu_before = server.cpu_seconds()
+    cpu_before = server.cpu_by_process()
     threads = [threading.Thread(target=client, args=(i,), name=f"client-{i}") for i in range(clients)]
     began = time.monotonic()
     for thread in threads:
@@ -110,7 +113,10 @@ def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str
     for thread in threads:
         thread.join(timeout=time_cap + ANSWER_TIMEOUT + 60)
     wall = time.monotonic() - began
-    cpu = server.cpu_seconds() - cpu_before
+    cpu_after = server.cpu_by_process()
+    spent = {pid: seconds - cpu_before.get(pid, 0.0) for pid, seconds in cpu_after.items()}
+    cpu = sum(spent.values())
+    serve_cpu = spent.get(server.pid, 0.0)
     done = len(acks)
     return Cell(
         server=label,
@@ -126,6 +132,8 @@ def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str
         answer_max_ms=round(max(waits) * 1000, 1) if waits else None,
         requests_per_second=round(done / wall, 1) if wall else 0.0,
         server_cpu_ms_per_request=round(cpu / done * 1000, 1) if done else None,
+        serve_cpu_ms_per_request=round(serve_cpu / done * 1000, 1) if done else None,
+        worker_cpu_ms_per_request=round((cpu - serve_cpu) / done * 1000, 1) if done else None,
         load_average=load_average(),
         seconds=round(wall, 1),
     )
@@ -161,7 +169,8 @@ def measure_size(size: str, names: list[str], args) -> dict:
                     cell = run_cell(server, slack, picks, name, clients, requests=requests_for(clients, args), time_cap=args.time_cap, answers=True, label="okrbot")
                     cells.append(cell)
                     print(f"  okrbot   {name:14} {clients:2} clients: ack p50 {cell.ack_p50_ms} p99 {cell.ack_p99_ms} ms, "
-                          f"answer p50 {cell.answer_p50_ms} p99 {cell.answer_p99_ms} ms, cpu {cell.server_cpu_ms_per_request} ms/req, "
+                          f"answer p50 {cell.answer_p50_ms} p99 {cell.answer_p99_ms} ms, cpu {cell.server_cpu_ms_per_request} ms/req "
+                          f"(serve {cell.serve_cpu_ms_per_request}, workers {cell.worker_cpu_ms_per_request}), "
                           f"n={cell.requests}, errors {cell.errors}, load {cell.load_average[0]}", flush=True)
             memory = server.memory()
         restored = picks.restore(org.url)

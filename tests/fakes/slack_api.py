@@ -889,8 +889,11 @@ def _decode_json_fields(args: dict[str, Any]) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     double: SlackDouble
-    # HTTP/1.0: one request per connection, so no keep-alive thread outlives a test.
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1 as Slack speaks it: a client may keep its connection for the next call
+    # (okrbot does for response_urls). An idle one is dropped after `timeout` seconds, so
+    # no keep-alive thread outlives a test by long.
+    protocol_version = "HTTP/1.1"
+    timeout = 10
 
     def do_POST(self) -> None:
         self._dispatch()

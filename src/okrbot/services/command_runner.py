@@ -106,7 +106,7 @@ class CommandRunner:
                 answered = reply_to is not None and reply.modal is None and bool(reply.text)
                 if answered:
                     self._queue_answer(uow, reply_to, reply)
-            return Outcome(reply, uow.queued, answered=answered)
+            return Outcome(reply, uow.queued, answered=answered, claimed=uow.claimed)
         except Exception as error:  # noqa: BLE001 - one place turns every failure into an answer
             problem = self.presenter.problem(error)
         if reply_to is None or not answer_problems:
@@ -122,7 +122,7 @@ class CommandRunner:
                     return Outcome(self.presenter.nothing(), [], duplicate=True)
                 uow = self._unit(session, actor)
                 self._queue_answer(uow, reply_to, problem)
-            return Outcome(problem, uow.queued, answered=True)
+            return Outcome(problem, uow.queued, answered=True, claimed=uow.claimed)
         except Exception:  # noqa: BLE001 - the database is away: not answered here
             return Outcome(problem, [])
 

@@ -30,6 +30,7 @@ class Outcome:
     queued: list[int]  # outbox ids to deliver now that the change is committed
     duplicate: bool = False  # the event was applied before; nothing was done
     answered: bool = False  # the reply is queued in the outbox (with `reply_to`)
+    claimed: list[Any] = field(default_factory=list)  # of `queued`: rows born claimed, for the caller to send at once
 
 
 @dataclass
@@ -41,6 +42,7 @@ class UnitOfWork:
     # Offline (okrbot shell) there is no directory: a typed @name or #name is the id.
     offline: bool = False
     queued: list[int] = field(default_factory=list)
+    claimed: list[Any] = field(default_factory=list)  # outbox rows queued already claimed (`queue(claim=True)`)
 
     def user_id(self, ref: UserRef | None) -> str:
         """The Slack id of a mentioned user; the actor when none was given."""
@@ -104,7 +106,21 @@ class UnitOfWork:
         self.queued.append(message.id)
         return message.id
 
-    def queue(self, method: str, channel: str, payload: dict, *, kind: str) -> None:
-        """Queue any outbox message (an answer to a request, say) in this transaction."""
-        message = outbox.enqueue(self.session, team_id=self.actor.team_id, kind=kind, channel=channel, payload=payload, now=self.actor.now, method=method)
+    def queue(self, method: str, channel: str, payload: dict, *, kind: str, claim: bool = False) -> None:
+        """Queue any outbox message (an answer to a request, say) in this transaction.
+
+        `claim`: the caller sends it itself right after commit (Outcome.claimed), so it is
+        queued already claimed, saving a transaction per answer (store/outbox.py)."""
+        message = outbox.enqueue(
+            self.session,
+            team_id=self.actor.team_id,
+            kind=kind,
+            channel=channel,
+            payload=payload,
+            now=self.actor.now,
+            method=method,
+            claimed_for=outbox.LEASE if claim else None,
+        )
         self.queued.append(message.id)
+        if claim:
+            self.claimed.append(message)

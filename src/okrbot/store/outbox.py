@@ -40,7 +40,14 @@ def enqueue(
     initiative_id: int | None = None,
     dedupe_key: str | None = None,
     parent_id: int | None = None,
+    claimed_for: timedelta | None = None,
 ) -> OutboundMessage:
+    """Queue a message in the caller's transaction. With `claimed_for` it is born claimed
+    (`posting`, one attempt, leased that long) by the process that will send it right after
+    commit: no second transaction to claim it. A crash before that send leaves it as unsure
+    as a crash during one, so only messages that may be sent again after an unknown outcome
+    are queued this way (adapters/slack/delivery.py, `sent_at_once`)."""
+    claimed = claimed_for is not None
     message = OutboundMessage(
         team_id=team_id,
         kind=kind,
@@ -50,7 +57,9 @@ def enqueue(
         initiative_id=initiative_id,
         dedupe_key=dedupe_key,
         parent_id=parent_id,
-        next_attempt_at=now,
+        status=POSTING if claimed else PENDING,
+        attempts=1 if claimed else 0,
+        next_attempt_at=now + claimed_for if claimed else now,
         created_at=now,
     )
     session.add(message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -86,10 +87,11 @@ class SlackBot:
     def queue_digest(self, session: Session, digest: Digest, now: datetime) -> list[int]:
         return queue_digest(session, digest, now)
 
-    def deliver(self, ids: Sequence[int]) -> None:
-        """Send what a change queued; if Slack is down the sweeper retries later."""
+    def deliver(self, ids: Sequence[int], *, claimed: Sequence[Any] = ()) -> None:
+        """Send what a change queued (`claimed`: those of them it queued already claimed);
+        if Slack is down the sweeper retries later."""
         try:
-            self.deliverer.deliver(ids)
+            self.deliverer.deliver(ids, claimed=claimed)
         except Exception:  # noqa: BLE001 - the messages stay queued
             log.exception("delivery failed; the outbox sweeper will retry")
 

@@ -29,17 +29,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
-from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
 from okrbot.observability import metrics
 from okrbot.adapters.slack.reply import RESPOND
+from okrbot.adapters.slack.response_urls import ResponseUrlPoster
 from okrbot.store import outbox
 from okrbot.store.db import Database
 from okrbot.store.types import utcnow
@@ -74,6 +75,14 @@ SETTLE_TIMEOUTS = 3
 METADATA_TYPE = "okrbot_outbox"
 # How long a thread reply waits before it looks again for its parent's ts.
 PARENT_WAIT = timedelta(seconds=5)
+
+
+def sent_at_once(method: str, payload: dict) -> bool:
+    """Whether a message may be queued already claimed by the process that sends it right
+    after commit. A crash in between leaves it `posting`, as unsure as a lost answer: fine
+    for an answer only its asker sees (sent again, privately), not for one the channel
+    sees, which is never sent again once unsure (`_respond`)."""
+    return method == RESPOND and payload.get("response_type") != "in_channel"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -130,23 +139,29 @@ class Deliverer:
         # taken the first. The outbox decides about resends itself (it looks first).
         client.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)]
         self.lease = lease
+        self._responses = ResponseUrlPoster(client.timeout, ssl_context=client.ssl)
         self.on_sent: list[SentHook] = []
         self._sleep = sleep
         self._lock = threading.Lock()
         self._resume_at = 0.0  # time.monotonic() before which Slack asked this process to wait
 
-    def deliver(self, ids: Sequence[int] | None = None, *, limit: int = 50) -> int:
+    def deliver(self, ids: Sequence[int] | None = None, *, claimed: Sequence[Any] = (), limit: int = 50) -> int:
         """Send due messages (only `ids` when given); returns how many were sent.
 
         Each message is claimed on its own just before it is sent, so a crash
         leaves at most the one message in flight unsure, and other processes
-        can share the work message by message.
+        can share the work message by message. `claimed` rows (of `ids`) were
+        queued already claimed by this process (`sent_at_once`) and go straight out.
         """
-        if ids is not None and not ids:
-            return 0
+        sent = 0
+        for row in claimed:
+            sent += self._send(_outgoing(row, unsure=False))
         if ids is not None:
+            ids = [message_id for message_id in ids if message_id not in {row.id for row in claimed}]
+            if not ids:
+                return sent
             limit = max(limit, len(ids))  # what a change queued goes out together (e.g. a cycle's nudges)
-        return self._pass(ids, limit)[0]
+        return sent + self._pass(ids, limit)[0]
 
     def drain(self, *, batch: int = 200, max_seconds: float = 600.0) -> int:
         """The sweeper: send every due message, `batch` at a time, until none is left, Slack
@@ -230,7 +245,7 @@ class Deliverer:
             return self._give_up_unsure(message)
         body = {key: payload[key] for key in ("text", "blocks", "response_type", "replace_original") if key in payload}
         try:
-            response = WebhookClient(payload["url"], timeout=self.client.timeout).send_dict(body)
+            response = self._responses.post(payload["url"], body)
         except Exception as error:  # noqa: BLE001 - no answer: it may have been posted
             if public:
                 self._unsure(message, error)

@@ -13,6 +13,7 @@ from okrbot.services.people import NoDirectory, PeopleDirectory
 from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.commands import announce, charts, checkin_fix, gaps, misc, okrs, review, serves, webhooks, work
 from okrbot.adapters.slack.commands import periods as periods_commands
+from okrbot.adapters.slack.delivery import sent_at_once
 from okrbot.adapters.slack.errors import reply_for_error
 from okrbot.adapters.slack.mrkdwn import escape
 from okrbot.adapters.slack.reply import Reply, ReplyTo
@@ -83,7 +84,7 @@ class SlackPresenter:
 
     def queue_answer(self, uow: UnitOfWork, reply_to: ReplyTo, reply: Reply) -> None:
         method, channel, payload = reply_to.message(reply)
-        uow.queue(method, channel, payload, kind="answer")
+        uow.queue(method, channel, payload, kind="answer", claim=sent_at_once(method, payload))
 
     def post_answer(self, uow: UnitOfWork, channel: str, reply: Reply, thread_ts: str | None) -> None:
         uow.post(channel, reply.blocks, reply.text, kind="reply", thread_ts=thread_ts)

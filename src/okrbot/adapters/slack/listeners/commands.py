@@ -26,6 +26,6 @@ def register(app: App, bot: SlackBot) -> None:
                 # Not even the answer could be queued, and the response_url failed: say so another way.
                 bot.confirm(actor, outcome.reply)
         finally:
-            bot.deliver(outcome.queued)  # the answer and what the change queued, whatever happened above
+            bot.deliver(outcome.queued, claimed=outcome.claimed)  # the answer and what the change queued, whatever happened above
         if outcome.reply.upload is not None:
             bot.upload(actor, outcome.reply.upload)
