@@ -14,7 +14,7 @@ from okrbot.runtime.jobs import Route
 from okrbot.runtime.jobs.dispatcher import Dispatcher
 from okrbot.adapters.slack.routing import inspect_request
 from okrbot.store.events import claim_event, forget_old_keys
-from okrbot.store.inbox import DONE, PENDING, StoredAnswer, open_inbox
+from okrbot.store.inbox import DONE, PENDING, Finished, StoredAnswer, open_inbox
 from okrbot.store.models import CheckIn, InboundRequest, Objective
 from okrbot.store.types import utcnow
 from tests.e2e.harness import bot_settings
@@ -46,6 +46,16 @@ def test_one_worker_claims_each_request_and_modal_answers_go_first(inbox):
     assert [c.id for c in first] == [waited.id]
     assert [c.id for c in inbox.claim("w2", limit=5)] == [plain.id]
     assert inbox.claim("w3", limit=5) == []
+
+
+def test_a_busy_worker_records_what_it_finished_with_its_next_claim(inbox):
+    first, second = accept(inbox, "command:a"), accept(inbox, "command:b")
+    (working,) = inbox.claim("w1", limit=1)
+    (following,) = inbox.claim("w1", limit=1, finished=[Finished(working.id, StoredAnswer(200, b"", {}))])
+    assert (working.id, following.id) == (first.id, second.id)
+    assert inbox.claim("w1", limit=0, finished=[Finished(following.id, None)]) == []
+    assert inbox.backlog().waiting == 0
+    assert [c.id for c in inbox.claim("w2", limit=5, lease=timedelta(seconds=-1))] == []  # done is never claimed again
 
 
 def test_a_dead_workers_requests_are_taken_back_and_an_expired_lease_is_anyones(inbox):

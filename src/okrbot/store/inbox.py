@@ -20,6 +20,7 @@ NOTIFY wakes the workers.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,6 +63,12 @@ class StoredAnswer:
     status: int
     body: bytes
     headers: dict
+
+
+@dataclass(frozen=True)
+class Finished:
+    id: int
+    answer: StoredAnswer | None
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,11 @@ class Inbox:
 
     # ------------------------------------------------------------------ the workers' side
 
-    def claim(self, worker: str, *, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
-        """Take up to `limit` requests nobody is working on: answers someone waits for first."""
+    def claim(self, worker: str, *, limit: int, lease: timedelta = LEASE, finished: Sequence[Finished] = ()) -> list[Claimed]:
+        """Take up to `limit` requests nobody is working on: answers someone waits for first.
+
+        `finished`: requests this worker has done, recorded as done in the same transaction
+        (one transaction per request fewer on a busy worker)."""
         now = utcnow()
         due = (
             select(InboundRequest.id)
@@ -163,6 +173,9 @@ class Inbox:
             .with_for_update(skip_locked=True)  # PostgreSQL: workers never wait for each other; SQLite: one writer anyway
         )
         with self._session() as session:
+            self._finish(session, finished, now)
+            if limit <= 0:
+                return []
             rows = session.execute(
                 update(InboundRequest)
                 .where(InboundRequest.id.in_(due.scalar_subquery()))
@@ -203,11 +216,19 @@ class Inbox:
             )
 
     def finish(self, request_id: int, answer: StoredAnswer | None) -> None:
-        values: dict = {"status": DONE, "done_at": utcnow(), "lease_until": None}
-        if answer is not None:
-            values.update(answer_status=answer.status, answer_body=answer.body, answer_headers=answer.headers)
         with self._session() as session:
-            session.execute(update(InboundRequest).where(InboundRequest.id == request_id).values(values))
+            self._finish(session, [Finished(request_id, answer)], utcnow())
+
+    def _finish(self, session, finished: Sequence[Finished], now: datetime) -> None:
+        rows = []
+        for request in finished:
+            values: dict = {"id": request.id, "status": DONE, "done_at": now, "lease_until": None}
+            if request.answer is not None:
+                answer = request.answer
+                values.update(answer_status=answer.status, answer_body=answer.body, answer_headers=answer.headers)
+            rows.append(values)
+        for columns in {tuple(sorted(values)) for values in rows}:  # one UPDATE … executemany per shape
+            session.execute(update(InboundRequest), [values for values in rows if tuple(sorted(values)) == columns])
 
     def release(self, worker: str) -> int:
         """A worker died: what it held is anyone's again, now rather than when the lease ends."""

@@ -1,7 +1,9 @@
 """A worker: claims requests from the inbox, runs them, records them done.
 
 It claims only as many requests as it has idle threads, so a busy worker leaves the
-rest to the others; while it works it extends its leases (a heartbeat), so nobody
+rest to the others; what it has finished is recorded done with its next claim, in one
+transaction (a request run again before that record finds its keys taken and changes
+nothing), except a request whose sender waits for the answer, which is recorded at once; while it works it extends its leases (a heartbeat), so nobody
 takes a slow request from it. It wakes when told a request arrived (a NOTIFY on
 PostgreSQL, a nudge from its server on SQLite) and otherwise looks every `poll`
 seconds, which also picks up what a dead worker left once its lease ran out.
@@ -21,7 +23,7 @@ from okrbot.runtime.jobs.job import TOKEN_HEADER, Answer, Job, Route
 from okrbot.runtime.jobs.runner import JobRunner
 from okrbot.observability.requests import RequestLedger
 from okrbot.store.events import forget_old_keys
-from okrbot.store.inbox import LEASE, NOTIFY_CHANNEL, Claimed, Inbox, StoredAnswer
+from okrbot.store.inbox import LEASE, NOTIFY_CHANNEL, Claimed, Finished, Inbox, StoredAnswer
 from okrbot.store.types import utcnow
 
 log = logging.getLogger("okrbot.runtime.jobs")
@@ -40,7 +42,8 @@ class InboxWorker:
         self.inbox, self.runner, self.name, self.poll = inbox, runner, name, poll
         self.wake = threading.Event()  # set by whoever learns that a request arrived
         self._stopping = threading.Event()
-        self._held: set[int] = set()
+        self._held: dict[int, bool] = {}  # claimed request → whether its sender waits for its answer
+        self._finished: list[Finished] = []  # done, to be recorded with the next claim
         self.ledger = RequestLedger()
         self._holding = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name=f"okrbot-claim-{name}", daemon=True)
@@ -59,6 +62,7 @@ class InboxWorker:
         self.wake.set()
         self._thread.join(timeout)
         self.runner.stop(timeout)
+        self._record_finished()
 
     @property
     def held(self) -> int:
@@ -84,17 +88,21 @@ class InboxWorker:
 
     def _claim(self) -> int:
         free = self.runner.free
-        if free <= 0:
+        with self._holding:
+            finished, self._finished = self._finished, []
+        if free <= 0 and not finished:
             return 0
         try:
-            claimed = self.inbox.claim(self.name, limit=free)
+            claimed = self.inbox.claim(self.name, limit=free, finished=finished)
         except Exception:  # noqa: BLE001 - the database is away: look again later
             log.warning("could not read the inbox; trying again", exc_info=True)
+            with self._holding:
+                self._finished[:0] = finished
             time.sleep(min(self.poll, 1.0))
             return 0
         for request in claimed:
             with self._holding:
-                self._held.add(request.id)
+                self._held[request.id] = request.answer_wanted
             job = _job(request)
             self.ledger.claimed(job, request.received_at or utcnow())
             self.runner.put(job)
@@ -104,6 +112,19 @@ class InboxWorker:
         """Runs on the runner's threads. An early answer (a modal closes when its listener
         acks) is recorded for the waiting sender; the final one marks the request done."""
         stored = StoredAnswer(answer.status, answer.body, answer.headers)
+        with self._holding:
+            later = answer.done and not self._held.get(answer.job_id, True)
+            if later:  # nobody reads this answer: recorded done with the next claim
+                self._finished.append(Finished(answer.job_id, stored))
+        if not later:
+            self._record(answer, stored)
+        if answer.done:
+            self.ledger.finished(answer.job_id, answer.status)  # counted, timed and logged
+            with self._holding:
+                self._held.pop(answer.job_id, None)
+            self.wake.set()  # a thread is free: claim the next one (and record this one done)
+
+    def _record(self, answer: Answer, stored: StoredAnswer) -> None:
         for attempt in range(5):
             try:
                 if answer.done:
@@ -114,11 +135,15 @@ class InboxWorker:
             except Exception:  # noqa: BLE001 - it stays claimed and is run again (changing nothing) after the lease
                 log.warning("could not record request %s as done (try %d)", answer.job_id, attempt + 1, exc_info=True)
                 time.sleep(0.2 * (attempt + 1))
-        if answer.done:
-            self.ledger.finished(answer.job_id, answer.status)  # counted, timed and logged
-            with self._holding:
-                self._held.discard(answer.job_id)
-            self.wake.set()  # a thread is free: claim the next one
+
+    def _record_finished(self) -> None:
+        with self._holding:
+            finished, self._finished = self._finished, []
+        if finished:
+            try:
+                self.inbox.claim(self.name, limit=0, finished=finished)
+            except Exception:  # noqa: BLE001 - run again after the lease, changing nothing
+                log.warning("could not record %d requests as done", len(finished), exc_info=True)
 
     def _heartbeat(self) -> None:
         with self._holding:
