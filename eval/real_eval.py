@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from okrbot.domain import matching, serves_tiers
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Match, Matcher
 from okrbot.domain.serves_tiers import Tier
 from okrbot.services import serves
@@ -41,8 +42,10 @@ from okrbot.store.workspaces import ensure_workspace
 
 DEFAULT_DATA_DIR = Path("eval/realokrs")
 # Fixed once. Cut-offs and weights may be chosen on TUNE only; REPORT is the headline.
-TUNE = ("ipfs-web-browsers", "ipfs-package-managers")
-REPORT = ("js-ipfs",)
+# Organisations (publishers): Protocol Labs/IPFS (ipfs-* and js-ipfs), Tekton, Kubeflow, napari, Rust.
+TUNE = ("ipfs-web-browsers", "ipfs-package-managers", "tekton", "kubeflow")
+REPORT = ("js-ipfs", "napari", "rust-project-goals")
+DEFAULT_RESULT = Path("bench/results/real_eval.json")
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # every organisation's period is asked as this quarter
 PERIOD = "2026-Q4"
 MODES = ("cold", "warm", "none")
@@ -281,37 +284,86 @@ def sweep(
     return rows
 
 
+SYSTEMS = ("service", "matcher, no cut-off", "bm25, no cut-off")
+
+
+def summary(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally]
+            ) -> dict[str, dict[str, dict[str, dict[str, Tally]]]]:
+    """set -> row (each organisation, then ALL) -> system -> mode -> tally. An organisation's row
+    adds up its periods; ALL adds up the set's organisations."""
+    found: dict[str, dict[str, dict[str, dict[str, Tally]]]] = {}
+    for set_name, members in split(orgs).items():
+        rows: dict[str, dict[str, dict[str, Tally]]] = {}
+        for org_name in sorted({o.org for o in members}) + ["ALL"]:
+            periods = [o for o in members if org_name in ("ALL", o.org)]
+            rows[org_name] = {system: {mode: Tally() for mode in MODES} for system in SYSTEMS}
+            for system in SYSTEMS:
+                for mode in MODES:
+                    for org in periods:
+                        rows[org_name][system][mode] += tallies.get((system, org.name, mode), Tally())
+        found[set_name] = rows
+    return found
+
+
 def report(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally]) -> str:
     lines = []
-    sets = split(orgs)
-    systems = ("service", "matcher, no cut-off", "bm25, no cut-off")
-    for set_name in ("REPORT", "TUNE"):
-        members = sets[set_name]
-        lines.append(f"\n{set_name} ({', '.join(sorted({o.org for o in members}))})")
-        lines.append(f"{'':40} {'cold n':>6} {'h@1':>6} {'h@3':>6}  {'warm n':>6} {'h@1':>6} {'h@3':>6}  {'none n':>6} {'no KR':>6}")
-        for system in systems:
-            total = {mode: Tally() for mode in MODES}
-            for org in members:
-                row = []
-                for mode in MODES:
-                    got = tallies.get((system, org.name, mode), Tally())
-                    total[mode] += got
-                    row.append(got)
-                lines.append(_row(f"{system}: {org.name}", org, row))
-            lines.append(_row(f"{system}: ALL {set_name}", None, [total[m] for m in MODES]))
+    for set_name, rows in sorted(summary(orgs, tallies).items()):  # REPORT first, TUNE second
+        lines.append(f"\n{set_name} ({', '.join(org for org in rows if org != 'ALL')})")
+        lines.append(f"{'':44} {'cold n':>6} {'h@1':>6} {'h@3':>6}  {'warm n':>6} {'h@1':>6} {'h@3':>6}  {'none n':>6} {'no KR':>6}")
+        for system in SYSTEMS:
+            for org_name, row in rows.items():
+                label = f"ALL {set_name}" if org_name == "ALL" else org_name
+                lines.append(_row(f"{system}: {label}", [row[system][m] for m in MODES]))
     return "\n".join(lines)
 
 
-def _row(label: str, org: OrgPeriod | None, row: Sequence[Tally]) -> str:
+def _row(label: str, row: Sequence[Tally]) -> str:
     cold, warm, none = row
-    return (f"{label[:40]:40} {cold.asked:6} {cold.show('cold'):>13}  {warm.asked:6} {warm.show('warm'):>13}"
+    return (f"{label[:44]:44} {cold.asked:6} {cold.show('cold'):>13}  {warm.asked:6} {warm.show('warm'):>13}"
             f"  {none.asked:6} {none.show('none'):>6}")
+
+
+def as_json(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally],
+            tiers: dict[str, Counter]) -> dict:
+    """The figures as data: per set, per organisation (and ALL), per system and mode, the counts and
+    the shares (hit@1 and hit@3 for cold and warm; "no KR" for none), and the service's tiers."""
+    def figures(tally: Tally, mode: str) -> dict:
+        out = {"asked": tally.asked}
+        if tally.asked and mode == "none":
+            out["no_kr"] = round(tally.no_kr / tally.asked, 4)
+        elif tally.asked:
+            out |= {"hit1": round(tally.hit1 / tally.asked, 4), "hit3": round(tally.hit3 / tally.asked, 4)}
+        return out
+
+    sets = split(orgs)
+    return {
+        "thresholds": {"no_kr": matching.NO_MATCH_THRESHOLD, "serves": serves_tiers.SERVES_THRESHOLD},
+        "sets": {
+            set_name: {
+                "organisations": {
+                    org_name: {
+                        "periods": [o.period for o in sets[set_name] if org_name in ("ALL", o.org)],
+                        "krs": sum(len(o.krs) for o in sets[set_name] if org_name in ("ALL", o.org)),
+                        "items": sum(len(o.items) for o in sets[set_name] if org_name in ("ALL", o.org)),
+                        "systems": {system: {mode: figures(row[system][mode], mode) for mode in MODES
+                                             if system == "service" or mode != "none"}
+                                    for system in SYSTEMS},
+                    }
+                    for org_name, row in rows.items()
+                },
+                "service_tiers": dict(sum((tiers.get(org, Counter()) for org in {o.org for o in sets[set_name]}),
+                                          Counter())),
+            }
+            for set_name, rows in summary(orgs, tallies).items()
+        },
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=DEFAULT_DATA_DIR)
     parser.add_argument("--sweep", action="store_true", help="on TUNE: the matcher at other 'no KR' cut-offs")
+    parser.add_argument("--json", type=Path, default=DEFAULT_RESULT, help="where the figures are written as JSON")
     args = parser.parse_args()
     orgs = load(args.data_dir)
     sets = split(orgs)
@@ -328,6 +380,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         tallies = run(orgs, Path(directory), tiers)
     print(report(orgs, tallies))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(as_json(orgs, tallies, tiers), indent=1) + "\n", encoding="utf-8")
     print("\nThe service's tiers over every request asked (cold, warm and off-topic), share of requests:")
     print(f"{'':8} " + " ".join(f"{outcome:>14}" for outcome in TIER_OUTCOMES))
     for set_name, members in sets.items():

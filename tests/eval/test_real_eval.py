@@ -66,3 +66,22 @@ def test_an_organisation_in_neither_set_is_refused():
     stray = OrgPeriod("somebody-else", "2020-Q1", (), ())
     with pytest.raises(ValueError, match="somebody-else"):
         split([stray])
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.name)
+def test_each_shipped_file_parses_names_its_source_and_files_every_item_under_one_of_its_own_krs(path):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["org"] == path.stem
+    source = doc["source"]
+    assert all(source[key] for key in ("repo", "commit", "path", "licence"))
+    sources_md = (DATA / "SOURCES.md").read_text(encoding="utf-8")
+    assert source["repo"] in sources_md and source["commit"] in sources_md, "SOURCES.md must record it"
+    assert doc["periods"]
+    for period in doc["periods"]:
+        ids = [kr["id"] for kr in period["krs"]]
+        assert len(ids) == len(set(ids)) and all(kr["title"] and kr["objective"] for kr in period["krs"])
+        assert all(item["text"].strip() for kr in period["krs"] for item in kr["items"])
+    for org in load(path.parent):
+        if org.org == doc["org"]:
+            own = {kr.id for kr in org.krs}
+            assert org.items and all(item.krs and item.krs <= own for item in org.items)
