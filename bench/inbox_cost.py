@@ -1,7 +1,8 @@
 """What the durable inbox costs a request: statements and milliseconds.
 
 Three steps are added to every request: the server writes it (`accept`, before the
-acknowledgement), a worker claims it and marks it done (`claim`, `finish`), and its unit
+acknowledgement), a worker claims it and marks it done (`claim`, `finish`; a busy worker
+records what it finished with its next claim, one transaction for both), and its unit
 of work records the request's key (`claim_event`, in the transaction it already had).
 Each is run `--count` times on a fresh database; SQLAlchemy's cursor events count the
 statements, and the wall time of each call is recorded (median and p99).
@@ -27,7 +28,7 @@ from sqlalchemy.engine import make_url
 from bench.common import percentile, stamp, table, write_result
 from okrbot.store.db import Database
 from okrbot.store.events import claim_event
-from okrbot.store.inbox import StoredAnswer, open_inbox
+from okrbot.store.inbox import Finished, StoredAnswer, open_inbox
 from okrbot.store.migrate import upgrade_to_head
 from okrbot.store.types import utcnow
 
@@ -83,6 +84,16 @@ def main() -> None:
             measure("claim (worker, one at a time)", inbox_counter, args.count, lambda n: inbox.claim("bench", limit=1)),
             measure("finish (worker)", inbox_counter, args.count, lambda n: inbox.finish(accepted[n], StoredAnswer(200, b"", {}))),
         ]
+        for n in range(args.count):
+            inbox.accept(key=f"busy:{n}", route="slack", body=BODY, headers={"content-type": "application/x-www-form-urlencoded"})
+        working: list[int] = []
+
+        def claim_and_finish(_n: int) -> None:
+            # A busy worker: the request it just finished is recorded done with its next claim.
+            finished = [Finished(working.pop(), StoredAnswer(200, b"", {}))] if working else []
+            working.extend(claimed.id for claimed in inbox.claim("bench", limit=1, finished=finished))
+
+        rows.append(measure("claim + the last one's finish (busy worker)", inbox_counter, args.count, claim_and_finish))
 
         def key_in_unit(n: int) -> None:
             with db.session_scope() as session:

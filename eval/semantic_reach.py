@@ -66,7 +66,8 @@ def concepts_installed(extra: Mapping[str, Iterable[str]] | Callable[[list[str]]
     original_init = matching.Matcher.__init__
     shared = None if callable(extra) else Analyzer({**CONCEPTS, **extra})
 
-    def patched(self, krs, *, threshold=None):
+    def patched(self, krs, **options):
+        options.pop("previous", None)  # a matcher to reuse analysis from: made with another analyzer
         if shared is not None:
             analyzer = shared
         else:
@@ -76,7 +77,7 @@ def concepts_installed(extra: Mapping[str, Iterable[str]] | Callable[[list[str]]
         saved = matching.Analyzer
         matching.Analyzer = lambda: analyzer
         try:
-            original_init(self, krs, threshold=threshold)
+            original_init(self, krs, **options)
         finally:
             matching.Analyzer = saved
 

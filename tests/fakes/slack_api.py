@@ -894,6 +894,9 @@ class _Handler(BaseHTTPRequestHandler):
     # no keep-alive thread outlives a test by long.
     protocol_version = "HTTP/1.1"
     timeout = 10
+    # Headers and body go out as two writes: without TCP_NODELAY the body of an answer on a
+    # kept connection waits for the client's delayed ACK (~40 ms), which Slack's servers don't do.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         self._dispatch()

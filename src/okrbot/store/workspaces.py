@@ -13,16 +13,21 @@ _COUNTERS = {Kind.OBJECTIVE: "next_objective", Kind.KR: "next_kr", Kind.INITIATI
 
 
 def ensure_workspace(session: Session, team_id: str) -> Workspace:
-    """The workspace row, created on first use (safe when two processes race)."""
+    """The workspace row, created on first use (safe when two processes race).
+
+    The session holds on to it: its identity map keeps rows only while something refers
+    to them, and a unit of work asks for its workspace several times (the request's key,
+    the calendar, the answer), each a query again once the last reference was dropped."""
     found = session.get(Workspace, team_id)
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            session.add(Workspace(team_id=team_id))
-    except IntegrityError:
-        pass  # another process created it first
-    return session.get(Workspace, team_id)
+    if found is None:
+        try:
+            with session.begin_nested():
+                session.add(Workspace(team_id=team_id))
+        except IntegrityError:
+            pass  # another process created it first
+        found = session.get(Workspace, team_id)
+    session.info.setdefault("workspaces", {})[team_id] = found
+    return found
 
 
 def allocate_number(session: Session, team_id: str, kind: Kind) -> int:
