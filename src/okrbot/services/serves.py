@@ -31,6 +31,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -243,8 +245,7 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
     """Every active KR of the period with its objective, linked work and rejections: three queries.
 
     Read as the driver's plain tuples: at L (48,000 KRs, 213,000 linked titles) making a
-    SQLAlchemy row of each cost more than the queries. A text that several KRs share (their
-    objective's title, work linked to several KRs) is held once."""
+    SQLAlchemy row of each cost more than the queries."""
     rows = _tuples(
         session,
         _in_period(
@@ -273,27 +274,22 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
         _of_period_krs(select(ServesFeedback.kr_id, ServesFeedback.request), ServesFeedback.kr_id, team_id, period)
         .order_by(ServesFeedback.kr_id, ServesFeedback.id),
     )
-    rejected_of: dict[int, list[str]] = {}
-    for kr_pk, request in rejections:
-        rejected_of.setdefault(kr_pk, []).append(request)
-    texts: dict[str, str] = {}
-    held = texts.setdefault
-    work_of: dict[int, list[str]] = {}
-    for kr_pk, title, url in linked:
-        found = work_of.get(kr_pk)
-        if found is None:
-            found = work_of[kr_pk] = []
-        found.append(held(title, title))
-        if url:
-            found.append(held(url, url))  # the matcher reads a link by the words in its path
+    rejected_of = {kr_pk: tuple(r for _, r in group) for kr_pk, group in groupby(rejections, itemgetter(0))}
+    work_of = {}
+    for kr_pk, group in groupby(linked, itemgetter(0)):  # ordered by KR
+        texts: list[str] = []
+        for _, title, url in group:
+            texts.append(title)
+            if url:
+                texts.append(url)  # the matcher reads a link by the words in its path
+        work_of[kr_pk] = tuple(texts)
+    held: dict[str, str] = {}  # an objective's title, once for its KRs
     evidence = []
     krs: dict[str, _KrInfo] = {}
     for kr_pk, number, title, objective_pk, objective_number, objective_title, private in rows:
         ident = _kr_ident(number)
-        objective_title = held(objective_title, objective_title)
-        evidence.append(
-            KrEvidence(ident, title, objective_title, tuple(work_of.get(kr_pk, ())), tuple(rejected_of.get(kr_pk, ())))
-        )
+        objective_title = held.setdefault(objective_title, objective_title)
+        evidence.append(KrEvidence(ident, title, objective_title, work_of.get(kr_pk, ()), rejected_of.get(kr_pk, ())))
         krs[ident] = _KrInfo(number, title, objective_pk, objective_number, objective_title, bool(private))
     return tuple(evidence), krs
 
