@@ -2,9 +2,9 @@
 
 Terms are interned to small integer ids and every per-document and per-term
 list lives in flat numpy arrays: at 48,000 KRs a dict per document cost
-hundreds of MiB, the arrays a few tens. Term weights are computed once at
-build time, so answering a question is a vectorised walk over the postings of
-its few terms.
+hundreds of MiB, the arrays a few tens. The index keeps term counts, not
+weights: a question computes the weights of its few terms' postings in one
+vectorised walk, for the scope it is asked in (all documents, or all but some).
 
 Building is two steps so that a change rebuilds cheaply: text becomes term ids
 once per document (`TokenCorpus`, the slow part: the analyzer), and the

@@ -10,14 +10,14 @@ every change to the words the matcher reads). When it moves, the evidence is rea
 again; a matcher is rebuilt only when its evidence itself changed.
 
 Private objectives: a matcher's word statistics come from the KRs it holds, so
-people who may see no private objective of the period (nearly everyone) ask a
-matcher built without any, as if those KRs did not exist. People who may see
-some ask the matcher over all KRs. Either way each answer drops the KRs whose
-objective the asker may not see, read fresh on every question (`okrs.visible`),
-and asks the matcher for more when hidden KRs took the top places. The second
-scope's matcher, and a matcher after a change, reuse the text analysis of every KR
-that the matcher before read word for word the same: they cost the index's
-arithmetic, not reading 50,000 KRs again.
+people who may see no private objective of the period (nearly everyone) ask the
+index with those KRs masked out of every statistic (`Matcher.without`: one index,
+two scopes), as if they did not exist. People who may see some ask it over all KRs.
+Either way each answer drops the KRs whose objective the asker may not see, read
+fresh on every question (`okrs.visible`), and asks the matcher for more when hidden
+KRs took the top places. A matcher after a change reuses the text analysis of every
+KR that the one before read word for word the same: it costs the index's arithmetic,
+not reading 50,000 KRs again.
 
 The workspace teaches the matcher: linked work is read with each KR, and "Not this
 one" (a `ServesFeedback` row) is read as a rejection of that KR for those words. Both
