@@ -126,15 +126,52 @@ def test_the_public_scope_from_the_full_matcher_answers_as_one_built_afresh(eval
     assert _answers(Matcher(public, previous=everything), questions) == _answers(Matcher(public), questions)
 
 
+def test_the_full_matcher_without_some_krs_answers_as_one_built_without_them(evaluation):
+    """One index serves both scopes: the private KRs are left out of every statistic
+    (document frequencies, average lengths, the fuzzy vocabulary) and of the answers."""
+    krs, questions = evaluation
+    hidden = [position for position in range(len(krs)) if position % 7 == 0 or position % 11 == 3]
+    public = [kr for position, kr in enumerate(krs) if position not in set(hidden)]
+    everything = Matcher(krs)
+    scoped, afresh = everything.without(hidden), Matcher(public)
+    assert _answers(scoped, questions) == _answers(afresh, questions)
+    assert _answers(everything.without(()), questions) == _answers(everything, questions)
+    assert scoped._index.idf.keys() == afresh._index.idf.keys()
+    assert all(scoped._index.idf[t] == afresh._index.idf[t] for t in afresh._index.idf)
+    assert scoped._index.rare_idf == afresh._index.rare_idf
+    kept = [position for position in range(len(krs)) if position not in set(hidden)]
+    for query in _queries(afresh, questions):
+        ours = scoped._index.scores(query)
+        assert set(ours) <= set(kept)
+        assert {kept.index(p): score for p, score in ours.items()} == afresh._index.scores(query)  # to the last bit
+    for position in (0, 1, 5, len(public) - 1):
+        assert scoped._index.document_terms[kept[position]] == afresh._index.document_terms[position]
+    # A typo of a word only hidden KRs use (and no concept) is not corrected towards it.
+    concepts = everything._analyzer.concept_words
+    only_hidden = {
+        k for k in everything._index.idf
+        if k not in scoped._index.idf and k not in concepts and k.isalpha() and len(k) >= 6
+    }
+    assert only_hidden
+    for word in sorted(only_hidden)[:20]:
+        typo = word[:2] + word[3:]
+        found = scoped._fuzzy.closest(typo)
+        assert found == afresh._fuzzy.closest(typo) and (found is None or found[0] != word)
+
+
 def test_fuzzy_vocabulary_finds_what_the_set_union_similarity_finds():
     vocabulary = ["infinite", "infinity", "dashboard", "dashboards", "latency", "latent", "onboarding"]
+    narrower = ["infinity", "dashboards", "latent"]  # what a scope still has
     fuzzy = FuzzyVocabulary(vocabulary)
-    for word in ("infite", "dashbord", "latncy", "onbaording", "zzzzzz"):
-        grams = _trigrams(word)
-        best = max(
-            ((w, len(grams & _trigrams(w)) / len(grams | _trigrams(w))) for w in vocabulary),
-            key=lambda pair: pair[1],
-        )
-        expected = best if best[1] >= 0.55 else None
-        found = fuzzy.closest(word)
-        assert (found and (found[0], round(found[1], 12))) == (expected and (expected[0], round(expected[1], 12)))
+    for known, found_in in ((vocabulary, fuzzy), (narrower, fuzzy.within({"infinity", "latent"}, {"dashboards"}))):
+        for word in ("infite", "infinit", "dashbord", "latncy", "onbaording", "zzzzzz"):
+            grams = _trigrams(word)
+            best = max(
+                ((w, len(grams & _trigrams(w)) / len(grams | _trigrams(w))) for w in known),
+                key=lambda pair: pair[1],
+            )
+            expected = best if best[1] >= 0.55 else None
+            found = found_in.closest(word)
+            assert (found and (found[0], round(found[1], 12))) == (expected and (expected[0], round(expected[1], 12)))
+        assert all(word in found_in for word in known)
+    assert "latency" not in fuzzy.within({"infinity", "latent"}, {"dashboards"})

@@ -2,9 +2,9 @@
 
 Terms are interned to small integer ids and every per-document and per-term
 list lives in flat numpy arrays: at 48,000 KRs a dict per document cost
-hundreds of MiB, the arrays a few tens. Term weights are computed once at
-build time, so answering a question is a vectorised walk over the postings of
-its few terms.
+hundreds of MiB, the arrays a few tens. The index keeps term counts, not
+weights: a question computes the weights of its few terms' postings in one
+vectorised walk, for the scope it is asked in (all documents, or all but some).
 
 Building is two steps so that a change rebuilds cheaply: text becomes term ids
 once per document (`TokenCorpus`, the slow part: the analyzer), and the
@@ -16,9 +16,10 @@ A corpus can copy a document's ids from another corpus that shares its
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -158,7 +159,16 @@ def _unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class FieldedBm25:
-    """BM25F: each field's term counts are length-normalised and weighted, then saturated once."""
+    """BM25F: each field's term counts are length-normalised and weighted, then saturated once.
+
+    The index holds what does not depend on which documents are counted (each
+    (document, term) pair's count per field, each document's field lengths); the
+    statistics that do (document frequencies, average lengths, the number of
+    documents) belong to a scope. `without(positions)` is the same index as if
+    those documents did not exist: it shares every array and costs one pass over
+    the pairs, so one index answers people who may see every document and people
+    who may see fewer. Term weights are computed when a question reads them.
+    """
 
     def __init__(
         self,
@@ -182,55 +192,64 @@ class FieldedBm25:
         return index
 
     def _build(self, corpus: TokenCorpus, field_weights: Mapping[str, float], k1: float, b: float) -> None:
-        # Every step below does, array-wide and in the same order, the float
-        # arithmetic of the plain per-document loop it replaced, so scores are
-        # the same to the last bit.
+        # Every weight is computed, array-wide and in the same order, with the float
+        # arithmetic of the plain per-document loop this replaced (test_match_index.py
+        # keeps it), so scores are the same to the last bit.
         self.size = size = corpus.size
         self._vocabulary = corpus.vocabulary
-        terms = len(corpus.vocabulary)
-        stride = max(terms, 1)  # a (document, term) pair as one sortable integer
-        heaviest = max(field_weights.values(), default=1.0)
-        per_field = []  # (pair keys doc*terms+term, pseudo counts, presence), each field's pairs unique
-        for field, weight in field_weights.items():
-            ids, ends = corpus.field_ids(field)
-            lengths = np.diff(np.concatenate(([0], ends)))
-            average = ((int(lengths.sum()) / size) or 1.0) if size else 1.0
-            norm = (1.0 - b) + b * lengths / average
-            documents = np.repeat(np.arange(size, dtype=np.int64), lengths)
-            pairs, counts = _unique_counts(documents * stride + ids)
-            per_field.append((pairs, (weight * counts) / norm[pairs // stride], weight / heaviest))
-        pairs = _unique_counts(np.concatenate([p for p, _, _ in per_field]))[0] if per_field else np.zeros(0, np.int64)
-        tf = np.zeros(len(pairs))
-        presence = np.zeros(len(pairs))
-        for field_pairs, pseudo, share in per_field:
-            at = np.searchsorted(pairs, field_pairs)
-            tf[at] += pseudo  # a term in several fields: title, then initiatives, then objective
-            presence[at] = np.maximum(presence[at], share)
-        pair_documents = (pairs // stride).astype(np.int32)
-        pair_terms = (pairs % stride).astype(np.int32)
+        self._k1, self._b = k1, b
+        self._weights = tuple(float(w) for w in field_weights.values())
+        heaviest = max(self._weights, default=1.0)
         # A term only in a light field (a shared objective) makes a document
         # count less towards the term's document frequency.
-        document_frequency = np.bincount(pair_terms, weights=presence, minlength=terms)
-        present = np.bincount(pair_terms, minlength=terms) > 0
-        idf = np.zeros(terms)
-        self.idf: dict[str, float] = {}
-        keys = corpus.vocabulary.keys
-        for term in np.flatnonzero(present).tolist():
-            df = float(document_frequency[term])
-            idf[term] = self.idf[keys[term]] = math.log(1.0 + (size - df + 0.5) / (df + 0.5))
-        # The idf of a term only one document has: the unit for "one rare
-        # word's worth", which keeps scores comparable across index sizes.
-        self.rare_idf = math.log(1.0 + (size - 0.5) / 1.5) if size else 1.0
-        weights = idf[pair_terms] * tf * (k1 + 1.0) / (tf + k1)
-        # By document (sorted by term id), for explanations and coverage ...
-        self._document_ends = np.searchsorted(pair_documents, np.arange(1, size + 1, dtype=np.int32))
-        self._document_term_ids = pair_terms
-        self._document_weights = weights
-        # ... and by term (sorted by document), for scoring.
+        self._shares = tuple(w / heaviest for w in self._weights)
+        terms = len(corpus.vocabulary)
+        stride = max(terms, 1)  # a (document, term) pair as one sortable integer
+        per_field, lengths = [], []  # each field's (unique pair keys doc*terms+term, counts)
+        for field in field_weights:
+            ids, ends = corpus.field_ids(field)
+            field_lengths = np.diff(np.concatenate(([0], ends))).astype(np.int64)
+            lengths.append(field_lengths)
+            documents = np.repeat(np.arange(size, dtype=np.int64), field_lengths)
+            per_field.append(_unique_counts(documents * stride + ids))
+        self._lengths = tuple(lengths)
+        pairs = _unique_counts(np.concatenate([p for p, _ in per_field]))[0] if per_field else np.zeros(0, np.int64)
+        most = max((int(c.max()) for _, c in per_field if len(c)), default=0)
+        counts = np.zeros((len(per_field), len(pairs)), dtype=np.uint16 if most <= 0xFFFF else np.uint32)
+        for row, (field_pairs, field_counts) in enumerate(per_field):
+            counts[row, np.searchsorted(pairs, field_pairs)] = field_counts
+        pair_documents = (pairs // stride).astype(np.int32)
+        pair_terms = (pairs % stride).astype(np.int32)
+        # By term (sorted by document), for scoring: each pair's document and counts ...
         by_term = np.argsort(pair_terms, kind="stable")
         self._posting_documents = pair_documents[by_term]
-        self._posting_weights = weights[by_term]
+        self._posting_counts = counts[:, by_term]
         self._posting_ends = np.cumsum(np.bincount(pair_terms, minlength=terms))
+        # ... and by document (sorted by term id), for explanations and coverage: where
+        # each of its pairs sits among the postings.
+        self._document_ends = np.searchsorted(pair_documents, np.arange(1, size + 1, dtype=np.int32))
+        self._document_term_ids = pair_terms
+        self._document_postings = np.empty(len(by_term), dtype=np.int32)
+        self._document_postings[by_term] = np.arange(len(by_term), dtype=np.int32)
+        self._scope = _Scope(self, None)
+
+    def without(self, positions: Iterable[int]) -> FieldedBm25:
+        """This index as if the documents at these positions did not exist: they count in
+        no statistic and score nothing; the others keep their positions."""
+        scoped = copy.copy(self)
+        scoped._scope = _Scope(self, np.fromiter(positions, dtype=np.int64))
+        return scoped
+
+    @property
+    def idf(self) -> Mapping[str, float]:
+        """Term -> idf, for every term of a document in scope."""
+        return self._scope.idf
+
+    @property
+    def rare_idf(self) -> float:
+        """The idf of a term only one document has: the unit for "one rare word's worth",
+        which keeps scores comparable across index sizes."""
+        return self._scope.rare_idf
 
     @property
     def document_terms(self) -> _DocumentTerms:
@@ -262,25 +281,111 @@ class FieldedBm25:
         totals = np.zeros(self.size)
         touched = np.zeros(self.size, dtype=bool)
         ids = self._vocabulary.ids
+        scope = self._scope
         for term, query_weight in query.items():
             found = ids.get(term)
             if found is None or found >= len(self._posting_ends):
                 continue
             start = int(self._posting_ends[found - 1]) if found else 0
-            end = int(self._posting_ends[found])
-            if start == end:
+            postings: slice | np.ndarray = slice(start, int(self._posting_ends[found]))
+            documents = self._posting_documents[postings]
+            if scope.outside is not None:
+                kept = ~scope.outside[documents]
+                postings, documents = np.flatnonzero(kept) + start, documents[kept]
+            if len(documents) == 0:
                 continue
-            documents = self._posting_documents[start:end]
-            totals[documents] += query_weight * self._posting_weights[start:end]
+            totals[documents] += query_weight * self._weights_of(scope.idf_of(found), postings, documents)
             touched[documents] = True
         return totals, touched
+
+    def _weights_of(self, idf: float | np.ndarray, postings: slice | np.ndarray, documents: np.ndarray) -> np.ndarray:
+        """The weights of these postings (of documents `documents`) in the scope."""
+        tf = np.zeros(len(documents))
+        for weight, counts, norm in zip(self._weights, self._posting_counts, self._scope.norms):
+            # A field without the term adds (weight x 0) / norm = +0.0: the sum is unchanged.
+            tf += (weight * counts[postings].astype(np.float64)) / norm[documents]
+        k1 = self._k1
+        return idf * tf * (k1 + 1.0) / (tf + k1)
 
     def _document(self, position: int) -> dict[str, float]:
         start = int(self._document_ends[position - 1]) if position else 0
         end = int(self._document_ends[position])
+        if start == end:
+            return {}
+        terms = self._document_term_ids[start:end]
+        idf = np.array([self._scope.idf_of(t) for t in terms.tolist()])
+        weights = self._weights_of(idf, self._document_postings[start:end], np.full(end - start, position))
         keys = self._vocabulary.keys
-        terms = self._document_term_ids[start:end].tolist()
-        return dict(zip((keys[t] for t in terms), self._document_weights[start:end].tolist()))
+        return dict(zip((keys[t] for t in terms.tolist()), weights.tolist()))
+
+
+class _Scope:
+    """The statistics of the documents counted: all of them, or all but `excluded`."""
+
+    def __init__(self, index: FieldedBm25, excluded: np.ndarray | None) -> None:
+        size = index.size
+        self.outside: np.ndarray | None = None
+        if excluded is not None and len(excluded):
+            self.outside = np.zeros(size, dtype=bool)
+            self.outside[excluded] = True
+        inside = None if self.outside is None else ~self.outside
+        self.size = counted = size if inside is None else int(inside.sum())
+        self.norms = []
+        b = index._b
+        for lengths in index._lengths:
+            total = int(lengths.sum() if inside is None else lengths[inside].sum())
+            average = ((total / counted) or 1.0) if counted else 1.0
+            self.norms.append((1.0 - b) + b * lengths / average)
+        presence = np.zeros(index._posting_counts.shape[1])
+        for share, counts in zip(index._shares, index._posting_counts):
+            presence[counts > 0] = np.maximum(presence[counts > 0], share)
+        terms = len(index._posting_ends)
+        posting_terms = np.repeat(np.arange(terms, dtype=np.int32), np.diff(np.concatenate(([0], index._posting_ends))))
+        if inside is not None:
+            kept = inside[index._posting_documents]
+            posting_terms, presence = posting_terms[kept], presence[kept]
+        # Summed in document order within each term, as the per-document loop did.
+        self.document_frequency = np.bincount(posting_terms, weights=presence, minlength=terms)
+        self.rare_idf = math.log(1.0 + (counted - 0.5) / 1.5) if counted else 1.0
+        self.idf = _Idf(index._vocabulary, self)
+
+    def idf_of(self, term: int) -> float:
+        df = float(self.document_frequency[term])
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+
+
+class _Idf(Mapping[str, float]):
+    """Term -> idf in a scope, computed when read (a question reads a few dozen)."""
+
+    def __init__(self, vocabulary: Vocabulary, scope: _Scope) -> None:
+        self._ids = vocabulary.ids
+        self._keys = vocabulary.keys
+        self._scope = scope
+
+    def _term(self, key: object) -> int | None:
+        term = self._ids.get(key)  # type: ignore[arg-type]
+        frequency = self._scope.document_frequency
+        return term if term is not None and term < len(frequency) and frequency[term] > 0 else None
+
+    def __contains__(self, key: object) -> bool:
+        return self._term(key) is not None
+
+    def __getitem__(self, key: str) -> float:
+        term = self._term(key)
+        if term is None:
+            raise KeyError(key)
+        return self._scope.idf_of(term)
+
+    def get(self, key: str, default=None):  # type: ignore[override]
+        term = self._term(key)
+        return default if term is None else self._scope.idf_of(term)
+
+    def __iter__(self) -> Iterator[str]:
+        keys = self._keys
+        return (keys[t] for t in np.flatnonzero(self._scope.document_frequency > 0).tolist())
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._scope.document_frequency > 0))
 
 
 class _DocumentTerms(Sequence[dict[str, float]]):
@@ -319,21 +424,39 @@ class FuzzyVocabulary:
                 self._sizes[word] = len(grams)
                 for gram in grams:
                     self._by_gram.setdefault(gram, []).append(word)
+        self._known: Container[str] = self._sizes
+
+    def within(self, *sources: Container[str]) -> FuzzyVocabulary:
+        """The same vocabulary less the words in none of `sources`, sharing its tables."""
+        narrower = copy.copy(self)
+        narrower._known = _Within(self._sizes, sources)
+        return narrower
 
     def __contains__(self, word: str) -> bool:
-        return word in self._sizes
+        return word in self._known
 
     def closest(self, word: str, *, min_similarity: float = 0.55) -> tuple[str, float] | None:
-        if len(word) < self._min_length or word in self._sizes:
+        if len(word) < self._min_length or word in self._known:
             return None
         grams = _trigrams(word)
         shared: Counter[str] = Counter()
         for gram in grams:
             shared.update(self._by_gram.get(gram, ()))
         best: tuple[str, float] | None = None
+        narrowed = self._known is not self._sizes
         for candidate, common in shared.items():
+            if narrowed and candidate not in self._known:
+                continue
             # |a ∪ b| = |a| + |b| - |a ∩ b|: the same integer as the set union's size.
             similarity = common / (len(grams) + self._sizes[candidate] - common)
             if similarity >= min_similarity and (best is None or similarity > best[1]):
                 best = (candidate, similarity)
         return best
+
+
+class _Within(Container[str]):
+    def __init__(self, words: Container[str], sources: Sequence[Container[str]]) -> None:
+        self._words, self._sources = words, sources
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._words and any(item in source for source in self._sources)

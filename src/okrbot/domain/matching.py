@@ -17,10 +17,11 @@ button) is a precedent, so a request worded like it is confidently that KR's;
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -179,6 +180,14 @@ class Matcher:
         self._index = FieldedBm25.from_corpus(self._corpus, FIELD_WEIGHTS)
         vocabulary = {k for k in self._index.idf if not k.startswith(CONCEPT_PREFIX)}
         self._fuzzy = FuzzyVocabulary(vocabulary | self._analyzer.concept_words)
+
+    def without(self, positions: Iterable[int]) -> Matcher:
+        """This matcher as if the KRs at these positions did not exist: their words count in no
+        statistic and they answer nothing. It shares the index: nothing is analysed again."""
+        scoped = copy.copy(self)
+        scoped._index = self._index.without(positions)
+        scoped._fuzzy = self._fuzzy.within(scoped._index.idf, self._analyzer.concept_words)
+        return scoped
 
     def _shown(self, position: int) -> dict[str, str]:
         (flat,) = self._corpus.groups(SHOWN, position)
