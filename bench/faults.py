@@ -767,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.faults" + (" --backend postgresql" if args.backend == "postgresql" else "") + (" --quick" if args.quick else "") + (
         f" --seed {args.seed}" if args.seed != 17 else ""
     ) + (f" --rows {args.rows}" if args.rows else "")
-    path = write_result(f"faults_{args.backend}", {**stamp(), "command": command, "load_average_at_end": load_average(), "rows": results})
+    path = write_result(f"faults_{args.backend}" + ("_quick" if args.quick else ""), {**stamp(), "command": command, "load_average_at_end": load_average(), "rows": results})
     print(f"\nwritten to {path.relative_to(ROOT)}")
     return 1 if any(r["lost_after_ack"] or r["applied_twice"] or r["posts_twice"] for r in results) else 0
 
