@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -15,6 +17,10 @@ from okrbot.store import revisions  # noqa: F401 - registers the flush hook that
 
 READ_ONLY = "okrbot_read_only"  # execution option of the engine a read-only unit of work uses
 SQLITE_BUSY_SECONDS = 30  # PRAGMA busy_timeout below, and how long a writer queues in-process
+# A pooled PostgreSQL connection idle this long is pinged before use. A busy pool reuses its
+# connections within milliseconds, so it is not pinged; one that dies in less than this is
+# noticed by its first statement, which invalidates the pool (SQLAlchemy's disconnect handling).
+PING_AFTER_SECONDS = 1.0
 
 
 def make_engine(database_url: str) -> Engine:
@@ -24,7 +30,30 @@ def make_engine(database_url: str) -> Engine:
     if url.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_when_idle(engine, PING_AFTER_SECONDS)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    """Check a pooled connection is still alive before using it, if it sat idle `after`
+    seconds or more (SQLAlchemy's pool_pre_ping checks every time: a round trip per
+    transaction, three or four per request). A dead one (the server restarted, a proxy
+    dropped it) is replaced by a new connection, and the request never sees it."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - any failure: the pool takes a new connection
+            raise DisconnectionError("a pooled connection was dead") from error
 
 
 def _sqlite_engine(database_url: str, *, in_memory: bool) -> Engine:
