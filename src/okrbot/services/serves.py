@@ -6,8 +6,12 @@ the titles and URLs of the work linked to it, loaded in two queries. Building
 a matcher over 5,000 KRs takes over a second, so matchers are cached per
 database engine and (workspace, period), and checked on every question against
 the workspace's OKR revision (store/revisions.py: one primary-key read, moved by
-every change to the words the matcher reads). When it moves, the evidence is read
-again; a matcher is rebuilt only when its evidence itself changed.
+every change to the words the matcher reads). When it moves, the revision's journal
+(`serves_change`, written in the same flush) names the KRs whose evidence may have
+changed, and only those are read again (a few rows, where the whole period is 213,000
+rows of linked work at L); a journal that cannot say (a bulk import, rows pruned, too
+many KRs) means reading the whole period. A matcher is rebuilt only when its evidence
+itself changed.
 
 Private objectives: a matcher's word statistics come from the KRs it holds, so
 people who may see no private objective of the period (nearly everyone) ask the
@@ -26,6 +30,7 @@ move the OKR revision, so the next question is answered with them.
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 from collections import OrderedDict
@@ -47,11 +52,13 @@ from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, periods, work
 from okrbot.services.context import Actor
 from okrbot.services.work import WorkOutcome
-from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, ServesFeedback, Workspace
+from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, ServesChange, ServesFeedback, Workspace
 
 MAX_MATCHES = 3
 CACHED_INDEXES = 16  # (workspace, period) pairs kept per database; the least recently asked goes first
 URL_LIMIT = 2000  # Initiative.url
+# More changed KRs than this since the cached index: read the whole period (one query beats a long IN list).
+REREAD_LIMIT = 2000
 
 ACTIVE = "active"
 
@@ -79,6 +86,7 @@ class ServesAnswer:
 
 @dataclass(frozen=True)
 class _KrInfo:
+    pk: int  # KeyResult.id: what the journal names
     number: int
     title: str
     objective_pk: int
@@ -91,8 +99,8 @@ class _KrInfo:
 class _Index:
     """The period's evidence, and one matcher over all of its KRs built when first asked."""
 
-    fingerprint: tuple[Any, ...]
-    evidence: tuple[KrEvidence, ...]  # every active KR of the period
+    revision: int | None  # the workspace's OKR revision the evidence is as of
+    evidence: tuple[KrEvidence, ...]  # every active KR of the period, by number
     krs: dict[str, _KrInfo]  # "KR-n" -> what the answer shows
     matcher: Matcher | None = None  # over every KR: for people who may see a private objective
     public: Matcher | None = None  # the same index without the private objectives' KRs
@@ -135,9 +143,9 @@ def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool 
     if periods.is_closed(session, actor.team_id, period):
         # Graded and frozen (closed early by an admin): no new work goes to its KRs.
         return ServesAnswer(request=text, period=period, krs_considered=0, fits=[], tier=Tier.NONE)
-    fingerprint = _fingerprint(session, actor.team_id)
+    revision = _revision(session, actor.team_id)
     hidden, sees_private = _private_objectives(session, actor, period, everyone=shown_to_channel)
-    index, matcher = _matcher(session, actor.team_id, period, fingerprint, with_private=sees_private)
+    index, matcher = _matcher(session, actor.team_id, period, revision, with_private=sees_private)
     in_scope = [info for info in index.krs.values() if sees_private or not info.private]
     hidden_krs = sum(info.objective_pk in hidden for info in in_scope)
     fits = _visible_matches(index, matcher, text, hidden, hidden_krs)
@@ -186,16 +194,20 @@ def _cache_for(session: Session) -> _IndexCache:
 
 
 def _matcher(
-    session: Session, team_id: str, period: str, fingerprint: tuple[Any, ...], *, with_private: bool
+    session: Session, team_id: str, period: str, revision: int | None, *, with_private: bool
 ) -> tuple[_Index, Matcher]:
     cache = _cache_for(session)
     key = (team_id, period)
     # One lock per database: a question waits while another builds, rather than building twice.
     with cache.lock:
         index = cache.indexes.get(key)
-        if index is None or index.fingerprint != fingerprint:
-            evidence, krs = _load_evidence(session, team_id, period)
-            fresh = _Index(fingerprint, evidence, krs)
+        if index is None or index.revision != revision:
+            changed = None if index is None else _changed_krs(session, team_id, index.revision, revision)
+            if changed is None:
+                evidence, krs = _load_evidence(session, team_id, period)
+            else:
+                evidence, krs = _updated(index, changed, *_load_evidence(session, team_id, period, only=changed))
+            fresh = _Index(revision, evidence, krs)
             if index is not None:
                 if index.evidence == fresh.evidence:
                     fresh.matcher = index.matcher  # word for word the same KRs
@@ -234,21 +246,64 @@ def _of_period_krs(query, kr_column, team_id: str, period: str):
     )
 
 
-def _fingerprint(session: Session, team_id: str) -> tuple[Any, ...]:
+def _revision(session: Session, team_id: str) -> int | None:
     """Moves whenever the evidence may have changed (the cache is keyed by period already):
     the workspace's OKR revision (store/revisions.py), one primary-key read. Done work and
     check-ins leave it alone."""
-    return (session.exec(select(Workspace.okr_revision).where(Workspace.team_id == team_id)).one_or_none(),)
+    return session.exec(select(Workspace.okr_revision).where(Workspace.team_id == team_id)).one_or_none()
 
 
-def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:
-    """Every active KR of the period with its objective, linked work and rejections: three queries.
+def _changed_krs(session: Session, team_id: str, since: int | None, now: int | None) -> set[int] | None:
+    """The KRs (primary keys) whose evidence revisions `since` (excluded) to `now` may have
+    changed, from the journal; None when it cannot say: read the whole period again."""
+    if since is None or now is None or now < since:
+        return None
+    if now - since > REREAD_LIMIT:
+        return None
+    rows = _tuples(
+        session,
+        select(ServesChange.revision, ServesChange.kr_id, ServesChange.every_kr).where(
+            ServesChange.team_id == team_id, ServesChange.revision > since, ServesChange.revision <= now
+        ),
+    )
+    if len({revision for revision, _, _ in rows}) != now - since:
+        return None  # pruned (every revision writes at least one row)
+    if any(every for _, _, every in rows):
+        return None  # a bulk import: any KR may have changed
+    changed = {kr for _, kr, _ in rows if kr is not None}
+    return changed if len(changed) <= REREAD_LIMIT else None
+
+
+def _updated(
+    index: _Index, changed: set[int], evidence: tuple[KrEvidence, ...], krs: dict[str, _KrInfo]
+) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:
+    """The cached evidence with the changed KRs replaced by what they read now (`evidence`,
+    `krs`: those of them still active in the period), in KR number order as a full read gives."""
+    kept = [(info.number, kr, ident, info) for (ident, info), kr in zip(index.krs.items(), index.evidence) if info.pk not in changed]
+    read = [(info.number, kr, ident, info) for (ident, info), kr in zip(krs.items(), evidence)]
+    merged = heapq.merge(kept, read, key=itemgetter(0)) if read else kept
+    all_evidence, all_krs = [], {}
+    for _, kr, ident, info in merged:
+        all_evidence.append(kr)
+        all_krs[ident] = info
+    return tuple(all_evidence), all_krs
+
+
+def _load_evidence(
+    session: Session, team_id: str, period: str, *, only: set[int] | None = None
+) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo]]:
+    """Every active KR of the period (or of those in `only`, primary keys) with its objective,
+    linked work and rejections: three queries.
 
     Read as the driver's plain tuples: at L (48,000 KRs, 213,000 linked titles) making a
     SQLAlchemy row of each cost more than the queries."""
+
+    def of_krs(query, kr_column):
+        return query if only is None else query.where(kr_column.in_(sorted(only)))
+
     rows = _tuples(
         session,
-        _in_period(
+        of_krs(_in_period(
             select(
                 KeyResult.id,
                 KeyResult.number,
@@ -260,19 +315,21 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
             ).join(Objective, Objective.id == KeyResult.objective_id),
             team_id,
             period,
-        ).order_by(KeyResult.number),
+        ), KeyResult.id).order_by(KeyResult.number),
     )
+    if only is not None and not rows:
+        return (), {}
     linked = _tuples(
         session,
-        _of_period_krs(
+        of_krs(_of_period_krs(
             select(KrLink.kr_id, Initiative.title, Initiative.url).join(Initiative, Initiative.id == KrLink.initiative_id),
             KrLink.kr_id, team_id, period,
-        ).order_by(KrLink.kr_id, Initiative.number),
+        ), KrLink.kr_id).order_by(KrLink.kr_id, Initiative.number),
     )
     rejections = _tuples(
         session,
-        _of_period_krs(select(ServesFeedback.kr_id, ServesFeedback.request), ServesFeedback.kr_id, team_id, period)
-        .order_by(ServesFeedback.kr_id, ServesFeedback.id),
+        of_krs(_of_period_krs(select(ServesFeedback.kr_id, ServesFeedback.request), ServesFeedback.kr_id, team_id, period),
+               ServesFeedback.kr_id).order_by(ServesFeedback.kr_id, ServesFeedback.id),
     )
     rejected_of = {kr_pk: tuple(r for _, r in group) for kr_pk, group in groupby(rejections, itemgetter(0))}
     work_of = {}
@@ -290,7 +347,7 @@ def _load_evidence(session: Session, team_id: str, period: str) -> tuple[tuple[K
         ident = _kr_ident(number)
         objective_title = held.setdefault(objective_title, objective_title)
         evidence.append(KrEvidence(ident, title, objective_title, work_of.get(kr_pk, ()), rejected_of.get(kr_pk, ())))
-        krs[ident] = _KrInfo(number, title, objective_pk, objective_number, objective_title, bool(private))
+        krs[ident] = _KrInfo(kr_pk, number, title, objective_pk, objective_number, objective_title, bool(private))
     return tuple(evidence), krs
 
 

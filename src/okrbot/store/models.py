@@ -401,6 +401,23 @@ class ServesFeedback(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
+class ServesChange(SQLModel, table=True):
+    """The journal of the OKR revision (store/revisions.py): per revision, the KRs whose
+    "serves" evidence it may have changed, so a cached index re-reads only those
+    (services/serves.py). Every revision has at least one row; `kr_id` None is a revision
+    that changed no KR's evidence, or, with `every_kr`, one that may have changed any
+    (a bulk import). Rows older than what a cache could still use are pruned."""
+
+    __tablename__ = "serves_change"
+    __table_args__ = (Index("ix_serves_change_team_revision", "team_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32)
+    revision: int
+    kr_id: int | None = None  # no foreign key: a deleted KR is a change too
+    every_kr: bool = False
+
+
 class ChannelAnnounce(SQLModel, table=True):
     """How progress is announced in one team channel (`/okr channel announce`); a channel
     without a row hears every change."""
