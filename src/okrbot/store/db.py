@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ SQLITE_BUSY_SECONDS = 30  # PRAGMA busy_timeout below, and how long a writer que
 # connections within milliseconds, so it is not pinged; one that dies in less than this is
 # noticed by its first statement, which invalidates the pool (SQLAlchemy's disconnect handling).
 PING_AFTER_SECONDS = 1.0
+WAL_SWITCH_TRIES = 50  # 0.1 s apart
 
 
 def make_engine(database_url: str) -> Engine:
@@ -68,7 +70,7 @@ def _sqlite_engine(database_url: str, *, in_memory: bool) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -85,6 +87,22 @@ def _sqlite_engine(database_url: str, *, in_memory: bool) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor) -> None:
+    """WAL mode is kept in the file, so only a file's first connection switches it. Switching
+    needs the file to itself for a moment, and SQLite answers "locked" at once, without its
+    busy wait, when another process opens the file just then (a server and its worker, both
+    starting): look again for a few seconds."""
+    for attempt in range(WAL_SWITCH_TRIES):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_SWITCH_TRIES - 1:
+                raise
+            time.sleep(0.1)
 
 
 class Database:
