@@ -140,8 +140,14 @@ def run_cell(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str
 
 
 def warm_up(server: Subprocess, slack: AnsweringDouble, picks: Picks, name: str, *, answers: bool, count: int = 5) -> None:
-    """Imports, pools, caches (users.info, the serves index) before anything is measured."""
+    """Imports, pools, caches (users.info, the serves index) before anything is measured;
+    then as many clients at once as the busiest cell, so the threads and database connections
+    a server grows to serve them exist before it is measured, as after a running server's
+    first busy minute (else the first requests of that cell, waiting for new connections,
+    are its p99)."""
     run_cell(server, slack, picks, name, 1, requests=count, time_cap=300, answers=answers, label="warm-up")
+    busiest = max(CONCURRENCY)
+    run_cell(server, slack, picks, name, busiest, requests=2 * busiest, time_cap=300, answers=answers, label="warm-up")
 
 
 def requests_for(clients: int, args) -> int:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
@@ -112,6 +112,7 @@ class Database:
         self.url = database_url
         self.engine = make_engine(database_url)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})  # same pool
+        self._autocommitting = self.engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool
         # SQLite has one writer at a time, and a writer that finds the lock taken sleeps and
         # retries (up to 100 ms a nap), so under concurrent check-ins some waited seconds
         # while the lock sat free. This process's writers queue here instead and are woken
@@ -141,6 +142,13 @@ class Database:
             session.close()
             if holding:
                 self._writers.release()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection whose every statement commits as it runs: no BEGIN and COMMIT round
+        trips, for a single statement that must be durable when it returns."""
+        with self._autocommitting.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -130,22 +130,32 @@ class Inbox:
             "attempts": 0,
             "received_at": now,
         }
-        with self._session() as session:
-            new_id = session.execute(
-                insert(InboundRequest).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(InboundRequest.id)
-            ).scalar()
-            if new_id is None:
-                found_id = session.execute(select(InboundRequest.id).where(InboundRequest.key == key)).scalar_one()
-                retried = session.execute(
-                    update(InboundRequest)
-                    .where(InboundRequest.id == found_id, InboundRequest.status == DONE, InboundRequest.answer_status >= 400)
-                    .values(status=PENDING, worker=None, lease_until=None, done_at=None, answer_status=None, answer_body=None, answer_headers=None)
-                ).rowcount
-                if retried:
-                    self._notify(session)
-                return Accepted(found_id, new=False)
-            self._notify(session)
+        write = insert(InboundRequest).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(InboundRequest.id)
+        if self.notifies:
+            new_id = self._write_and_notify(write)
+        else:
+            with self._session() as session:
+                new_id = session.execute(write).scalar()
+        if new_id is not None:
             return Accepted(new_id, new=True)
+        with self._session() as session:
+            found_id = session.execute(select(InboundRequest.id).where(InboundRequest.key == key)).scalar_one()
+            retried = session.execute(
+                update(InboundRequest)
+                .where(InboundRequest.id == found_id, InboundRequest.status == DONE, InboundRequest.answer_status >= 400)
+                .values(status=PENDING, worker=None, lease_until=None, done_at=None, answer_status=None, answer_body=None, answer_headers=None)
+            ).rowcount
+            if retried:
+                self._notify(session)
+            return Accepted(found_id, new=False)
+
+    def _write_and_notify(self, write) -> int | None:
+        """PostgreSQL: the new request's id, written and the workers told in one statement,
+        committed as it returns: one round trip before the ack instead of four (BEGIN, the
+        insert, the NOTIFY, COMMIT). None when the key was there already."""
+        written = write.cte("written")
+        with self.db.autocommit() as connection:
+            return connection.execute(select(written.c.id, func.pg_notify(NOTIFY_CHANNEL, ""))).scalar()
 
     def answer_of(self, request_id: int) -> StoredAnswer | None:
         """The answer a worker gave (at the listener's ack for a modal), once there is one."""
