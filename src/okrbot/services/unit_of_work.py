@@ -91,23 +91,23 @@ class UnitOfWork:
             payload["unfurl_links"] = False
         if thread_ts:
             payload["thread_ts"] = thread_ts
-        message = outbox.enqueue(
-            self.session,
-            team_id=self.actor.team_id,
-            kind=kind,
-            channel=channel,
-            payload=payload,
-            now=self.actor.now,
-            initiative_id=initiative_id,
-            dedupe_key=dedupe_key,
-            method="chat.update" if update_ts else "chat.postMessage",
-            parent_id=parent_id,
-        )
-        self.queued.append(message.id)
-        return message.id
+        method = "chat.update" if update_ts else "chat.postMessage"
+        return self.queue(method, channel, payload, kind=kind, initiative_id=initiative_id, dedupe_key=dedupe_key, parent_id=parent_id)
 
-    def queue(self, method: str, channel: str, payload: dict, *, kind: str, claim: bool = False) -> None:
-        """Queue any outbox message (an answer to a request, say) in this transaction.
+    def queue(
+        self,
+        method: str,
+        channel: str,
+        payload: dict,
+        *,
+        kind: str,
+        claim: bool = False,
+        initiative_id: int | None = None,
+        dedupe_key: str | None = None,
+        parent_id: int | None = None,
+    ) -> int:
+        """Queue any outbox message (an answer to a request, say) in this transaction;
+        returns the outbox row's id.
 
         `claim`: the caller sends it itself right after commit (Outcome.claimed), so it is
         queued already claimed, saving a transaction per answer (store/outbox.py)."""
@@ -119,8 +119,12 @@ class UnitOfWork:
             payload=payload,
             now=self.actor.now,
             method=method,
+            initiative_id=initiative_id,
+            dedupe_key=dedupe_key,
+            parent_id=parent_id,
             claimed_for=outbox.LEASE if claim else None,
         )
         self.queued.append(message.id)
         if claim:
             self.claimed.append(message)
+        return message.id
