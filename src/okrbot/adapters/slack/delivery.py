@@ -29,9 +29,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -157,7 +157,8 @@ class Deliverer:
         for row in claimed:
             sent += self._send(_outgoing(row, unsure=False))
         if ids is not None:
-            ids = [message_id for message_id in ids if message_id not in {row.id for row in claimed}]
+            sent_already = {row.id for row in claimed}
+            ids = [message_id for message_id in ids if message_id not in sent_already]
             if not ids:
                 return sent
             limit = max(limit, len(ids))  # what a change queued goes out together (e.g. a cycle's nudges)

@@ -1,10 +1,10 @@
 """A worker: claims requests from the inbox, runs them, records them done.
 
 It claims only as many requests as it has idle threads, so a busy worker leaves the
-rest to the others; what it has finished is recorded done with its next claim, in one
+rest to the others. What it has finished is recorded done with its next claim, in one
 transaction (a request run again before that record finds its keys taken and changes
-nothing), except a request whose sender waits for the answer, which is recorded at once; while it works it extends its leases (a heartbeat), so nobody
-takes a slow request from it. It wakes when told a request arrived (a NOTIFY on
+nothing); a request whose sender waits for the answer is recorded at once. While it
+works it extends its leases (a heartbeat), so nobody takes a slow request from it. It wakes when told a request arrived (a NOTIFY on
 PostgreSQL, a nudge from its server on SQLite) and otherwise looks every `poll`
 seconds, which also picks up what a dead worker left once its lease ran out.
 """
