@@ -230,15 +230,18 @@ class Inbox:
             self._finish(session, [Finished(request_id, answer)], utcnow())
 
     def _finish(self, session, finished: Sequence[Finished], now: datetime) -> None:
-        rows = []
-        for request in finished:
-            values: dict = {"id": request.id, "status": DONE, "done_at": now, "lease_until": None}
-            if request.answer is not None:
-                answer = request.answer
-                values.update(answer_status=answer.status, answer_body=answer.body, answer_headers=answer.headers)
-            rows.append(values)
-        for columns in {tuple(sorted(values)) for values in rows}:  # one UPDATE … executemany per shape
-            session.execute(update(InboundRequest), [values for values in rows if tuple(sorted(values)) == columns])
+        """One UPDATE by primary key for the requests with an answer, one for those without
+        (their answer columns are left as they are)."""
+        done = {"status": DONE, "done_at": now, "lease_until": None}
+        answered = [
+            {"id": r.id, **done, "answer_status": r.answer.status, "answer_body": r.answer.body, "answer_headers": r.answer.headers}
+            for r in finished
+            if r.answer is not None
+        ]
+        unanswered = [{"id": r.id, **done} for r in finished if r.answer is None]
+        for rows in (answered, unanswered):
+            if rows:
+                session.execute(update(InboundRequest), rows)
 
     def release(self, worker: str) -> int:
         """A worker died: what it held is anyone's again, now rather than when the lease ends."""
