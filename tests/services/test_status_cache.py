@@ -9,11 +9,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import select
 
 from okrbot.config import Settings
 from okrbot.services import status_cache
 from okrbot.services.context import Actor
 from okrbot.adapters.slack.commands.runner import CommandRunner
+from okrbot.store.models import Objective
+from okrbot.store.workspaces import held_workspace, status_revision
 
 # 2026-Q4 runs 1 Oct – 31 Dec (92 days). With KR-1 at 50%, it is on track while the elapsed
 # share is at most 0.50 / 0.95 (52.6%, 18 Nov ~08:00 UTC), then at risk.
@@ -87,3 +90,48 @@ def test_a_private_objective_is_not_shown_from_its_owners_answer(runner, team, m
     theirs = status(runner, someone_else)
     assert "Quiet plan" not in shown(theirs)
     assert theirs == uncached_status(runner, someone_else, monkeypatch)
+
+
+def test_a_channel_becomes_a_team_channel_in_the_next_status(runner, team):
+    elsewhere = replace(team, channel_id="C2")
+    assert "Your OKRs" in shown(status(runner, elsewhere))  # C2 is nobody's team channel yet
+    ok(runner, team, 'objective add "Ship the app" team <#C2|mobile>')
+    after = status(runner, elsewhere)
+    assert "Team OKRs" in shown(after) and "Ship the app" in shown(after)
+
+
+def test_joining_a_private_teams_channel_shows_its_objective(runner, team):
+    ok(runner, team, 'objective add "Quiet plan" team <#C3|quiet> private')
+    outsider = replace(team, user_id="U9", channel_id="D9")
+    assert "Quiet plan" not in shown(status_all(runner, outsider))
+    member = replace(outsider, member_of=lambda channel: channel == "C3")
+    assert "Quiet plan" in shown(status_all(runner, member))
+
+
+def test_an_objective_made_private_leaves_the_next_status_of_outsiders(db, runner, team, monkeypatch):
+    outsider = replace(team, user_id="U9", channel_id="D9")
+    assert "Grow adoption" in shown(status_all(runner, outsider))
+    with db.session_scope() as session:  # as the edit form saves it
+        session.exec(select(Objective).where(Objective.team_id == team.team_id)).one().private = True
+    after = status_all(runner, outsider)
+    assert "Grow adoption" not in shown(after)
+    with monkeypatch.context() as patched:
+        patched.setattr(status_cache, "answers", status_cache.StatusCache())
+        assert status_all(runner, outsider) == after
+
+
+def test_a_revision_moved_in_the_same_transaction_is_read_again(db, team, runner):
+    with db.session_scope() as session:
+        before = status_revision(session, team.team_id)
+        objective = session.exec(select(Objective).where(Objective.team_id == team.team_id)).one()
+        objective.title = "Grow adoption faster"
+        session.flush()
+        after = status_revision(session, team.team_id)
+        assert held_workspace(session, team.team_id) is not None
+    assert after[3] == before[3] + 1
+
+
+def status_all(runner: CommandRunner, actor: Actor) -> list[dict]:
+    outcome = runner.run("status all", actor)
+    assert not outcome.reply.error, outcome.reply.text
+    return outcome.reply.block_dicts()

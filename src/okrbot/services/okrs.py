@@ -13,6 +13,7 @@ from okrbot.domain.text import clean_text
 from okrbot.services import periods, permissions
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotFound, quoted
+from okrbot.services.team_channels import member_channels
 from okrbot.store.models import KeyResult, Objective
 from okrbot.store.workspaces import allocate_number, ensure_workspace
 
@@ -241,18 +242,6 @@ def visible(actor: Actor, session: Session | None = None):
     return or_(*clauses)
 
 
-def member_channels(session: Session, actor: Actor) -> list[str]:
-    """The team channels of the workspace's private objectives that the actor is a member of."""
-    if not actor.knows_memberships:
-        return []
-    channels = session.exec(
-        select(Objective.team_channel)
-        .where(Objective.team_id == actor.team_id, Objective.private.is_(True), col(Objective.team_channel).is_not(None))
-        .distinct()
-    ).all()
-    return sorted(channel for channel in channels if actor.member_of(channel))
-
-
 def objectives_in_period(session: Session, actor: Actor, period: str, *condition) -> list[Objective]:
     return list(session.exec(_in_period(session, select(Objective), actor, period, condition).order_by(Objective.number)).all())
 
@@ -312,15 +301,6 @@ def require_can_edit(actor: Actor, objective: Objective, kr: KeyResult | None = 
         permissions.require_objective(actor, objective)
     else:
         permissions.require_kr(actor, objective, kr)
-
-
-def is_team_channel(session: Session, team_id: str, channel_id: str) -> bool:
-    return (
-        session.exec(
-            select(Objective.id).where(Objective.team_id == team_id, Objective.team_channel == channel_id).limit(1)
-        ).first()
-        is not None
-    )
 
 
 def _parent_id(session: Session, actor: Actor, number: int | None) -> int | None:

@@ -13,7 +13,7 @@ from okrbot.domain.periods import MONTHS, Period, current_period, parse_period
 from okrbot.services.context import Actor
 from okrbot.services.errors import Invalid, NotAllowed, quoted
 from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, OkrPeriod, Workspace
-from okrbot.store.workspaces import ensure_workspace
+from okrbot.store.workspaces import ensure_workspace, held_workspace
 
 NEXT = "next"  # the period after the current one, as typed: `/okr gaps next`, `/okr status next`
 PERIOD_HINT = "Periods look like 2026-Q4, FY2027-Q1 (a fiscal quarter) or 2027 and FY2027 (a whole year)."
@@ -30,7 +30,7 @@ def fiscal_start(workspace: Workspace | None, default_month: int) -> int:
 def with_calendar(session: Session, actor: Actor, default_month: int, planning_lead_days: int | None = None) -> Actor:
     """The actor, reading period names with its workspace's fiscal year (one primary-key read),
     and drafting for coming periods from `planning_lead_days` before they start."""
-    month = fiscal_start(session.get(Workspace, actor.team_id), default_month)
+    month = fiscal_start(held_workspace(session, actor.team_id), default_month)
     lead = actor.planning_lead if planning_lead_days is None else timedelta(days=planning_lead_days)
     return actor if (month, lead) == (actor.fiscal_start, actor.planning_lead) else replace(actor, fiscal_start=month, planning_lead=lead)
 

@@ -9,7 +9,8 @@ the reader, and holds until the first moment any health it shows would change
 (`health_holds_until`), at most MAX_AGE (aligned objectives' health is not tracked).
 
 Per process; every worker keeps its own. The workspace's creation time is in the key, so
-a workspace made again (a test's fresh database) never meets an old entry.
+a workspace made again (a test's fresh database) never meets an old entry. The revision
+is read from the workspace row the unit of work holds: no query of its own.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from okrbot.domain.periods import current_period, parse_period
 from okrbot.domain.progress import AT_RISK_SHARE, ON_TRACK_SHARE
 from okrbot.services import permissions
 from okrbot.services.context import Actor
-from okrbot.services.okrs import member_channels
 from okrbot.services.summaries import ObjectiveSummary
-from okrbot.store.models import Workspace
+from okrbot.services.team_channels import member_channels
+from okrbot.store.workspaces import status_revision
 
 MAX_ENTRIES = 128  # a few readers × channels × scopes; each entry is one message's blocks
 MAX_AGE = timedelta(seconds=60)
@@ -74,16 +75,14 @@ answers = StatusCache()
 def reader_key(session: Session, actor: Actor, *what: Hashable) -> tuple | None:
     """The key of an answer about `what` for this reader now; None when the workspace has
     no row yet (nothing to show, nothing worth keeping)."""
-    found = session.exec(select(Workspace.status_revision, Workspace.created_at).where(Workspace.team_id == actor.team_id)).one_or_none()
-    if found is None:
+    revision = status_revision(session, actor.team_id)
+    if revision is None:
         return None
-    revision, created_at = found
     trusted = permissions.trusted(actor)
     # What a reader may see: everything (trusted), one channel's team (an answer read in a
     # channel), or their own and their teams' private objectives.
     teams = () if trusted or actor.audience is not None else tuple(member_channels(session, actor))
-    database = str(session.get_bind().url)
-    return (database, actor.team_id, created_at, revision, actor.user_id, trusted, actor.audience, teams, str(actor.tz), actor.fiscal_start, *what)
+    return (*revision, actor.user_id, trusted, actor.audience, teams, str(actor.tz), actor.fiscal_start, *what)
 
 
 def health_holds_until(summaries: Sequence[ObjectiveSummary], actor: Actor) -> datetime:

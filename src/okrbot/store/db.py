@@ -150,5 +150,21 @@ class Database:
         with self._autocommitting.connect() as connection:
             yield connection
 
+    @contextmanager
+    def each_statement_commits(self) -> Iterator[Session]:
+        """A session whose every statement commits as it runs, for statements that need no
+        transaction around them: on PostgreSQL no BEGIN and COMMIT round trips. On SQLite,
+        one transaction (BEGIN and COMMIT cost no round trip there), queued with the writers."""
+        if self.backend != "postgresql":
+            with self.session_scope() as session:
+                yield session
+            return
+        session = Session(self._autocommitting, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()  # nothing is left to commit: it only ends the session's bookkeeping
+        finally:
+            session.close()
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -92,10 +92,12 @@ class Inbox:
         self.notifies = db.backend == "postgresql"
         self._table_made = not own_file  # the main database's table comes with its migrations
 
-    def _session(self, *, read_only: bool = False):
+    def _session(self, *, read_only: bool = False, each_statement_commits: bool = False):
         if not self._table_made:  # made on first use, so a server can start while its disk is away
             metadata.create_all(self.db.engine, tables=[InboundRequest.__table__])
             self._table_made = True
+        if each_statement_commits:
+            return self.db.each_statement_commits()
         return self.db.session_scope(read_only=read_only)
 
     # ------------------------------------------------------------------ the server's side
@@ -172,8 +174,9 @@ class Inbox:
     def claim(self, worker: str, *, limit: int, lease: timedelta = LEASE, finished: Sequence[Finished] = ()) -> list[Claimed]:
         """Take up to `limit` requests nobody is working on: answers someone waits for first.
 
-        `finished`: requests this worker has done, recorded as done in the same transaction
-        (one transaction per request fewer on a busy worker)."""
+        `finished`: requests this worker has done, recorded as done first (one transaction
+        per request fewer on a busy worker). Each statement stands alone: a finish is true
+        whether or not the claim after it happens, and a claim is one atomic UPDATE."""
         now = utcnow()
         due = (
             select(InboundRequest.id)
@@ -182,7 +185,7 @@ class Inbox:
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL: workers never wait for each other; SQLite: one writer anyway
         )
-        with self._session() as session:
+        with self._session(each_statement_commits=True) as session:
             self._finish(session, finished, now)
             if limit <= 0:
                 return []

@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Mapping
 
 from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.util import identity_key
 
 from okrbot.store.models import (
     CheckIn,
@@ -78,10 +79,20 @@ def _move(session: OrmSession, team_ids: Iterable[str], *, serves: bool) -> dict
         values["okr_revision"] = table.c.okr_revision + 1
     # On the flush's connection: a Session.execute here would flush again.
     statement = update(table).where(table.c.team_id.in_(teams)).values(values)
+    _expire_held(session, teams, values)
     if not serves:
         session.connection().execute(statement)
         return {}
     return dict(session.connection().execute(statement.returning(table.c.team_id, table.c.okr_revision)).all())
+
+
+def _expire_held(session: OrmSession, teams: list[str], columns: Mapping[str, object]) -> None:
+    """A workspace row this session holds no longer shows the moved revisions: it reads
+    them again when next asked (services/status_cache.py keys answers by them)."""
+    for team_id in teams:
+        held = session.identity_map.get(identity_key(Workspace, team_id))
+        if held is not None:
+            session.expire(held, list(columns))
 
 
 def journal(session: OrmSession, revisions: Mapping[str, int], krs: Mapping[str, Collection[int]] | None) -> None:

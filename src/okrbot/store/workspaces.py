@@ -13,20 +13,32 @@ _COUNTERS = {Kind.OBJECTIVE: "next_objective", Kind.KR: "next_kr", Kind.INITIATI
 
 
 def ensure_workspace(session: Session, team_id: str) -> Workspace:
-    """The workspace row, created on first use (safe when two processes race).
-
-    The session holds on to it: its identity map keeps rows only while something refers
-    to them, and a unit of work asks for its workspace several times (the request's key,
-    the calendar, the answer), each a query again once the last reference was dropped."""
-    found = session.get(Workspace, team_id)
+    """The workspace row, created on first use (safe when two processes race)."""
+    found = held_workspace(session, team_id)
     if found is None:
         try:
             with session.begin_nested():
                 session.add(Workspace(team_id=team_id))
         except IntegrityError:
             pass  # another process created it first
+        found = held_workspace(session, team_id)
+    return found
+
+
+def held_workspace(session: Session, team_id: str) -> Workspace | None:
+    """The workspace row (None before its first use), read once per unit of work.
+
+    The session holds on to it: its identity map keeps rows only while something refers
+    to them, and a unit of work asks for its workspace several times (the request's key,
+    the calendar, the status revision, the answer), each a query again once the last
+    reference was dropped. Revisions moved in this transaction expire on the row
+    (store/revisions.py), so what it says is what this transaction sees."""
+    held = session.info.setdefault("workspaces", {})
+    found = held.get(team_id)
+    if found is None:
         found = session.get(Workspace, team_id)
-    session.info.setdefault("workspaces", {})[team_id] = found
+        if found is not None:
+            held[team_id] = found
     return found
 
 
@@ -63,3 +75,14 @@ def only_workspace(session: Session) -> str | None:
     """The single workspace in the database, for offline commands; None if zero or several."""
     team_ids = session.exec(select(Workspace.team_id).limit(2)).all()
     return team_ids[0] if len(team_ids) == 1 else None
+
+
+def status_revision(session: Session, team_id: str) -> tuple | None:
+    """What names the state of everything a status shows, until it changes: the database,
+    the workspace, when its row was made (a workspace made again, a test's fresh database,
+    never meets an old state) and its status revision (store/revisions.py). None before
+    the workspace's first use."""
+    workspace = held_workspace(session, team_id)
+    if workspace is None:
+        return None
+    return (str(session.get_bind().url), team_id, workspace.created_at, workspace.status_revision)

@@ -9,7 +9,7 @@ from okrbot.domain.commands import Direction, Kind, Metric, StatusScope
 from okrbot.domain.formatting import format_value
 from okrbot.domain.ids import initiative_id, kr_id, objective_id
 from okrbot.services import history as history_service
-from okrbot.services import checkin_fix, okrs, periods, permissions, status_cache
+from okrbot.services import checkin_fix, okrs, periods, permissions, status_cache, team_channels
 from okrbot.services.alignment import with_children
 from okrbot.services.summaries import summarise
 from okrbot.services.work import find_initiative, initiatives_of_krs, objective_of
@@ -38,7 +38,7 @@ def status(ctx: UnitOfWork, command: cmd.Status) -> Reply:
         summaries = with_children(session, actor, summarise(session, [objective], actor))
         return Reply(text=f"{objective_id(objective.number)} {escape(objective.title)}", blocks=status_blocks(summaries, f"{objective_id(objective.number)} · {objective.period}", ""))
     if scope is StatusScope.DEFAULT:
-        in_team_channel = actor.channel_id and okrs.is_team_channel(session, actor.team_id, actor.channel_id)
+        in_team_channel = actor.channel_id and team_channels.is_team_channel(session, actor.team_id, actor.channel_id)
         scope = StatusScope.CHANNEL if in_team_channel else StatusScope.ME
         channel = actor.channel_id if in_team_channel else None
     else:

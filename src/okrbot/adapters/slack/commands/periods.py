@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from okrbot.domain import commands as cmd
 from okrbot.services import carry as carry_service
-from okrbot.services import grading, okrs, periods, scorecard
+from okrbot.services import grading, periods, scorecard, team_channels
 from okrbot.services.unit_of_work import UnitOfWork
 from okrbot.adapters.slack.reply import Reply
 from okrbot.adapters.slack.views import grading as views
@@ -39,7 +39,7 @@ def report(ctx: UnitOfWork, command: cmd.Report) -> Reply:
     policy = grading.GradingPolicy.from_settings(ctx.settings)
     period = periods.resolve(command.period, ctx.actor) if command.period else scorecard.default_period(ctx.actor, policy.after)
     channel = ctx.channel_id(command.channel)
-    if channel is None and ctx.actor.channel_id and okrs.is_team_channel(ctx.session, ctx.actor.team_id, ctx.actor.channel_id):
+    if channel is None and ctx.actor.channel_id and team_channels.is_team_channel(ctx.session, ctx.actor.team_id, ctx.actor.channel_id):
         channel = ctx.actor.channel_id  # in a team's channel: that team's
     card = scorecard.team_scorecard(ctx.session, ctx.actor, period, channel)
     return scorecard_views.report_reply(card)
