@@ -295,7 +295,8 @@ def queue_unsure(bot: RunningBot, method: str, payload: dict) -> int:
     """A row whose send was attempted and whose outcome was never learned."""
     with bot.db.session_scope() as session:
         row = outbox.enqueue(session, team_id="T1", kind="test", channel=TEAM, payload=payload, now=utcnow(), method=method)
-        row.status, row.attempts, row.next_attempt_at = outbox.POSTING, 1, utcnow() - timedelta(seconds=1)
+        stored = session.get(OutboundMessage, row.id)
+        stored.status, stored.attempts, stored.next_attempt_at = outbox.POSTING, 1, utcnow() - timedelta(seconds=1)
         return row.id
 
 

@@ -30,7 +30,7 @@ def slack() -> Iterator[SlackDouble]:
         yield double
 
 
-def queue_answer(db, slack: SlackDouble, *, public: bool = False, name: str = "asker") -> OutboundMessage:
+def queue_answer(db, slack: SlackDouble, *, public: bool = False, name: str = "asker") -> outbox.Queued:
     method, channel, payload = ReplyTo("U1", "C1", slack.response_url(name)).message(Reply(text="KR-1 is at 40%", public=public))
     with db.session_scope() as session:
         ensure_workspace(session, TEAM)

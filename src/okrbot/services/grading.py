@@ -262,9 +262,8 @@ def send_due_dms(session: Session, team_id: str, now: datetime, policy: GradingP
             # An unprompted DM: it waits for the weekly cap (services/dm_cap.py).
             send_at = dm_cap.book(session, team_id, [dm_cap.DmToBook(owner, GRADING_KIND, key)], now)[key]
             message = outbox.enqueue(
-                session, team_id=team_id, kind=GRADING_KIND, channel=owner, payload=messages.grading_dm(view), now=now, dedupe_key=key
+                session, team_id=team_id, kind=GRADING_KIND, channel=owner, payload=messages.grading_dm(view), now=now, dedupe_key=key, send_at=send_at
             )
-            message.next_attempt_at = send_at
             queued.append(message.id)
     return queued
 

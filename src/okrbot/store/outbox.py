@@ -14,9 +14,10 @@ so the next sender checks before posting again (adapters/slack/delivery.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Integer, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from okrbot.store.models import OutboundMessage
@@ -26,6 +27,30 @@ PENDING, POSTING, SENT, FAILED = "pending", "posting", "sent", "failed"
 # An initiative's card (with its Mark done button): updated in place, never posted twice in a channel.
 CARD_KIND = "initiative"
 ANNOUNCEMENT_PREFIX = "progress:"  # dedupe_key of a change's announcement: progress:<change id>:<channel>
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An outbox row as it was queued: what sending it right after commit needs."""
+
+    id: int
+    team_id: str
+    kind: str
+    channel: str
+    method: str
+    payload: dict
+    dedupe_key: str | None
+    parent_id: int | None
+    initiative_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+
+
+# Built once: every answer is a row, and the ORM's add and flush cost a worker more CPU
+# than the rest of a cached status answer (docs/performance.md).
+_INSERT = insert(OutboundMessage.__table__).returning(OutboundMessage.__table__.c.id)
 
 
 def enqueue(
@@ -41,30 +66,32 @@ def enqueue(
     dedupe_key: str | None = None,
     parent_id: int | None = None,
     claimed_for: timedelta | None = None,
-) -> OutboundMessage:
-    """Queue a message in the caller's transaction. With `claimed_for` it is born claimed
-    (`posting`, one attempt, leased that long) by the process that will send it right after
-    commit: no second transaction to claim it. A crash before that send leaves it as unsure
-    as a crash during one, so only messages that may be sent again after an unknown outcome
-    are queued this way (adapters/slack/delivery.py, `sent_at_once`)."""
+    send_at: datetime | None = None,
+) -> Queued:
+    """Queue a message in the caller's transaction (a taken `dedupe_key` raises
+    IntegrityError), to go at `send_at` (default: now). With `claimed_for` it is born
+    claimed (`posting`, one attempt, leased that long) by the process that will send it
+    right after commit: no second transaction to claim it. A crash before that send leaves
+    it as unsure as a crash during one, so only messages that may be sent again after an
+    unknown outcome are queued this way (adapters/slack/delivery.py, `sent_at_once`)."""
     claimed = claimed_for is not None
-    message = OutboundMessage(
-        team_id=team_id,
-        kind=kind,
-        channel=channel,
-        method=method,
-        payload={**payload, "channel": channel},
-        initiative_id=initiative_id,
-        dedupe_key=dedupe_key,
-        parent_id=parent_id,
-        status=POSTING if claimed else PENDING,
-        attempts=1 if claimed else 0,
-        next_attempt_at=now + claimed_for if claimed else now,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
-    return message
+    values = {
+        "team_id": team_id,
+        "kind": kind,
+        "channel": channel,
+        "method": method,
+        "payload": {**payload, "channel": channel},
+        "initiative_id": initiative_id,
+        "dedupe_key": dedupe_key,
+        "parent_id": parent_id,
+        "status": POSTING if claimed else PENDING,
+        "attempts": 1 if claimed else 0,
+        "next_attempt_at": now + claimed_for if claimed else (send_at or now),
+        "created_at": now,
+    }
+    session.flush()  # rows it may point at (its workspace, initiative, parent) are written first
+    message_id = session.connection().execute(_INSERT, values).scalar_one()
+    return Queued(id=message_id, **values)
 
 
 def claim_due(session: Session, now: datetime, *, limit: int = 50, ids: Sequence[int] | None = None) -> list[OutboundMessage]:
@@ -145,13 +172,16 @@ def mark_unsure(
     )
 
 
+_table = OutboundMessage.__table__
+_SENT = (  # built once, as _INSERT
+    update(_table)
+    .where(_table.c.id == bindparam("sent_id", type_=Integer))
+    .values(status=SENT, sent_at=bindparam("sent_now", type_=_table.c.sent_at.type), sent_ts=bindparam("ts_given", type_=_table.c.sent_ts.type), last_error=None)
+)
+
+
 def mark_sent(session: Session, message_id: int, *, ts: str | None, now: datetime) -> None:
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id)
-        .values(status="sent", sent_at=now, sent_ts=ts, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(_SENT, {"sent_id": message_id, "sent_now": now, "ts_given": ts})
 
 
 def mark_retry(
