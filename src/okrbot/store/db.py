@@ -151,20 +151,22 @@ class Database:
             yield connection
 
     @contextmanager
-    def each_statement_commits(self) -> Iterator[Session]:
-        """A session whose every statement commits as it runs, for statements that need no
-        transaction around them: on PostgreSQL no BEGIN and COMMIT round trips. On SQLite,
-        one transaction (BEGIN and COMMIT cost no round trip there), queued with the writers."""
-        if self.backend != "postgresql":
-            with self.session_scope() as session:
-                yield session
+    def each_statement_commits(self) -> Iterator[Connection]:
+        """A connection whose every statement commits as it runs, for statements that need no
+        transaction around them: on PostgreSQL no BEGIN and COMMIT round trips, and no ORM
+        session (a third of the CPU of a worker's claim). On SQLite, one transaction (BEGIN
+        and COMMIT cost no round trip there), queued with the writers."""
+        if self.backend == "postgresql":
+            with self.autocommit() as connection:
+                yield connection
             return
-        session = Session(self._autocommitting, expire_on_commit=False)
+        holding = self._writers.acquire(timeout=SQLITE_BUSY_SECONDS)
         try:
-            yield session
-            session.commit()  # nothing is left to commit: it only ends the session's bookkeeping
+            with self.engine.begin() as connection:
+                yield connection
         finally:
-            session.close()
+            if holding:
+                self._writers.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

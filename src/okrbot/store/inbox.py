@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 
 from okrbot.store.db import Database
 from okrbot.store.models import InboundRequest, metadata
@@ -103,6 +103,29 @@ _CLAIM = (
         _table.c.answer_wanted, _table.c.attempts, _table.c.received_at,
     )
 )
+_ACCEPT = {
+    name: insert(_table)
+    .values(
+        key=bindparam("in_key", type_=_table.c.key.type),
+        route=bindparam("in_route", type_=_table.c.route.type),
+        team_id=bindparam("in_team", type_=_table.c.team_id.type),
+        body=bindparam("in_body", type_=_table.c.body.type),
+        headers=bindparam("in_headers", type_=_table.c.headers.type),
+        query=bindparam("in_query", type_=_table.c.query.type),
+        answer_wanted=bindparam("in_answer_wanted", type_=_table.c.answer_wanted.type),
+        status=PENDING,
+        attempts=0,
+        received_at=bindparam("in_now", type_=_table.c.received_at.type),
+    )
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_table.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+# PostgreSQL: the new request's id, written and the workers told in one statement,
+# committed as it returns: one round trip before the ack instead of four (BEGIN, the
+# insert, the NOTIFY, COMMIT). No row when the key was there already.
+_written = _ACCEPT["postgresql"].cte("written")
+_ACCEPT_AND_NOTIFY = select(_written.c.id, func.pg_notify(NOTIFY_CHANNEL, ""))
 _FINISH = (
     update(_table)
     .where(_table.c.id == bindparam("finished_id", type_=Integer))
@@ -130,13 +153,18 @@ class Inbox:
         self.notifies = db.backend == "postgresql"
         self._table_made = not own_file  # the main database's table comes with its migrations
 
-    def _session(self, *, read_only: bool = False, each_statement_commits: bool = False):
+    def _session(self, *, read_only: bool = False):
+        self._make_table()
+        return self.db.session_scope(read_only=read_only)
+
+    def _each_statement_commits(self):
+        self._make_table()
+        return self.db.each_statement_commits()
+
+    def _make_table(self) -> None:
         if not self._table_made:  # made on first use, so a server can start while its disk is away
             metadata.create_all(self.db.engine, tables=[InboundRequest.__table__])
             self._table_made = True
-        if each_statement_commits:
-            return self.db.each_statement_commits()
-        return self.db.session_scope(read_only=read_only)
 
     # ------------------------------------------------------------------ the server's side
 
@@ -156,26 +184,22 @@ class Inbox:
         A redelivery of a request that was refused or failed (answered 4xx or 5xx: nothing
         was applied, e.g. a webhook whose secret was wrong until the operator fixed it, or a
         database that was away) is worked again; any other repeat is the same request and is not."""
-        now = utcnow()
-        insert = pg_insert if self.db.backend == "postgresql" else sqlite_insert
         values = {
-            "key": key,
-            "route": route,
-            "team_id": team_id,
-            "body": body,
-            "headers": headers,
-            "query": query[:2000],
-            "answer_wanted": answer_wanted,
-            "status": PENDING,
-            "attempts": 0,
-            "received_at": now,
+            "in_key": key,
+            "in_route": route,
+            "in_team": team_id,
+            "in_body": body,
+            "in_headers": headers,
+            "in_query": query[:2000],
+            "in_answer_wanted": answer_wanted,
+            "in_now": utcnow(),
         }
-        write = insert(InboundRequest).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(InboundRequest.id)
         if self.notifies:
-            new_id = self._write_and_notify(write)
+            with self.db.autocommit() as connection:
+                new_id = connection.execute(_ACCEPT_AND_NOTIFY, values).scalar()
         else:
-            with self._session() as session:
-                new_id = session.execute(write).scalar()
+            with self._each_statement_commits() as connection:
+                new_id = connection.execute(_ACCEPT["sqlite"], values).scalar()
         if new_id is not None:
             return Accepted(new_id, new=True)
         with self._session() as session:
@@ -188,14 +212,6 @@ class Inbox:
             if retried:
                 self._notify(session)
             return Accepted(found_id, new=False)
-
-    def _write_and_notify(self, write) -> int | None:
-        """PostgreSQL: the new request's id, written and the workers told in one statement,
-        committed as it returns: one round trip before the ack instead of four (BEGIN, the
-        insert, the NOTIFY, COMMIT). None when the key was there already."""
-        written = write.cte("written")
-        with self.db.autocommit() as connection:
-            return connection.execute(select(written.c.id, func.pg_notify(NOTIFY_CHANNEL, ""))).scalar()
 
     def answer_of(self, request_id: int) -> StoredAnswer | None:
         """The answer a worker gave (at the listener's ack for a modal), once there is one."""
@@ -216,11 +232,11 @@ class Inbox:
         per request fewer on a busy worker). Each statement stands alone: a finish is true
         whether or not the claim after it happens, and a claim is one atomic UPDATE."""
         now = utcnow()
-        with self._session(each_statement_commits=True) as session:
-            self._finish(session, finished, now)
+        with self._each_statement_commits() as connection:
+            self._finish(connection, finished, now)
             if limit <= 0:
                 return []
-            rows = session.connection().execute(_CLAIM, {"claim_now": now, "claim_limit": limit, "claimer": worker, "claimed_until": now + lease}).all()
+            rows = connection.execute(_CLAIM, {"claim_now": now, "claim_limit": limit, "claimer": worker, "claimed_until": now + lease}).all()
         claimed = [Claimed(r.id, r.key, r.route, r.body, dict(r.headers or {}), r.query, r.answer_wanted, r.attempts, _aware(r.received_at, now)) for r in rows]
         return sorted(claimed, key=lambda c: (not c.answer_wanted, c.id))
 
@@ -245,10 +261,10 @@ class Inbox:
             )
 
     def finish(self, request_id: int, answer: StoredAnswer | None) -> None:
-        with self._session() as session:
-            self._finish(session, [Finished(request_id, answer)], utcnow())
+        with self._each_statement_commits() as connection:
+            self._finish(connection, [Finished(request_id, answer)], utcnow())
 
-    def _finish(self, session, finished: Sequence[Finished], now: datetime) -> None:
+    def _finish(self, connection: Connection, finished: Sequence[Finished], now: datetime) -> None:
         """One UPDATE by primary key for the requests with an answer, one for those without
         (their answer columns are left as they are)."""
         answered = [
@@ -259,7 +275,7 @@ class Inbox:
         unanswered = [{"finished_id": r.id, "finished_at": now} for r in finished if r.answer is None]
         for statement, rows in ((_FINISH_ANSWERED, answered), (_FINISH, unanswered)):
             if rows:
-                session.connection().execute(statement, rows)
+                connection.execute(statement, rows)
 
     def release(self, worker: str) -> int:
         """A worker died: what it held is anyone's again, now rather than when the lease ends."""

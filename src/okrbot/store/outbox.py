@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, insert, update
+from sqlalchemy import Connection, Integer, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from okrbot.store.models import OutboundMessage
@@ -180,8 +180,10 @@ _SENT = (  # built once, as _INSERT
 )
 
 
-def mark_sent(session: Session, message_id: int, *, ts: str | None, now: datetime) -> None:
-    session.connection().execute(_SENT, {"sent_id": message_id, "sent_now": now, "ts_given": ts})
+def mark_sent(on: Session | Connection, message_id: int, *, ts: str | None, now: datetime) -> None:
+    """In a session's transaction, or on a connection (Database.each_statement_commits)."""
+    connection = on.connection() if isinstance(on, Session) else on
+    connection.execute(_SENT, {"sent_id": message_id, "sent_now": now, "ts_given": ts})
 
 
 def mark_retry(

@@ -254,8 +254,8 @@ class Deliverer:
             return self._send_otherwise(message, error.__class__.__name__)
         if response.status_code == 200:
             # No ts, no channel: nothing for a hook to note, only that it went.
-            with self.db.each_statement_commits() as session:
-                outbox.mark_sent(session, message.id, ts=None, now=utcnow())
+            with self.db.each_statement_commits() as connection:
+                outbox.mark_sent(connection, message.id, ts=None, now=utcnow())
             metrics.messages_sent_total.labels(message.kind).inc()
             return 1
         if response.status_code == 429:
