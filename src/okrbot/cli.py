@@ -33,6 +33,18 @@ def _settings() -> Settings:
         raise typer.Exit(2) from error
 
 
+def _load_embedding_model(settings: Settings) -> None:
+    """Load OKRBOT_EMBEDDING_MODEL now, so that a bad path stops start-up with a clear message
+    rather than the first /okr serves (each worker process then loads it once)."""
+    from okrbot.services.embedding_model import EmbeddingModelError, encoder_for
+
+    try:
+        encoder_for(settings)
+    except EmbeddingModelError as error:
+        typer.echo(f"Can't start: {error}", err=True)
+        raise typer.Exit(2) from error
+
+
 def _database(settings: Settings) -> Database:
     upgrade_to_head(settings.database_url)
     return Database(settings.database_url)
@@ -66,6 +78,7 @@ def serve(
     except MissingCredentials as error:
         typer.echo(f"Can't start: {error}", err=True)
         raise typer.Exit(2) from error
+    _load_embedding_model(settings)
     # Before anything imports prometheus_client: the server and its workers count into one directory.
     counts = metrics_setup.share_counts_between_processes() if settings.metrics else None
     from okrbot.runtime.server import run_server
@@ -86,6 +99,7 @@ def worker() -> None:
     if not settings.slack_bot_token.strip() and not settings.oauth_mode:
         typer.echo("Can't start: set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs (the worker answers through Slack's Web API).", err=True)
         raise typer.Exit(2)
+    _load_embedding_model(settings)
     upgrade_to_head(settings.database_url)
     run_worker(settings)
 
@@ -103,6 +117,7 @@ def shell(
     from okrbot.adapters.slack.text_notifier import TextNotifier
 
     settings = _settings()
+    _load_embedding_model(settings)
     db = _database(settings)
     runner_shell = Shell(db, settings, TextNotifier(), team=_team(db, team), user=user, channel=channel, admin=admin)
     if command:

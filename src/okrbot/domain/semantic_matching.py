@@ -1,0 +1,239 @@
+"""'Does this serve a KR?' with the optional sentence-embedding model (OKRBOT_EMBEDDING_MODEL).
+
+The lexical matcher (domain/matching.py) ranks as it always does; the model adds a
+second, semantic confidence for every KR: how close in meaning the request is to the
+KR's title and objective, or to the closest piece of work already linked to it. A KR's
+confidence is the larger of the two, so the model can name a KR that shares no word with
+the request, and never lowers one the words found. "Not this one" holds for both.
+
+KR and linked-work vectors are computed when the index is built (a few milliseconds
+each) and reused for every question and, text by text, by the index built after a
+change; a question embeds only the request.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+
+from okrbot.domain.matching import REJECTION_SIMILARITY, KrEvidence, Match, Matcher
+
+# Chosen on the TUNE organisations of eval/realokrs only (`python -m eval.embedding_tune
+# --embedding-model DIR`, all-MiniLM-L6-v2), by the rules that chose matching.NO_MATCH_THRESHOLD
+# and serves_tiers.SERVES_THRESHOLD: the calibration and "no KR" cut-off that name the right
+# KR most often (cold and warm hit@1 and hit@3) while off-topic requests are answered "no KR"
+# at least 0.85 of the time in workspaces with and without linked work, and eval/serves' tune
+# half at least 0.95; then the lowest "Serves" cut-off right for at least 0.80 of its answers.
+# Cosine similarity SIMILARITY_FLOOR or less is no evidence; SIMILARITY_FULL or more is full confidence.
+SIMILARITY_FLOOR = 0.10
+SIMILARITY_FULL = 0.80
+# Linked work says what serves a KR, one item at a time: a little less than the KR itself.
+WORK_WEIGHT = 0.9
+EMBEDDING_NO_MATCH_THRESHOLD = 0.55
+EMBEDDING_SERVES_THRESHOLD = 0.83
+
+_URL = re.compile(r"\s*https?://\S+\s*")
+
+
+class Encoder(Protocol):
+    """What the matcher needs of a model (domain/sentence_encoder.py's SentenceEncoder)."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Calibration:
+    floor: float = SIMILARITY_FLOOR
+    full: float = SIMILARITY_FULL
+    work_weight: float = WORK_WEIGHT
+
+    def confidence(self, similarity: np.ndarray) -> np.ndarray:
+        return np.clip((similarity - self.floor) / (self.full - self.floor), 0.0, 1.0)
+
+
+class TextVectors:
+    """Unit vectors of texts, each text once; an index after a change reuses the vectors of
+    every text the one before had embedded."""
+
+    def __init__(self, encoder: Encoder, texts: Iterable[str], *, previous: TextVectors | None = None) -> None:
+        self.rows: dict[str, int] = {}
+        for text in texts:
+            self.rows.setdefault(text, len(self.rows))
+        self.matrix = np.zeros((len(self.rows), encoder.dimension), dtype=np.float32)
+        known = previous.rows if previous is not None else {}
+        fresh = [text for text in self.rows if text not in known]
+        if previous is not None:
+            reused = [(row, known[text]) for text, row in self.rows.items() if text in known]
+            if reused:
+                mine, theirs = (np.fromiter(side, dtype=np.int64, count=len(reused)) for side in zip(*reused))
+                self.matrix[mine] = previous.matrix[theirs]
+        if fresh:
+            self.matrix[[self.rows[text] for text in fresh]] = encoder.encode(fresh)
+        self.embedded = len(fresh)  # texts this build ran the model on
+
+    def of(self, texts: Sequence[str]) -> np.ndarray:
+        return np.fromiter((self.rows[text] for text in texts), dtype=np.int64, count=len(texts))
+
+
+def kr_text(kr: KrEvidence) -> str:
+    """What a KR is, as the model reads it: its title, then its objective."""
+    return f"{kr.title}. {kr.objective}"
+
+
+def work_texts(kr: KrEvidence) -> list[str]:
+    """Titles of the KR's linked work (a bare link says little to the model)."""
+    found = []
+    for text in kr.initiatives:
+        title = _URL.sub(" ", text).strip()
+        if title:
+            found.append(title)
+    return found
+
+
+class KrVectors:
+    """Per KR, the row of its own text, and the rows of its linked work (grouped by KR)."""
+
+    def __init__(self, krs: Sequence[KrEvidence], encoder: Encoder, *, previous: KrVectors | None = None) -> None:
+        own = [kr_text(kr) for kr in krs]
+        work = [work_texts(kr) for kr in krs]
+        self.texts = TextVectors(encoder, [*own, *(t for ts in work for t in ts)],
+                                 previous=previous.texts if previous is not None else None)
+        self.own = self.texts.of(own)
+        flat = [t for ts in work for t in ts]
+        self.work = self.texts.of(flat)
+        self.work_texts = flat
+        counts = np.fromiter((len(ts) for ts in work), dtype=np.int64, count=len(krs))
+        self.work_owner = np.repeat(np.arange(len(krs), dtype=np.int64), counts)
+        self.size = len(krs)
+
+    def similarities(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cosine similarity of the request with each KR's own text; with its closest linked
+        work (-1 without any); and which work item that is (-1 without any)."""
+        everything = self.texts.matrix @ query
+        own = everything[self.own]
+        closest = np.full(self.size, -1.0, dtype=np.float32)
+        which = np.full(self.size, -1, dtype=np.int64)
+        if len(self.work):
+            work = everything[self.work]
+            np.maximum.at(closest, self.work_owner, work)
+            # The item that reached each KR's maximum (the first if several tie).
+            hits = np.flatnonzero(work == closest[self.work_owner])
+            which[self.work_owner[hits[::-1]]] = hits[::-1]
+        return own, closest, which
+
+
+@dataclass(frozen=True)
+class Components:
+    """One request's evidence per KR, for tuning (eval/embedding_tune.py)."""
+
+    lexical: dict[int, Match]  # position -> the lexical matcher's match (shortlisted KRs only)
+    own: np.ndarray  # similarity to each KR's title and objective
+    work: np.ndarray  # similarity to each KR's closest linked work, -1 without any
+    rejection: dict[int, float]  # position -> word overlap with a request said not to serve it
+
+
+class SemanticMatcher:
+    """Ranks KRs by the larger of the lexical and the semantic confidence (module docstring).
+    The same interface as Matcher: `match(text, limit)`, `without(positions)`, `threshold`."""
+
+    def __init__(
+        self,
+        lexical: Matcher,
+        encoder: Encoder,
+        *,
+        previous: SemanticMatcher | None = None,
+        calibration: Calibration = Calibration(),
+        threshold: float | None = None,
+        vectors: KrVectors | None = None,
+    ) -> None:
+        self.lexical = lexical
+        self.encoder = encoder
+        self.calibration = calibration
+        self.threshold = EMBEDDING_NO_MATCH_THRESHOLD if threshold is None else threshold
+        self.serves_threshold = EMBEDDING_SERVES_THRESHOLD
+        krs = lexical.krs
+        self.vectors = vectors if vectors is not None else KrVectors(
+            krs, encoder, previous=previous.vectors if previous is not None else None)
+        self._ids = [kr.kr_id for kr in krs]
+        self._titles = [kr.title for kr in krs]
+        self._hidden: np.ndarray | None = None
+
+    def without(self, positions: Iterable[int]) -> SemanticMatcher:
+        """As Matcher.without: these KRs count in no statistic and answer nothing."""
+        scoped = copy.copy(self)
+        positions = list(positions)
+        scoped.lexical = self.lexical.without(positions)
+        hidden = np.zeros(self.vectors.size, dtype=bool)
+        hidden[positions] = True
+        scoped._hidden = hidden
+        return scoped
+
+    def components(self, text: str) -> Components:
+        query = self.encoder.encode([text])[0]
+        own, work, _ = self.vectors.similarities(query)
+        return Components(self._lexical(text), own, work, self.lexical.rejections(text))
+
+    def _lexical(self, text: str) -> dict[int, Match]:
+        positions = self.lexical.positions
+        return {positions[m.kr_id]: m for m in self.lexical.match(text, limit=_SHORTLIST, threshold=0.0)}
+
+    def match(self, text: str, limit: int = 3) -> list[Match]:
+        """Best first, only KRs at or above the threshold; [] means "no KR"."""
+        if limit <= 0 or not self.vectors.size or not text.strip():
+            return []
+        lexical = self._lexical(text)
+        query = self.encoder.encode([text])[0]
+        own, work, which = self.vectors.similarities(query)
+        calibration = self.calibration
+        semantic = calibration.confidence(np.maximum(own, np.where(work > -1, work * calibration.work_weight, -1.0)))
+        confidence = semantic.astype(np.float64)
+        for position, found in lexical.items():
+            confidence[position] = max(confidence[position], found.score)
+        for position, overlap in self.lexical.rejections(text).items():
+            confidence[position] = 0.0 if overlap >= REJECTION_SIMILARITY else confidence[position] * (1.0 - overlap)
+        if self._hidden is not None:
+            confidence[self._hidden] = -1.0
+        confidence = np.round(confidence, 3)
+        count = min(limit, len(confidence))
+        best = np.argpartition(-confidence, count - 1)[:count] if count < len(confidence) else np.arange(len(confidence))
+        ranked = sorted(best.tolist(), key=lambda p: (-confidence[p], p))
+        return [
+            self._explain(position, float(confidence[position]), lexical.get(position), own[position], work[position],
+                          which[position], semantic[position])
+            for position in ranked
+            if confidence[position] >= self.threshold
+        ]
+
+    def _explain(self, position: int, confidence: float, lexical: Match | None, own: float, work: float,
+                 which: int, semantic: float) -> Match:
+        words_won = lexical is not None and lexical.score >= semantic
+        if words_won:
+            return replace(lexical, score=confidence)
+        weighted_work = work * self.calibration.work_weight
+        if which >= 0 and weighted_work >= own:
+            item = self.vectors.work_texts[which]
+            meaning = f'close in meaning to linked work "{item}"'
+        else:
+            item = None
+            meaning = "close in meaning to this KR"
+        reason = f"{lexical.reason}; {meaning}" if lexical is not None and lexical.reason else meaning
+        return Match(
+            kr_id=self._ids[position],
+            score=confidence,
+            reason=reason,
+            matched_terms=lexical.matched_terms if lexical is not None else (),
+            matched_initiative=item if item is not None else (lexical.matched_initiative if lexical is not None else None),
+        )
+
+
+_SHORTLIST = 20  # lexical candidates re-ranked per question, as Matcher.match's own shortlist
