@@ -30,8 +30,8 @@ from okrbot.domain.matching import REJECTION_SIMILARITY, KrEvidence, Match, Matc
 # at least 0.85 of the time in workspaces with and without linked work, and eval/serves' tune
 # half at least 0.95; then the lowest "Serves" cut-off right for at least 0.80 of its answers.
 # Cosine similarity SIMILARITY_FLOOR or less is no evidence; SIMILARITY_FULL or more is full confidence.
-SIMILARITY_FLOOR = 0.10
-SIMILARITY_FULL = 0.80
+SIMILARITY_FLOOR = 0.0
+SIMILARITY_FULL = 0.90
 # Linked work says what serves a KR, one item at a time: a little less than the KR itself.
 WORK_WEIGHT = 0.9
 EMBEDDING_NO_MATCH_THRESHOLD = 0.55
@@ -57,7 +57,10 @@ class Calibration:
     full: float = SIMILARITY_FULL
     work_weight: float = WORK_WEIGHT
 
-    def confidence(self, similarity: np.ndarray) -> np.ndarray:
+    def semantic(self, own: np.ndarray, work: np.ndarray) -> np.ndarray:
+        """Per KR, the confidence its meaning alone gives: its own text's similarity, or its
+        closest linked work's weighted, whichever is higher, mapped from floor..full to 0..1."""
+        similarity = np.maximum(own, np.where(work > -1, work * self.work_weight, -1.0))
         return np.clip((similarity - self.floor) / (self.full - self.floor), 0.0, 1.0)
 
 
@@ -179,6 +182,7 @@ class SemanticMatcher:
         return scoped
 
     def components(self, text: str) -> Components:
+        """The evidence `match` weighs, per KR (for tuning the calibration)."""
         query = self.encoder.encode([text])[0]
         own, work, _ = self.vectors.similarities(query)
         return Components(self._lexical(text), own, work, self.lexical.rejections(text))
@@ -191,26 +195,17 @@ class SemanticMatcher:
         """Best first, only KRs at or above the threshold; [] means "no KR"."""
         if limit <= 0 or not self.vectors.size or not text.strip():
             return []
-        lexical = self._lexical(text)
         query = self.encoder.encode([text])[0]
         own, work, which = self.vectors.similarities(query)
-        calibration = self.calibration
-        semantic = calibration.confidence(np.maximum(own, np.where(work > -1, work * calibration.work_weight, -1.0)))
-        confidence = semantic.astype(np.float64)
-        for position, found in lexical.items():
-            confidence[position] = max(confidence[position], found.score)
-        for position, overlap in self.lexical.rejections(text).items():
-            confidence[position] = 0.0 if overlap >= REJECTION_SIMILARITY else confidence[position] * (1.0 - overlap)
+        found = Components(self._lexical(text), own, work, self.lexical.rejections(text))
+        confidence = confidences(found, self.calibration)
         if self._hidden is not None:
             confidence[self._hidden] = -1.0
-        confidence = np.round(confidence, 3)
-        count = min(limit, len(confidence))
-        best = np.argpartition(-confidence, count - 1)[:count] if count < len(confidence) else np.arange(len(confidence))
-        ranked = sorted(best.tolist(), key=lambda p: (-confidence[p], p))
+        semantic = self.calibration.semantic(own, work)
         return [
-            self._explain(position, float(confidence[position]), lexical.get(position), own[position], work[position],
-                          which[position], semantic[position])
-            for position in ranked
+            self._explain(position, float(confidence[position]), found.lexical.get(position), own[position],
+                          work[position], which[position], semantic[position])
+            for position in ranked(confidence, limit)
             if confidence[position] >= self.threshold
         ]
 
@@ -237,3 +232,26 @@ class SemanticMatcher:
 
 
 _SHORTLIST = 20  # lexical candidates re-ranked per question, as Matcher.match's own shortlist
+
+
+def confidences(found: Components, calibration: Calibration) -> np.ndarray:
+    """Per KR, the larger of its lexical and its semantic confidence, after "Not this one"
+    (as Matcher.match applies it), rounded as the matcher rounds."""
+    confidence = calibration.semantic(found.own, found.work).astype(np.float64)
+    for position, match in found.lexical.items():
+        confidence[position] = max(confidence[position], match.score)
+    for position, overlap in found.rejection.items():
+        confidence[position] = 0.0 if overlap >= REJECTION_SIMILARITY else confidence[position] * (1.0 - overlap)
+    return np.round(confidence, 3)
+
+
+def ranked(confidence: np.ndarray, limit: int) -> list[int]:
+    """The positions of the `limit` highest confidences, highest first, then lowest position."""
+    count = min(limit, len(confidence))
+    if count <= 0:
+        return []
+    best = np.argpartition(-confidence, count - 1)[:count] if count < len(confidence) else np.arange(len(confidence))
+    # Ties at the edge: argpartition may pick any of them; take the lowest positions.
+    edge = confidence[best].min()
+    best = np.union1d(best, np.flatnonzero(confidence == edge))
+    return best[np.lexsort((best, -confidence[best]))][:count].tolist()
