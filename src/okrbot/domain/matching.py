@@ -216,9 +216,15 @@ class Matcher:
         cut_off = self.threshold if threshold is None else threshold
         if limit <= 0:
             return []
+        ranked, explain = self.ranked(text, limit)
+        return [explain(position, confidence) for position, confidence in ranked[:limit] if confidence >= cut_off]
+
+    def ranked(self, text: str, limit: int = SHORTLIST) -> tuple[list[tuple[int, float]], Callable[[int, float], Match]]:
+        """The shortlisted KRs (at least `limit`) as (position, confidence), best first, and a function
+        that explains one of them: `match` explains only those it names."""
         query, mass, asked = self._query(text)
         if not query:
-            return []
+            return [], lambda position, confidence: self._explain(position, confidence, query)
         weights = {key: term.weight for key, term in query.items()}
         # Re-rank the strongest few by confidence: a KR that explains the
         # whole request beats one that shares a single rare word.
@@ -230,11 +236,8 @@ class Matcher:
             ),
             reverse=True,
         )
-        return [
-            self._explain(-negative, confidence, query)
-            for confidence, negative in ranked[:limit]
-            if confidence >= cut_off
-        ]
+        return ([(-negative, confidence) for confidence, negative in ranked],
+                lambda position, confidence: self._explain(position, confidence, query))
 
     def _learned(self, position: int, asked: frozenset[str], confidence: float) -> float:
         """Confidence after what the workspace taught: linked work and "Not this one"."""

@@ -116,7 +116,9 @@ class KrVectors:
         self.work = self.texts.of(flat)
         self.work_texts = flat
         counts = np.fromiter((len(ts) for ts in work), dtype=np.int64, count=len(krs))
-        self.work_owner = np.repeat(np.arange(len(krs), dtype=np.int64), counts)
+        self.work_owner = np.repeat(np.arange(len(krs), dtype=np.int64), counts)  # grouped by KR, in order
+        self._with_work = np.flatnonzero(counts)
+        self._work_starts = (np.cumsum(counts) - counts)[self._with_work]
         self.size = len(krs)
 
     def similarities(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,7 +130,7 @@ class KrVectors:
         which = np.full(self.size, -1, dtype=np.int64)
         if len(self.work):
             work = everything[self.work]
-            np.maximum.at(closest, self.work_owner, work)
+            closest[self._with_work] = np.maximum.reduceat(work, self._work_starts)
             # The item that reached each KR's maximum (the first if several tie).
             hits = np.flatnonzero(work == closest[self.work_owner])
             which[self.work_owner[hits[::-1]]] = hits[::-1]
@@ -170,6 +172,7 @@ class SemanticMatcher:
         self._ids = [kr.kr_id for kr in krs]
         self._titles = [kr.title for kr in krs]
         self._hidden: np.ndarray | None = None
+        self._last: tuple[str, np.ndarray] | None = None
 
     def without(self, positions: Iterable[int]) -> SemanticMatcher:
         """As Matcher.without: these KRs count in no statistic and answer nothing."""
@@ -183,31 +186,39 @@ class SemanticMatcher:
 
     def components(self, text: str) -> Components:
         """The evidence `match` weighs, per KR (for tuning the calibration)."""
-        query = self.encoder.encode([text])[0]
-        own, work, _ = self.vectors.similarities(query)
-        return Components(self._lexical(text), own, work, self.lexical.rejections(text))
+        own, work, _ = self.vectors.similarities(self._vector(text))
+        lexical, explain = self.lexical.ranked(text)
+        return Components({p: explain(p, c) for p, c in lexical}, own, work, self.lexical.rejections(text))
 
-    def _lexical(self, text: str) -> dict[int, Match]:
-        positions = self.lexical.positions
-        return {positions[m.kr_id]: m for m in self.lexical.match(text, limit=_SHORTLIST, threshold=0.0)}
+    def _vector(self, text: str) -> np.ndarray:
+        """The request's vector; the last one is kept, for a second ask of the same request
+        (services/serves.py asks again when hidden KRs took the top places)."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = self.encoder.encode([text])[0]
+        self._last = (text, vector)
+        return vector
 
     def match(self, text: str, limit: int = 3) -> list[Match]:
         """Best first, only KRs at or above the threshold; [] means "no KR"."""
         if limit <= 0 or not self.vectors.size or not text.strip():
             return []
-        query = self.encoder.encode([text])[0]
-        own, work, which = self.vectors.similarities(query)
-        found = Components(self._lexical(text), own, work, self.lexical.rejections(text))
-        confidence = confidences(found, self.calibration)
+        own, work, which = self.vectors.similarities(self._vector(text))
+        shortlist, explain = self.lexical.ranked(text)
+        lexical = dict(shortlist)
+        confidence = combined(lexical, self.calibration.semantic(own, work), self.lexical.rejections(text))
         if self._hidden is not None:
             confidence[self._hidden] = -1.0
         semantic = self.calibration.semantic(own, work)
-        return [
-            self._explain(position, float(confidence[position]), found.lexical.get(position), own[position],
-                          work[position], which[position], semantic[position])
-            for position in ranked(confidence, limit)
-            if confidence[position] >= self.threshold
-        ]
+        named = []
+        for position in ranked(confidence, limit):
+            if confidence[position] < self.threshold:
+                break
+            words = explain(position, lexical[position]) if position in lexical else None
+            named.append(self._explain(position, float(confidence[position]), words, own[position], work[position],
+                                       which[position], semantic[position]))
+        return named
 
     def _explain(self, position: int, confidence: float, lexical: Match | None, own: float, work: float,
                  which: int, semantic: float) -> Match:
@@ -231,16 +242,21 @@ class SemanticMatcher:
         )
 
 
-_SHORTLIST = 20  # lexical candidates re-ranked per question, as Matcher.match's own shortlist
 
 
 def confidences(found: Components, calibration: Calibration) -> np.ndarray:
+    """Per KR, what `SemanticMatcher.match` ranks by, from the evidence it weighs."""
+    lexical = {position: match.score for position, match in found.lexical.items()}
+    return combined(lexical, calibration.semantic(found.own, found.work), found.rejection)
+
+
+def combined(lexical: dict[int, float], semantic: np.ndarray, rejection: dict[int, float]) -> np.ndarray:
     """Per KR, the larger of its lexical and its semantic confidence, after "Not this one"
-    (as Matcher.match applies it), rounded as the matcher rounds."""
-    confidence = calibration.semantic(found.own, found.work).astype(np.float64)
-    for position, match in found.lexical.items():
-        confidence[position] = max(confidence[position], match.score)
-    for position, overlap in found.rejection.items():
+    (as Matcher applies it), rounded as the matcher rounds."""
+    confidence = semantic.astype(np.float64)
+    for position, score in lexical.items():
+        confidence[position] = max(confidence[position], score)
+    for position, overlap in rejection.items():
         confidence[position] = 0.0 if overlap >= REJECTION_SIMILARITY else confidence[position] * (1.0 - overlap)
     return np.round(confidence, 3)
 

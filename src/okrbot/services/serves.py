@@ -133,8 +133,8 @@ class _Index:
 
 @dataclass
 class _IndexCache:
-    # (workspace, period, id of the embedding model or None) -> index
-    indexes: OrderedDict[tuple[str, str, int | None], _Index] = field(default_factory=OrderedDict)
+    # (workspace, period), or (workspace, period, id of the embedding model) -> index
+    indexes: OrderedDict[tuple, _Index] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     builds: int = 0  # matchers built so far (tests and the benchmark read it)
 
@@ -218,7 +218,8 @@ def _matcher(
     encoder: Encoder | None = None,
 ) -> tuple[_Index, AnyMatcher]:
     cache = _cache_for(session)
-    key = (team_id, period, None if encoder is None else id(encoder))
+    # With a model, its own index: (workspace, period, model); the index holds the model, so its id stays its.
+    key = (team_id, period) if encoder is None else (team_id, period, id(encoder))
     # One lock per database: a question waits while another builds, rather than building twice.
     with cache.lock:
         index = cache.indexes.get(key)
