@@ -181,6 +181,18 @@ def index_size(db: Database, period: str, encoder=None) -> dict[str, float]:
         texts = first.vectors.texts
         figures |= {"texts_embedded": texts.embedded, "vectors_mib": round(texts.matrix.nbytes / 2**20, 1),
                     "embedded_per_s": round(texts.embedded / build_s, 1)}
+    # After one new link: the matcher rebuilt from this one (what services/serves.py does).
+    changed = list(evidence)
+    kr = changed[len(changed) // 2]
+    changed[len(changed) // 2] = replace(kr, initiatives=(*kr.initiatives, "Make the onboarding emails friendlier"))
+    rebuilds = []
+    for _ in range(5):
+        cpu = time.process_time()
+        lexical = Matcher(changed, previous=first if encoder is None else first.lexical)
+        if encoder is not None:
+            SemanticMatcher(lexical, encoder, previous=first)
+        rebuilds.append(time.process_time() - cpu)
+    figures["rebuild_after_a_link_cpu_s"] = round(percentile(rebuilds, 50), 3)
     del first
     gc.collect()
     tracemalloc.start()
@@ -256,7 +268,8 @@ def main() -> None:
         ("warm cache, one question", "n", "p50 ms", "p95 ms", "max ms", "cpu p50", "cpu p95"),
     ))
     print(f"index: {index['krs']} KRs, built in {index['build_s']} s (CPU {index['build_cpu_s']} s), holds {index['held_mib']} MiB "
-          f"(peak {index['peak_mib']} MiB while building)")
+          f"(peak {index['peak_mib']} MiB while building); rebuilt from it after one new link in "
+          f"{index['rebuild_after_a_link_cpu_s']} s CPU")
     if encoder is not None:
         print(f"embedding model {args.embedding_model}: {index['texts_embedded']} texts embedded ({index['embedded_per_s']}/s), "
               f"vectors {index['vectors_mib']} MiB; resident memory {resident_before_model} MiB before the model, "

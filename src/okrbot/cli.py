@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +37,12 @@ def _settings() -> Settings:
 def _load_embedding_model(settings: Settings) -> None:
     """Load OKRBOT_EMBEDDING_MODEL now, so that a bad path stops start-up with a clear message
     rather than the first /okr serves (each worker process then loads it once)."""
+    if not settings.embedding_model:
+        return
+    # One BLAS thread per process, set before numpy loads OpenBLAS (worker processes inherit it):
+    # a request's vector is a few small matrix products, which a second thread on a shared core
+    # only slows down (p95 21 ms with one thread, 430 ms with two under load; docs/performance.md).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from okrbot.services.embedding_model import EmbeddingModelError, encoder_for
 
     try:

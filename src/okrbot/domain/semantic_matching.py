@@ -6,9 +6,9 @@ KR's title and objective, or to the closest piece of work already linked to it. 
 confidence is the larger of the two, so the model can name a KR that shares no word with
 the request, and never lowers one the words found. "Not this one" holds for both.
 
-KR and linked-work vectors are computed when the index is built (a few milliseconds
-each) and reused for every question and, text by text, by the index built after a
-change; a question embeds only the request.
+KR and linked-work vectors are computed when the index is built (about 10 ms a text on
+one core: 50 s at 5,000 KRs, docs/performance.md) and reused for every question and, text
+by text, by the index built after a change; a question embeds only the request.
 """
 
 from __future__ import annotations
