@@ -47,8 +47,9 @@ def ask_with(db, actor, text, encoder, *, shown_to_channel=False):
 
 
 def cached_matchers(db) -> list:
-    """Every matcher the service holds for this database (read-only commands use their own engine)."""
-    engines = {engine for engine in list(serves._caches) if str(engine.url) == str(db.engine.url)}
+    """Every matcher the service holds for this database (read-only commands use an engine of
+    their own over the same pool)."""
+    engines = [engine for engine in list(serves._caches) if engine.pool is db.engine.pool]
     return [index.matcher for engine in engines for index in serves._caches[engine].indexes.values()]
 
 
