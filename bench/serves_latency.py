@@ -4,6 +4,7 @@ the latency of one question with a warm cache.
     python -m bench.serves_latency                            # SQLite, 5,000 KRs
     python -m bench.serves_latency --backend postgresql       # the same on PostgreSQL
     python -m bench.serves_latency --org M                    # the shared M organisation instead
+    python -m bench.serves_latency --embedding-model DIR      # with OKRBOT_EMBEDDING_MODEL=DIR
 
 By default the database holds exactly `--krs` active KRs in the current quarter: the 37
 of eval/serves, then synthetic ones (`eval.serves_eval.synthetic_krs`) with their linked
@@ -23,7 +24,13 @@ each asked `--rounds` times. Reported, wall-clock and CPU:
 - after done work: the OKR revision does not move (done work changes no word the
   matcher reads), so the evidence is not read again and nothing is rebuilt.
 
-Writes bench/results/serves_latency_<backend>.json. A measurement, not a test.
+With --embedding-model the service is asked with that sentence-embedding model (the
+option OKRBOT_EMBEDDING_MODEL; domain/semantic_matching.py): the index then also holds a
+vector per KR and per linked work title, and each question embeds the request. The model's
+weights are memory-mapped (shared between processes through the page cache), so tracemalloc
+does not count them: the process's resident memory is reported beside it.
+
+Writes bench/results/serves_latency_<backend>[_embedding].json. A measurement, not a test.
 """
 
 from __future__ import annotations
@@ -46,7 +53,9 @@ from okrbot.config import Settings
 from okrbot.domain.commands import Kind, WorkRef
 from eval.serves_eval import load, synthetic_krs
 from okrbot.domain.matching import Matcher
+from okrbot.domain.semantic_matching import SemanticMatcher
 from okrbot.services import serves, work
+from okrbot.services.embedding_model import encoder_for
 from okrbot.services.context import Actor
 from okrbot.adapters.slack.commands.runner import CommandRunner
 from okrbot.store.db import Database
@@ -145,22 +154,54 @@ def figures(samples: list[tuple[float, float]]) -> dict[str, float]:
     }
 
 
-def index_size(db: Database, period: str) -> dict[str, float]:
-    """Build time and held memory of one matcher over the period's evidence (all KRs)."""
+def resident_mib() -> float:
+    """This process's resident memory (Linux), memory-mapped model weights included."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def index_size(db: Database, period: str, encoder=None) -> dict[str, float]:
+    """Build time and held memory of one matcher over the period's evidence (all KRs); with a
+    model, the semantic matcher (every KR and linked work title embedded from scratch)."""
     with db.session_scope() as session:
         evidence, _ = serves._load_evidence(session, TEAM, period)
+
+    def build():
+        lexical = Matcher(evidence)
+        return lexical if encoder is None else SemanticMatcher(lexical, encoder)
+
     gc.collect()
-    started = time.perf_counter()
-    Matcher(evidence)
-    build_s = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    first = build()
+    build_s, build_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    figures = {"krs": len(evidence), "build_s": round(build_s, 3), "build_cpu_s": round(build_cpu_s, 3)}
+    if encoder is not None:
+        texts = first.vectors.texts
+        figures |= {"texts_embedded": texts.embedded, "vectors_mib": round(texts.matrix.nbytes / 2**20, 1),
+                    "embedded_per_s": round(texts.embedded / build_s, 1)}
+    # After one new link: the matcher rebuilt from this one (what services/serves.py does).
+    changed = list(evidence)
+    kr = changed[len(changed) // 2]
+    changed[len(changed) // 2] = replace(kr, initiatives=(*kr.initiatives, "Make the onboarding emails friendlier"))
+    rebuilds = []
+    for _ in range(5):
+        cpu = time.process_time()
+        lexical = Matcher(changed, previous=first if encoder is None else first.lexical)
+        if encoder is not None:
+            SemanticMatcher(lexical, encoder, previous=first)
+        rebuilds.append(time.process_time() - cpu)
+    figures["rebuild_after_a_link_cpu_s"] = round(percentile(rebuilds, 50), 3)
+    del first
     gc.collect()
     tracemalloc.start()
-    matcher = Matcher(evidence)
+    matcher = build()
     gc.collect()
     held, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del matcher
-    return {"krs": len(evidence), "build_s": round(build_s, 3), "held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1)}
+    return figures | {"held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1)}
 
 
 def main() -> None:
@@ -169,7 +210,12 @@ def main() -> None:
     parser.add_argument("--krs", type=int, default=5000, help="active KRs in the synthetic organisation (default 5000)")
     parser.add_argument("--org", choices=sorted(orgs.OBJECTIVES), help="use a bench/orgs.py organisation instead")
     parser.add_argument("--rounds", type=int, default=3, help="times each eval/serves request is asked (default 3)")
+    parser.add_argument("--embedding-model", default="", help="a sentence-transformers model folder (OKRBOT_EMBEDDING_MODEL)")
     args = parser.parse_args()
+    settings = Settings(_env_file=None, OKRBOT_EMBEDDING_MODEL=args.embedding_model)
+    resident_before_model = resident_mib()
+    encoder = encoder_for(settings)
+    resident_with_model = resident_mib()
 
     result = stamp()
     period = current_period()
@@ -187,12 +233,13 @@ def main() -> None:
 
     def ask(actor: Actor, question: str) -> None:
         with db.session_scope() as session:
-            serves.serves(session, actor, question)
+            serves.serves(session, actor, question, encoder=encoder)
 
     gc.collect()
     cold_member = timed(lambda: ask(member, "speed up the slow API endpoints"))
     cold_owner = timed(lambda: ask(owner, "speed up the slow API endpoints"))
-    runner = CommandRunner(db, Settings(_env_file=None), offline=True)
+    resident_after_build = resident_mib()
+    runner = CommandRunner(db, settings, offline=True)
     warm = {
         "member, service": figures([timed(lambda q=q: ask(member, q)) for q in questions]),
         "owner of a private objective, service": figures([timed(lambda q=q: ask(owner, q)) for q in questions]),
@@ -211,7 +258,7 @@ def main() -> None:
         after_done.append(timed(lambda: ask(member, "speed up the slow API endpoints")))
     with db.session_scope() as session:
         builds = serves.matcher_builds(session)
-    index = index_size(db, period)
+    index = index_size(db, period, encoder)
     db.dispose()
 
     print(f"cold: first question {cold_member[0] / 1000:.2f} s (reads the evidence, builds the matcher); "
@@ -220,8 +267,13 @@ def main() -> None:
         [(name, f["n"], f["p50_ms"], f["p95_ms"], f["max_ms"], f["cpu_p50_ms"], f["cpu_p95_ms"]) for name, f in warm.items()],
         ("warm cache, one question", "n", "p50 ms", "p95 ms", "max ms", "cpu p50", "cpu p95"),
     ))
-    print(f"index: {index['krs']} KRs, built in {index['build_s']} s, holds {index['held_mib']} MiB "
-          f"(peak {index['peak_mib']} MiB while building)")
+    print(f"index: {index['krs']} KRs, built in {index['build_s']} s (CPU {index['build_cpu_s']} s), holds {index['held_mib']} MiB "
+          f"(peak {index['peak_mib']} MiB while building); rebuilt from it after one new link in "
+          f"{index['rebuild_after_a_link_cpu_s']} s CPU")
+    if encoder is not None:
+        print(f"embedding model {args.embedding_model}: {index['texts_embedded']} texts embedded ({index['embedded_per_s']}/s), "
+              f"vectors {index['vectors_mib']} MiB; resident memory {resident_before_model} MiB before the model, "
+              f"{resident_with_model} MiB with it loaded, {resident_after_build} MiB after both scopes' first questions")
     done = figures(after_done)
     print(f"after done work (the OKR revision stays, nothing is re-read): p50 {done['p50_ms']} ms; "
           f"matchers built in all: {builds}")
@@ -238,9 +290,12 @@ def main() -> None:
         "after_done_work": done,
         "matchers_built": builds,
         "index": index,
+        "embedding_model": args.embedding_model or None,
+        "resident_mib": {"before_model": resident_before_model, "with_model": resident_with_model,
+                         "after_first_questions": resident_after_build},
         "load_average_at_end": load_average(),
     })
-    suffix = f"_{args.org.lower()}" if args.org else ""
+    suffix = (f"_{args.org.lower()}" if args.org else "") + ("_embedding" if encoder is not None else "")
     print(f"wrote {write_result(f'serves_latency_{args.backend}{suffix}', result).relative_to(ROOT)}")
 
 

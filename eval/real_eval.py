@@ -1,7 +1,7 @@
 """Evaluate "does this serve a KR?" on real OKRs (eval/realokrs): work items that the
 organisations themselves filed under their KRs, asked of okrbot's real service.
 
-    python -m eval.real_eval [eval/realokrs] [--sweep]
+    python -m eval.real_eval [eval/realokrs] [--sweep] [--embedding-model DIR]
 
 For every organisation and period it builds a workspace in a SQLite database (the
 migrations, then rows) and asks `services.serves.serves`, as /okr serves does:
@@ -16,6 +16,10 @@ matcher ranked without its "no KR" cut-off.
 Organisations are split once, here: TUNE (cut-offs may be chosen on them) and REPORT
 (the headline; never used for choosing anything). --sweep prints, on TUNE only, the
 figures the service would reach at other "no KR" cut-offs.
+
+With --embedding-model DIR (a sentence-transformers model folder, e.g. all-MiniLM-L6-v2)
+the service is also asked with that model (OKRBOT_EMBEDDING_MODEL; domain/semantic_matching.py),
+beside the figures without it: "service, embedding" and its matcher without a cut-off.
 """
 
 from __future__ import annotations
@@ -30,8 +34,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from okrbot.domain import matching, serves_tiers
+from okrbot.domain import semantic_matching
 from okrbot.domain.matching import Bm25Matcher, KrEvidence, Match, Matcher
+from okrbot.domain.semantic_matching import SemanticMatcher
+from okrbot.domain.sentence_encoder import SentenceEncoder, load_encoder
 from okrbot.domain.serves_tiers import Tier
 from okrbot.services import serves
 from okrbot.services.context import Actor
@@ -46,6 +55,7 @@ DEFAULT_DATA_DIR = Path("eval/realokrs")
 TUNE = ("ipfs-web-browsers", "ipfs-package-managers", "tekton", "kubeflow")
 REPORT = ("js-ipfs", "napari", "rust-project-goals")
 DEFAULT_RESULT = Path("bench/results/real_eval.json")
+EMBEDDING_RESULT = Path("bench/results/real_eval_embedding.json")
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # every organisation's period is asked as this quarter
 PERIOD = "2026-Q4"
 MODES = ("cold", "warm", "none")
@@ -165,9 +175,9 @@ class Workspaces:
                     session.add(KrLink(team_id=team, initiative_id=initiative.id, kr_id=rows[kr_id].id, created_at=now))
         return Actor(team_id=team, user_id="U1", channel_id="C1", now=NOW)
 
-    def ask(self, actor: Actor, text: str) -> tuple[list[str], Tier, list[float]]:
+    def ask(self, actor: Actor, text: str, encoder=None) -> tuple[list[str], Tier, list[float]]:
         with self.db.session_scope() as session:
-            answer = serves.serves(session, actor, text)
+            answer = serves.serves(session, actor, text, encoder=encoder)
         return [f"KR-{fit.kr_number}" for fit in answer.fits], answer.tier, [fit.score for fit in answer.fits]
 
 
@@ -229,13 +239,32 @@ def _tier_outcome(tier: Tier, named: Sequence[str], expected: frozenset[str] | N
 TIER_OUTCOMES = ("serves ok", "serves bad", "might ok", "might bad", "no KR (missed)", "no KR")
 
 
-def run(orgs: Sequence[OrgPeriod], directory: Path, tiers: dict[str, Counter] | None = None
-        ) -> dict[tuple[str, str, str], Tally]:
-    """(system, organisation name, mode) -> tally; systems: service, matcher (no cut-off), bm25.
-    `tiers`, when given, gathers the service's tier outcomes per organisation."""
+class RememberingEncoder:
+    """The model, each text run through it once per evaluation (the same requests are asked
+    of many workspaces); the service sees an ordinary encoder."""
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder = encoder
+        self.name = encoder.name
+        self.dimension = encoder.dimension
+        self._known: dict[str, object] = {}
+
+    def encode(self, texts):
+        fresh = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if fresh:
+            self._known.update(zip(fresh, self.encoder.encode(fresh)))
+        return np.array([self._known[t] for t in texts], dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+def run(orgs: Sequence[OrgPeriod], directory: Path, tiers: dict[str, Counter] | None = None, *,
+        encoder=None, embedding_tiers: dict[str, Counter] | None = None) -> dict[tuple[str, str, str], Tally]:
+    """(system, organisation name, mode) -> tally; systems: service, matcher (no cut-off), bm25,
+    and with an `encoder` the service and its matcher with the embedding model too.
+    `tiers` (`embedding_tiers`), when given, gathers the service's tier outcomes per organisation."""
     spaces = Workspaces(directory)
     tallies: dict[tuple[str, str, str], Tally] = {}
     tiers = {} if tiers is None else tiers
+    embedding_tiers = {} if embedding_tiers is None else embedding_tiers
 
     def tally(system: str, org: OrgPeriod, mode: str) -> Tally:
         return tallies.setdefault((system, org.name, mode), Tally())
@@ -252,13 +281,20 @@ def run(orgs: Sequence[OrgPeriod], directory: Path, tiers: dict[str, Counter] | 
             known = evidence(org, links)
             matcher = Matcher(known, threshold=0.0)
             bm25 = Bm25Matcher(evidence(org, links) if mode == "warm" else evidence(org, {}), threshold=0.0)
+            semantic = None if encoder is None else SemanticMatcher(Matcher(known), encoder, threshold=0.0)
             for item, expected in questions:
                 named, tier, _ = spaces.ask(actor, item.text)
                 tally("service", org, mode).add(named, expected)
                 tiers.setdefault(org.org, Counter())[_tier_outcome(tier, named, expected)] += 1
+                if encoder is not None:
+                    named, tier, _ = spaces.ask(actor, item.text, encoder)
+                    tally("service, embedding", org, mode).add(named, expected)
+                    embedding_tiers.setdefault(org.org, Counter())[_tier_outcome(tier, named, expected)] += 1
                 if mode != "none":
                     tally("matcher, no cut-off", org, mode).add(_named(matcher.match(item.text, 3)), expected)
                     tally("bm25, no cut-off", org, mode).add(_named(bm25.match(item.text, 3)), expected)
+                    if semantic is not None:
+                        tally("embedding matcher, no cut-off", org, mode).add(_named(semantic.match(item.text, 3)), expected)
     spaces.db.dispose()
     return tallies
 
@@ -285,6 +321,12 @@ def sweep(
 
 
 SYSTEMS = ("service", "matcher, no cut-off", "bm25, no cut-off")
+EMBEDDING_SYSTEMS = ("service, embedding", "embedding matcher, no cut-off")
+
+
+def systems_in(tallies: dict[tuple[str, str, str], Tally]) -> list[str]:
+    present = {system for system, _, _ in tallies}
+    return [s for s in (*SYSTEMS, *EMBEDDING_SYSTEMS) if s in present or s in SYSTEMS]
 
 
 def summary(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally]
@@ -292,12 +334,13 @@ def summary(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally
     """set -> row (each organisation, then ALL) -> system -> mode -> tally. An organisation's row
     adds up its periods; ALL adds up the set's organisations."""
     found: dict[str, dict[str, dict[str, dict[str, Tally]]]] = {}
+    systems = systems_in(tallies)
     for set_name, members in split(orgs).items():
         rows: dict[str, dict[str, dict[str, Tally]]] = {}
         for org_name in sorted({o.org for o in members}) + ["ALL"]:
             periods = [o for o in members if org_name in ("ALL", o.org)]
-            rows[org_name] = {system: {mode: Tally() for mode in MODES} for system in SYSTEMS}
-            for system in SYSTEMS:
+            rows[org_name] = {system: {mode: Tally() for mode in MODES} for system in systems}
+            for system in systems:
                 for mode in MODES:
                     for org in periods:
                         rows[org_name][system][mode] += tallies.get((system, org.name, mode), Tally())
@@ -310,7 +353,7 @@ def report(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally]
     for set_name, rows in sorted(summary(orgs, tallies).items()):  # REPORT first, TUNE second
         lines.append(f"\n{set_name} ({', '.join(org for org in rows if org != 'ALL')})")
         lines.append(f"{'':44} {'cold n':>6} {'h@1':>6} {'h@3':>6}  {'warm n':>6} {'h@1':>6} {'h@3':>6}  {'none n':>6} {'no KR':>6}")
-        for system in SYSTEMS:
+        for system in systems_in(tallies):
             for org_name, row in rows.items():
                 label = f"ALL {set_name}" if org_name == "ALL" else org_name
                 lines.append(_row(f"{system}: {label}", [row[system][m] for m in MODES]))
@@ -324,7 +367,8 @@ def _row(label: str, row: Sequence[Tally]) -> str:
 
 
 def as_json(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally],
-            tiers: dict[str, Counter]) -> dict:
+            tiers: dict[str, Counter], embedding_tiers: dict[str, Counter] | None = None,
+            model: str | None = None) -> dict:
     """The figures as data: per set, per organisation (and ALL), per system and mode, the counts and
     the shares (hit@1 and hit@3 for cold and warm; "no KR" for none), and the service's tiers."""
     def figures(tally: Tally, mode: str) -> dict:
@@ -336,8 +380,20 @@ def as_json(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally
         return out
 
     sets = split(orgs)
+    systems = systems_in(tallies)
+
+    def tier_counts(found: dict[str, Counter], set_name: str) -> dict:
+        return dict(sum((found.get(org, Counter()) for org in {o.org for o in sets[set_name]}), Counter()))
+
+    extra = {}
+    if embedding_tiers:
+        extra = {"embedding_model": model, "embedding_thresholds": {
+            "no_kr": semantic_matching.EMBEDDING_NO_MATCH_THRESHOLD, "serves": semantic_matching.EMBEDDING_SERVES_THRESHOLD,
+            "floor": semantic_matching.SIMILARITY_FLOOR, "full": semantic_matching.SIMILARITY_FULL,
+            "work_weight": semantic_matching.WORK_WEIGHT}}
     return {
         "thresholds": {"no_kr": matching.NO_MATCH_THRESHOLD, "serves": serves_tiers.SERVES_THRESHOLD},
+        **extra,
         "sets": {
             set_name: {
                 "organisations": {
@@ -346,13 +402,13 @@ def as_json(orgs: Sequence[OrgPeriod], tallies: dict[tuple[str, str, str], Tally
                         "krs": sum(len(o.krs) for o in sets[set_name] if org_name in ("ALL", o.org)),
                         "items": sum(len(o.items) for o in sets[set_name] if org_name in ("ALL", o.org)),
                         "systems": {system: {mode: figures(row[system][mode], mode) for mode in MODES
-                                             if system == "service" or mode != "none"}
-                                    for system in SYSTEMS},
+                                             if system.startswith("service") or mode != "none"}
+                                    for system in systems},
                     }
                     for org_name, row in rows.items()
                 },
-                "service_tiers": dict(sum((tiers.get(org, Counter()) for org in {o.org for o in sets[set_name]}),
-                                          Counter())),
+                "service_tiers": tier_counts(tiers, set_name),
+                **({"service_embedding_tiers": tier_counts(embedding_tiers, set_name)} if embedding_tiers else {}),
             }
             for set_name, rows in summary(orgs, tallies).items()
         },
@@ -363,8 +419,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=DEFAULT_DATA_DIR)
     parser.add_argument("--sweep", action="store_true", help="on TUNE: the matcher at other 'no KR' cut-offs")
-    parser.add_argument("--json", type=Path, default=DEFAULT_RESULT, help="where the figures are written as JSON")
+    parser.add_argument("--json", type=Path, default=None,
+                        help=f"where the figures are written as JSON (default {DEFAULT_RESULT}, or {EMBEDDING_RESULT} with a model)")
+    parser.add_argument("--embedding-model", type=Path, default=None,
+                        help="a sentence-transformers model folder: also ask the service with it (OKRBOT_EMBEDDING_MODEL)")
     args = parser.parse_args()
+    encoder = RememberingEncoder(load_encoder(args.embedding_model)) if args.embedding_model else None
+    result = args.json or (EMBEDDING_RESULT if encoder else DEFAULT_RESULT)
     orgs = load(args.data_dir)
     sets = split(orgs)
     for name, members in sets.items():
@@ -377,19 +438,24 @@ def main() -> None:
             print(f"  {threshold:4.2f}  {cold.show('cold')} | {warm.show('warm')} | {none.show('none')}")
         return
     tiers: dict[str, Counter] = {}
+    embedding_tiers: dict[str, Counter] = {}
     with tempfile.TemporaryDirectory() as directory:
-        tallies = run(orgs, Path(directory), tiers)
+        tallies = run(orgs, Path(directory), tiers, encoder=encoder, embedding_tiers=embedding_tiers)
     print(report(orgs, tallies))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(as_json(orgs, tallies, tiers), indent=1) + "\n", encoding="utf-8")
-    print("\nThe service's tiers over every request asked (cold, warm and off-topic), share of requests:")
-    print(f"{'':8} " + " ".join(f"{outcome:>14}" for outcome in TIER_OUTCOMES))
-    for set_name, members in sets.items():
-        total = Counter()
-        for org in {o.org for o in members}:
-            total.update(tiers.get(org, Counter()))
-        asked = sum(total.values()) or 1
-        print(f"{set_name:8} " + " ".join(f"{total[o] / asked:14.2f}" for o in TIER_OUTCOMES))
+    result.parent.mkdir(parents=True, exist_ok=True)
+    model = str(args.embedding_model) if args.embedding_model else None
+    result.write_text(json.dumps(as_json(orgs, tallies, tiers, embedding_tiers, model), indent=1) + "\n", encoding="utf-8")
+    for label, found in (("service", tiers), ("service, embedding", embedding_tiers)):
+        if not found:
+            continue
+        print(f"\nThe {label}'s tiers over every request asked (cold, warm and off-topic), share of requests:")
+        print(f"{'':8} " + " ".join(f"{outcome:>14}" for outcome in TIER_OUTCOMES))
+        for set_name, members in sets.items():
+            total = Counter()
+            for org in {o.org for o in members}:
+                total.update(found.get(org, Counter()))
+            asked = sum(total.values()) or 1
+            print(f"{set_name:8} " + " ".join(f"{total[o] / asked:14.2f}" for o in TIER_OUTCOMES))
 
 
 if __name__ == "__main__":

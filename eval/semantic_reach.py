@@ -1,7 +1,7 @@
 """Measure options for more semantic reach on the real-OKR evaluation, without PyTorch
 and without downloads at run time.
 
-    python -m eval.semantic_reach [--wordnet /usr/share/wordnet]
+    python -m eval.semantic_reach [--wordnet /usr/share/wordnet] [--embedding-model DIR]
 
 Options, each measured through the same service path as eval/real_eval.py:
   lexicon      today's hand-written concept groups (domain/lexicon.py) only;
@@ -9,7 +9,10 @@ Options, each measured through the same service path as eval/real_eval.py:
                (Debian package wordnet-base, 28 MB installed, WordNet 3.0 licence);
   wordnet-2    the same with each word's two most frequent senses;
   cooccur      plus groups learned from the workspace's own text: two words that appear
-               together in at least two KR titles, objectives or linked work titles.
+               together in at least two KR titles, objectives or linked work titles;
+  embedding    (with --embedding-model) the option OKRBOT_EMBEDDING_MODEL: the larger of the
+               lexical and a sentence-embedding confidence (domain/semantic_matching.py), at its
+               own cut-offs, chosen on TUNE by eval/embedding_tune.py.
 Each option is printed for TUNE, REPORT and eval/serves (hit@1, hit@3, off-topic "no KR").
 Nothing here changes the product: the options are installed for the run only.
 """
@@ -28,6 +31,8 @@ from eval import real_eval, serves_eval
 from okrbot.domain import matching
 from okrbot.domain.analyzer import Analyzer, is_informative, stem, words
 from okrbot.domain.lexicon import CONCEPTS
+from okrbot.domain.semantic_matching import SemanticMatcher
+from okrbot.domain.sentence_encoder import load_encoder
 
 DEFAULT_WORDNET = Path("/usr/share/wordnet")
 WORDNET_PARTS = ("noun", "verb", "adj")
@@ -88,25 +93,29 @@ def concepts_installed(extra: Mapping[str, Iterable[str]] | Callable[[list[str]]
         matching.Matcher.__init__ = original_init
 
 
-def measure(orgs) -> dict[str, tuple[real_eval.Tally, ...]]:
-    """Service figures per set (cold, warm, none), and eval/serves (hit@1, hit@3, none)."""
+def measure(orgs, encoder=None) -> dict[str, tuple[real_eval.Tally, ...]]:
+    """Service figures per set (cold, warm, none), and eval/serves (hit@1, hit@3, none); with an
+    `encoder`, the service's with that embedding model."""
     with tempfile.TemporaryDirectory() as directory:
-        tallies = real_eval.run(orgs, Path(directory))
+        tallies = real_eval.run(orgs, Path(directory), encoder=encoder)
+    system = "service" if encoder is None else "service, embedding"
     found = {}
     for name, members in real_eval.split(orgs).items():
         totals = []
         for mode in real_eval.MODES:
             total = real_eval.Tally()
             for org in members:
-                total += tallies.get(("service", org.name, mode), real_eval.Tally())
+                total += tallies.get((system, org.name, mode), real_eval.Tally())
             totals.append(total)
         found[name] = tuple(totals)
     return found
 
 
-def easy_set(threshold: float | None = None) -> str:
+def easy_set(threshold: float | None = None, encoder=None) -> str:
     krs, requests = serves_eval.load(serves_eval.DEFAULT_DATA_DIR)
     matcher = matching.Matcher(krs, threshold=threshold)
+    if encoder is not None:
+        matcher = SemanticMatcher(matcher, encoder)
     figures = serves_eval._figures(requests, serves_eval._answers(matcher, requests), matcher.threshold)
     return f"hit@1 {figures.hit_at_1:.3f} hit@3 {figures.hit_at_3:.3f} none {figures.no_kr_share:.3f}"
 
@@ -136,6 +145,8 @@ def tuned_threshold(tune_orgs) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wordnet", type=Path, default=DEFAULT_WORDNET)
+    parser.add_argument("--embedding-model", type=Path, default=None, help="also measure OKRBOT_EMBEDDING_MODEL with this folder")
+    parser.add_argument("--embedding-only", action="store_true", help="with --embedding-model: only the lexicon and embedding rows")
     args = parser.parse_args()
     orgs = real_eval.load(real_eval.DEFAULT_DATA_DIR)
     options: dict[str, Mapping | Callable] = {"lexicon": {}}
@@ -145,6 +156,8 @@ def main() -> None:
     else:
         print(f"no WordNet at {args.wordnet} (Debian: apt-get install wordnet-base); skipped")
     options["cooccur"] = cooccurrence_groups
+    if args.embedding_only:
+        options = {"lexicon": {}}
     sets = real_eval.split(orgs)
     print("As shipped (\"no KR\" cut-off matching.NO_MATCH_THRESHOLD), through the service:")
     print(f"{'option':10} {'set':7} {'cold h@1':>8} {'h@3':>5} {'warm h@1':>8} {'h@3':>5} {'none':>5}")
@@ -153,6 +166,13 @@ def main() -> None:
             for set_name, (cold, warm, none) in measure(orgs).items():
                 print(f"{name:10} {set_name:7} {cold.show('cold'):>14} {warm.show('warm'):>14} {none.show('none'):>5}")
             print(f"{name:10} eval/serves {easy_set()}")
+    if args.embedding_model:
+        encoder = real_eval.RememberingEncoder(load_encoder(args.embedding_model))
+        for set_name, (cold, warm, none) in measure(orgs, encoder).items():
+            print(f"{'embedding':10} {set_name:7} {cold.show('cold'):>14} {warm.show('warm'):>14} {none.show('none'):>5}")
+        print(f"{'embedding':10} eval/serves {easy_set(encoder=encoder)}")
+    if args.embedding_only:
+        return
     print("\nWith the cut-off re-chosen on TUNE for each option (matcher, same ranking as the service):")
     for name, extra in options.items():
         with concepts_installed(extra):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,24 @@ def _settings() -> Settings:
         return Settings()
     except ValueError as error:
         typer.echo(f"Configuration error: {error}", err=True)
+        raise typer.Exit(2) from error
+
+
+def _load_embedding_model(settings: Settings) -> None:
+    """Load OKRBOT_EMBEDDING_MODEL now, so that a bad path stops start-up with a clear message
+    rather than the first /okr serves (each worker process then loads it once)."""
+    if not settings.embedding_model:
+        return
+    # One BLAS thread per process, set before numpy loads OpenBLAS (worker processes inherit it):
+    # a request's vector is a few small matrix products, which a second thread on a shared core
+    # only slows down (p95 21 ms with one thread, 430 ms with two under load; docs/performance.md).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from okrbot.services.embedding_model import EmbeddingModelError, encoder_for
+
+    try:
+        encoder_for(settings)
+    except EmbeddingModelError as error:
+        typer.echo(f"Can't start: {error}", err=True)
         raise typer.Exit(2) from error
 
 
@@ -66,6 +85,7 @@ def serve(
     except MissingCredentials as error:
         typer.echo(f"Can't start: {error}", err=True)
         raise typer.Exit(2) from error
+    _load_embedding_model(settings)
     # Before anything imports prometheus_client: the server and its workers count into one directory.
     counts = metrics_setup.share_counts_between_processes() if settings.metrics else None
     from okrbot.runtime.server import run_server
@@ -86,6 +106,7 @@ def worker() -> None:
     if not settings.slack_bot_token.strip() and not settings.oauth_mode:
         typer.echo("Can't start: set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs (the worker answers through Slack's Web API).", err=True)
         raise typer.Exit(2)
+    _load_embedding_model(settings)
     upgrade_to_head(settings.database_url)
     run_worker(settings)
 
@@ -103,6 +124,7 @@ def shell(
     from okrbot.adapters.slack.text_notifier import TextNotifier
 
     settings = _settings()
+    _load_embedding_model(settings)
     db = _database(settings)
     runner_shell = Shell(db, settings, TextNotifier(), team=_team(db, team), user=user, channel=channel, admin=admin)
     if command:

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", alias="OKRBOT_LOG_FORMAT")
     outbox_stuck_seconds: float = Field(default=900.0, gt=0, alias="OKRBOT_OUTBOX_STUCK_SECONDS")
 
+    # "Does this serve a KR?" with meaning as well as words (issue 12): a sentence-transformers
+    # BERT model folder on this machine (all-MiniLM-L6-v2: config.json, vocab.txt, model.safetensors,
+    # 1_Pooling/config.json). Unset: words alone. Read with numpy; nothing is downloaded.
+    embedding_model: str = Field(default="", alias="OKRBOT_EMBEDDING_MODEL")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

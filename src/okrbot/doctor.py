@@ -3,7 +3,8 @@
 Each check is independent, so one problem does not hide the next: the Slack token and
 its scopes (auth.test; Slack sends the granted scopes in the X-OAuth-Scopes header of
 every Web API answer), the signing secret or app token, the database and its schema,
-webhook secrets for the integrations in use, time zones and review schedules.
+webhook secrets for the integrations in use, time zones and review schedules, and the
+optional embedding model ("does this serve a KR?").
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def run_checks(settings: Settings) -> list[Finding]:
     database = database_checks(settings)
     findings += database.findings
     findings.append(timezone_check(settings.timezone, "OKRBOT_TIMEZONE"))
+    findings.append(embedding_model_check(settings))
     if database.engine is not None:
         try:
             if settings.oauth_mode:
@@ -209,6 +211,14 @@ def _integrations_in_use(settings: Settings, session: Session, team_id: str) -> 
             f"workspace {team_id}'s initiatives link to {integration.name} but no webhook secret is set: an admin types "
             f"`/okr webhooks` in Slack and pastes that URL and secret into {integration.name}'s webhook settings{also}.",
         )
+
+
+def embedding_model_check(settings: Settings) -> Finding:
+    """OKRBOT_EMBEDDING_MODEL: unset is fine; set, the model must load and run."""
+    from okrbot.services.embedding_model import describe
+
+    ok, say = describe(settings)
+    return Finding("Embedding model", ok, say)
 
 
 def timezone_check(name: str, where: str) -> Finding:

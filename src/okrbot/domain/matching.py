@@ -131,7 +131,7 @@ class _Explanations(Sequence[_KrTerms]):
 
     def __init__(self, matcher: Matcher, rejected: dict[int, tuple[frozenset[str], ...]]) -> None:
         self._matcher = matcher
-        self._rejected = rejected
+        self.rejected = rejected  # position -> informative word stems of each rejected request
 
     def __len__(self) -> int:
         return len(self._matcher._krs)
@@ -141,7 +141,7 @@ class _Explanations(Sequence[_KrTerms]):
         return _KrTerms(
             lambda: matcher._shown(position),
             tuple(frozenset(keys) for keys in matcher._corpus.groups("initiatives", position)),
-            self._rejected.get(position, ()),
+            self.rejected.get(position, ()),
         )
 
 
@@ -189,17 +189,42 @@ class Matcher:
         scoped._fuzzy = self._fuzzy.within(scoped._index.idf, self._analyzer.concept_words)
         return scoped
 
+    @property
+    def krs(self) -> tuple[KrEvidence, ...]:
+        return self._krs
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """"KR-n" -> its position."""
+        return {kr.kr_id: position for position, kr in enumerate(self._krs)}
+
+    def rejections(self, text: str) -> dict[int, float]:
+        """Per KR someone said "Not this one" for, the request's word overlap with the closest
+        such request (what `match` applies; domain/semantic_matching.py applies it too)."""
+        rejected = self._explained.rejected
+        if not rejected:
+            return {}
+        asked = _word_keys(self._analyzer.terms(text))
+        return {position: max(_overlap(asked, keys) for keys in texts) for position, texts in rejected.items()}
+
     def _shown(self, position: int) -> dict[str, str]:
         (flat,) = self._corpus.groups(SHOWN, position)
         return dict(zip(flat[0::2], flat[1::2]))
 
-    def match(self, text: str, limit: int = 3) -> list[Match]:
-        """Best first, only KRs above the threshold; [] means "no KR"."""
+    def match(self, text: str, limit: int = 3, *, threshold: float | None = None) -> list[Match]:
+        """Best first, only KRs at or above the threshold (this matcher's, unless given); [] means "no KR"."""
+        cut_off = self.threshold if threshold is None else threshold
         if limit <= 0:
             return []
+        ranked, explain = self.ranked(text, limit)
+        return [explain(position, confidence) for position, confidence in ranked[:limit] if confidence >= cut_off]
+
+    def ranked(self, text: str, limit: int = SHORTLIST) -> tuple[list[tuple[int, float]], Callable[[int, float], Match]]:
+        """The shortlisted KRs (at least `limit`) as (position, confidence), best first, and a function
+        that explains one of them: `match` explains only those it names."""
         query, mass, asked = self._query(text)
         if not query:
-            return []
+            return [], lambda position, confidence: self._explain(position, confidence, query)
         weights = {key: term.weight for key, term in query.items()}
         # Re-rank the strongest few by confidence: a KR that explains the
         # whole request beats one that shares a single rare word.
@@ -211,11 +236,8 @@ class Matcher:
             ),
             reverse=True,
         )
-        return [
-            self._explain(-negative, confidence, query)
-            for confidence, negative in ranked[:limit]
-            if confidence >= self.threshold
-        ]
+        return ([(-negative, confidence) for confidence, negative in ranked],
+                lambda position, confidence: self._explain(position, confidence, query))
 
     def _learned(self, position: int, asked: frozenset[str], confidence: float) -> float:
         """Confidence after what the workspace taught: linked work and "Not this one"."""

@@ -26,6 +26,11 @@ not reading 50,000 KRs again.
 The workspace teaches the matcher: linked work is read with each KR, and "Not this
 one" (a `ServesFeedback` row) is read as a rejection of that KR for those words. Both
 move the OKR revision, so the next question is answered with them.
+
+With the operator's embedding model (OKRBOT_EMBEDDING_MODEL, services/embedding_model.py)
+the index also holds a vector per KR and per linked work title (domain/semantic_matching.py),
+computed when it is built; an index after a change embeds only the texts the one before
+had not. Without it, answers are exactly the lexical matcher's.
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ from sqlmodel import Session, col, select
 from okrbot.domain.commands import WorkRef
 from okrbot.domain.ids import kr_id
 from okrbot.domain.matching import KrEvidence, Matcher
-from okrbot.domain.serves_tiers import Tier, tier_of
+from okrbot.domain.semantic_matching import Encoder, SemanticMatcher
+from okrbot.domain.serves_tiers import SERVES_THRESHOLD, Tier, tier_of
 from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, periods, work
 from okrbot.services.context import Actor
@@ -95,6 +101,9 @@ class _KrInfo:
     private: bool
 
 
+AnyMatcher = Matcher | SemanticMatcher
+
+
 @dataclass
 class _Index:
     """The period's evidence, and one matcher over all of its KRs built when first asked."""
@@ -102,13 +111,15 @@ class _Index:
     revision: int | None  # the workspace's OKR revision the evidence is as of
     evidence: tuple[KrEvidence, ...]  # every active KR of the period, by number
     krs: dict[str, _KrInfo]  # "KR-n" -> what the answer shows
-    matcher: Matcher | None = None  # over every KR: for people who may see a private objective
-    public: Matcher | None = None  # the same index without the private objectives' KRs
+    encoder: Encoder | None = None  # the embedding model the matcher uses (held: the cache is keyed by its id)
+    matcher: AnyMatcher | None = None  # over every KR: for people who may see a private objective
+    public: AnyMatcher | None = None  # the same index without the private objectives' KRs
     # The matcher of the index this one replaced, until this one has its own: the KRs
-    # it read word for word the same are not analysed again (domain/matching.py).
-    superseded: Matcher | None = None
+    # it read word for word the same are not analysed again (domain/matching.py), nor
+    # the texts it had embedded.
+    superseded: AnyMatcher | None = None
 
-    def scope(self, with_private: bool) -> Matcher:
+    def scope(self, with_private: bool) -> AnyMatcher:
         """The matcher for people who may see some private objective, or for those who may see none:
         the public one counts the private KRs in no statistic, as if they did not exist."""
         assert self.matcher is not None
@@ -122,7 +133,8 @@ class _Index:
 
 @dataclass
 class _IndexCache:
-    indexes: OrderedDict[tuple[str, str], _Index] = field(default_factory=OrderedDict)
+    # (workspace, period), or (workspace, period, id of the embedding model) -> index
+    indexes: OrderedDict[tuple, _Index] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     builds: int = 0  # matchers built so far (tests and the benchmark read it)
 
@@ -133,11 +145,14 @@ _caches: WeakKeyDictionary[Engine, _IndexCache] = WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
-def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool = False) -> ServesAnswer:
+def serves(
+    session: Session, actor: Actor, text: str, *, shown_to_channel: bool = False, encoder: Encoder | None = None
+) -> ServesAnswer:
     """Up to three KRs of the current period that the request may serve, best first.
 
     `shown_to_channel`: the answer is posted where others read it, so no private
-    objective's KR is in it, whoever asked.
+    objective's KR is in it, whoever asked. `encoder`: the operator's embedding model
+    (services/embedding_model.py), or None to rank by words alone.
     """
     period = okrs.period_or_current(None, actor)
     if periods.is_closed(session, actor.team_id, period):
@@ -145,7 +160,7 @@ def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool 
         return ServesAnswer(request=text, period=period, krs_considered=0, fits=[], tier=Tier.NONE)
     revision = _revision(session, actor.team_id)
     hidden, sees_private = _private_objectives(session, actor, period, everyone=shown_to_channel)
-    index, matcher = _matcher(session, actor.team_id, period, revision, with_private=sees_private)
+    index, matcher = _matcher(session, actor.team_id, period, revision, with_private=sees_private, encoder=encoder)
     in_scope = [info for info in index.krs.values() if sees_private or not info.private]
     hidden_krs = sum(info.objective_pk in hidden for info in in_scope)
     fits = _visible_matches(index, matcher, text, hidden, hidden_krs)
@@ -154,8 +169,13 @@ def serves(session: Session, actor: Actor, text: str, *, shown_to_channel: bool 
         period=period,
         krs_considered=len(in_scope) - hidden_krs,
         fits=fits,
-        tier=tier_of([fit.score for fit in fits]),
+        tier=tier_of([fit.score for fit in fits], serves_threshold=_serves_threshold(matcher)),
     )
+
+
+def _serves_threshold(matcher: AnyMatcher) -> float:
+    """The "Serves" cut-off: each kind of matcher's confidence was calibrated on its own."""
+    return matcher.serves_threshold if isinstance(matcher, SemanticMatcher) else SERVES_THRESHOLD
 
 
 def matcher_builds(session: Session) -> int:
@@ -163,7 +183,7 @@ def matcher_builds(session: Session) -> int:
     return _cache_for(session).builds
 
 
-def _visible_matches(index: _Index, matcher: Matcher, text: str, hidden: set[int], hidden_krs: int) -> list[KrFit]:
+def _visible_matches(index: _Index, matcher: AnyMatcher, text: str, hidden: set[int], hidden_krs: int) -> list[KrFit]:
     limit = MAX_MATCHES
     while True:
         found = matcher.match(text, limit=limit)
@@ -194,10 +214,12 @@ def _cache_for(session: Session) -> _IndexCache:
 
 
 def _matcher(
-    session: Session, team_id: str, period: str, revision: int | None, *, with_private: bool
-) -> tuple[_Index, Matcher]:
+    session: Session, team_id: str, period: str, revision: int | None, *, with_private: bool,
+    encoder: Encoder | None = None,
+) -> tuple[_Index, AnyMatcher]:
     cache = _cache_for(session)
-    key = (team_id, period)
+    # With a model, its own index: (workspace, period, model); the index holds the model, so its id stays its.
+    key = (team_id, period) if encoder is None else (team_id, period, id(encoder))
     # One lock per database: a question waits while another builds, rather than building twice.
     with cache.lock:
         index = cache.indexes.get(key)
@@ -207,7 +229,7 @@ def _matcher(
                 evidence, krs = _load_evidence(session, team_id, period)
             else:
                 evidence, krs = _updated(index, changed, *_load_evidence(session, team_id, period, only=changed))
-            fresh = _Index(revision, evidence, krs)
+            fresh = _Index(revision, evidence, krs, encoder)
             if index is not None:
                 if index.evidence == fresh.evidence:
                     fresh.matcher = index.matcher  # word for word the same KRs
@@ -216,8 +238,12 @@ def _matcher(
                     fresh.superseded = index.matcher or index.superseded
             index = cache.indexes[key] = fresh
         if index.matcher is None:
-            # The matcher before the change lends the analysis of every KR it read the same.
-            index.matcher = Matcher(index.evidence, previous=index.superseded)
+            # The matcher before the change lends the analysis of every KR it read the same
+            # (and, with a model, the vectors of every text it had embedded).
+            before = index.superseded
+            lexical = Matcher(index.evidence, previous=before.lexical if isinstance(before, SemanticMatcher) else before)
+            index.matcher = lexical if encoder is None else SemanticMatcher(
+                lexical, encoder, previous=before if isinstance(before, SemanticMatcher) else None)
             index.superseded = None
             cache.builds += 1
         matcher = index.scope(with_private)
