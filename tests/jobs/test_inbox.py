@@ -3,6 +3,7 @@ from a worker that died, and a request run again changes nothing and answers not
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -136,3 +137,28 @@ def test_a_request_run_again_after_a_crash_changes_nothing_and_answers_once(data
         assert session.exec(select(Objective.title)).all() == ["Once"]
         assert [c.value for c in session.exec(select(CheckIn)).all()] == [4]
     assert answers_before == 4 and len(slack.calls("response_url")) == 4
+
+
+def test_an_inbox_file_from_an_older_okrbot_gets_the_claim_index(tmp_path):
+    """SQLite's inbox file has no migrations: without the index a claim read every request
+    ever kept (a day's worth) while the serving process waited to acknowledge."""
+    url = f"sqlite:///{tmp_path / 'okrbot.db'}"
+    with sqlite3.connect(tmp_path / "okrbot.db-inbox") as older:  # as okrbot made it before 0018
+        older.execute("CREATE TABLE inbound_request (id INTEGER PRIMARY KEY, key VARCHAR(200) NOT NULL UNIQUE, route VARCHAR(16) NOT NULL,"
+                      " team_id VARCHAR(32), body BLOB NOT NULL, headers JSON NOT NULL, query VARCHAR(2000) NOT NULL, answer_wanted BOOLEAN NOT NULL,"
+                      " status VARCHAR(16) NOT NULL, worker VARCHAR(100), attempts INTEGER NOT NULL, received_at DATETIME NOT NULL,"
+                      " lease_until DATETIME, done_at DATETIME, answer_status INTEGER, answer_body BLOB, answer_headers JSON)")
+        older.execute("CREATE INDEX ix_inbound_request_due ON inbound_request (status, lease_until)")
+    box = open_inbox(url)
+    try:
+        accept(box, "event:Ev1")
+        assert [c.key for c in box.claim("w1", limit=1)] == ["event:Ev1"]
+    finally:
+        box.dispose()
+    with sqlite3.connect(tmp_path / "okrbot.db-inbox") as reopened:
+        indexes = {name for (name,) in reopened.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%'")}
+        plan = " ".join(str(row) for row in reopened.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM inbound_request WHERE status != 'done' AND (status = 'pending' OR lease_until < 0)"
+            " ORDER BY answer_wanted DESC, id LIMIT 4"))
+    assert indexes == {"ix_inbound_request_open"}
+    assert "ix_inbound_request_open" in plan and "TEMP B-TREE" not in plan  # read in order: no scan and sort

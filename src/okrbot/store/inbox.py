@@ -37,6 +37,7 @@ PENDING, WORKING, DONE = "pending", "working", "done"
 NOTIFY_CHANNEL = "okrbot_inbox"
 LEASE = timedelta(seconds=30)  # workers extend it while they work (a heartbeat)
 KEEP_DONE = timedelta(days=1)  # long enough for Slack's and the webhooks' retries to find their key
+REPLACED_INDEXES = ("ix_inbound_request_due",)  # dropped from an inbox file made by an older okrbot
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ _CLAIM = (
     .where(
         _table.c.id.in_(
             select(_table.c.id)
-            .where(or_(_table.c.status == PENDING, (_table.c.status == WORKING) & (_table.c.lease_until < bindparam("claim_now", type_=_table.c.lease_until.type))))
+            .where(
+                _table.c.status != DONE,  # the partial index ix_inbound_request_open (store/models.py)
+                or_(_table.c.status == PENDING, _table.c.lease_until < bindparam("claim_now", type_=_table.c.lease_until.type)),
+            )
             .order_by(_table.c.answer_wanted.desc(), _table.c.id)
             .limit(bindparam("claim_limit", type_=Integer))
             .with_for_update(skip_locked=True)  # PostgreSQL: workers never wait for each other; SQLite: one writer anyway
@@ -162,9 +166,18 @@ class Inbox:
         return self.db.each_statement_commits()
 
     def _make_table(self) -> None:
-        if not self._table_made:  # made on first use, so a server can start while its disk is away
-            metadata.create_all(self.db.engine, tables=[InboundRequest.__table__])
-            self._table_made = True
+        """SQLite's inbox file has no migrations: its table and indexes are made here, on
+        first use (so a server can start while its disk is away), and a file made by an
+        older okrbot gets the indexes it lacks."""
+        if self._table_made:
+            return
+        metadata.create_all(self.db.engine, tables=[_table])
+        with self.db.engine.begin() as connection:
+            for index in _table.indexes:
+                index.create(connection, checkfirst=True)
+            for name in REPLACED_INDEXES:
+                connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
+        self._table_made = True
 
     # ------------------------------------------------------------------ the server's side
 

@@ -292,10 +292,7 @@ class InboundRequest(SQLModel, table=True):
     claimed by one worker at a time, done once (store/inbox.py)."""
 
     __tablename__ = "inbound_request"
-    __table_args__ = (
-        UniqueConstraint("key"),
-        Index("ix_inbound_request_due", "status", "lease_until"),
-    )
+    __table_args__ = (UniqueConstraint("key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200)  # event_id, trigger_id, view id + hash, X-GitHub-Delivery, …
@@ -314,6 +311,20 @@ class InboundRequest(SQLModel, table=True):
     answer_status: int | None = None
     answer_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     answer_headers: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+# The requests not done yet, in the order workers take them. Partial, and read in order by a
+# plain index scan: a queue's rows leave dead index entries behind them with every change of
+# status until vacuum runs, and a scan of (status, lease_until) visited every one of them
+# (16 ms of PostgreSQL CPU per claim after 20,000 requests). An ordered scan marks the dead
+# entries it meets, so the next claim skips them.
+Index(
+    "ix_inbound_request_open",
+    InboundRequest.__table__.c.answer_wanted.desc(),
+    InboundRequest.__table__.c.id,
+    postgresql_where=InboundRequest.__table__.c.status != "done",
+    sqlite_where=InboundRequest.__table__.c.status != "done",
+)
 
 
 class OkrPeriod(SQLModel, table=True):
