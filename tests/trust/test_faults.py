@@ -151,6 +151,8 @@ def test_a_response_url_that_fails_loses_neither_the_change_nor_the_answer(bot, 
     bot.settle()
     assert status_of(bot, 1) == "done"
     assert "0% → *50%*" in told(slack.calls(), "U1")  # said privately instead (chat.postEphemeral)
+    (instead,) = slack.calls("chat.postEphemeral")
+    assert instead.args.get("blocks"), "the answer goes with its blocks, not as bare text"
     assert len(announcements(slack)) == 1
 
 

@@ -276,7 +276,8 @@ class Deliverer:
             if not fallback:
                 outbox.mark_retry(session, message.id, error=why, retry_at=utcnow(), give_up=True)
                 return 0
-            outbox.redirect(session, message.id, method=fallback["method"], channel=fallback["channel"], payload=fallback["payload"], now=utcnow())
+            payload = {"blocks": message.payload.get("blocks", []), **fallback["payload"]}  # the answer's blocks (ReplyTo.message)
+            outbox.redirect(session, message.id, method=fallback["method"], channel=fallback["channel"], payload=payload, now=utcnow())
         return self._pass([message.id], 1)[0]
 
     def _not_installed(self, message: Outgoing) -> int:

@@ -86,13 +86,16 @@ class ReplyTo:
         method, channel, payload = self._directly(reply, blocks)
         if not self.response_url:
             return method, channel, payload
+        # The fallback, if the URL has expired, sends the answer's own blocks: kept once in
+        # the row, not twice (a status answer's blocks are tens of kilobytes).
+        without_blocks = {key: value for key, value in payload.items() if key != "blocks"}
         answer = {
             "url": self.response_url,
             "text": reply.text,
             "blocks": blocks,
             "response_type": "in_channel" if reply.public else "ephemeral",
             "replace_original": False,
-            "fallback": {"method": method, "channel": channel, "payload": payload},  # if the URL has expired
+            "fallback": {"method": method, "channel": channel, "payload": without_blocks},
         }
         return RESPOND, channel, answer
 
