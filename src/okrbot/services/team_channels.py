@@ -31,21 +31,20 @@ _lock = threading.Lock()
 
 def team_channels(session: Session, team_id: str) -> TeamChannels:
     revision = status_revision(session, team_id)
-    if revision is None:
-        return TeamChannels(frozenset(), frozenset())
-    where = revision[:2]
-    with _lock:
-        known = _known.get(where)
-    if known is not None and known[0] == revision:
-        return known[1]
+    if revision is not None:
+        with _lock:
+            known = _known.get(revision[:2])
+        if known is not None and known[0] == revision:
+            return known[1]
     rows = session.exec(
         select(Objective.team_channel, Objective.private)
         .where(Objective.team_id == team_id, col(Objective.team_channel).is_not(None))
         .distinct()
     ).all()
     found = TeamChannels(frozenset(channel for channel, _ in rows), frozenset(channel for channel, private in rows if private))
-    with _lock:
-        _known[where] = (revision, found)
+    if revision is not None:  # None: no workspace yet, or changed by this transaction
+        with _lock:
+            _known[revision[:2]] = (revision, found)
     return found
 
 

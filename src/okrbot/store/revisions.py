@@ -30,6 +30,7 @@ from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.util import identity_key
 
+from okrbot.store.workspaces import STATUS_MOVED
 from okrbot.store.models import (
     CheckIn,
     Initiative,
@@ -89,6 +90,7 @@ def _move(session: OrmSession, team_ids: Iterable[str], *, serves: bool) -> dict
 def _expire_held(session: OrmSession, teams: list[str], columns: Mapping[str, object]) -> None:
     """A workspace row this session holds no longer shows the moved revisions: it reads
     them again when next asked (services/status_cache.py keys answers by them)."""
+    session.info.setdefault(STATUS_MOVED, set()).update(teams)
     for team_id in teams:
         held = session.identity_map.get(identity_key(Workspace, team_id))
         if held is not None:

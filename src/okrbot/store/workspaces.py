@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from okrbot.domain.commands import Kind
 from okrbot.store.models import Workspace
 
+STATUS_MOVED = "status_moved"  # session.info: workspaces whose status revision this transaction moved
 _COUNTERS = {Kind.OBJECTIVE: "next_objective", Kind.KR: "next_kr", Kind.INITIATIVE: "next_initiative"}
 
 
@@ -81,8 +82,9 @@ def status_revision(session: Session, team_id: str) -> tuple | None:
     """What names the state of everything a status shows, until it changes: the database,
     the workspace, when its row was made (a workspace made again, a test's fresh database,
     never meets an old state) and its status revision (store/revisions.py). None before
-    the workspace's first use."""
+    the workspace's first use, and once this transaction moved it: what it reads then may
+    still roll back, so nothing shared may be kept under that number."""
     workspace = held_workspace(session, team_id)
-    if workspace is None:
+    if workspace is None or team_id in session.info.get(STATUS_MOVED, ()):
         return None
     return (str(session.get_bind().url), team_id, workspace.created_at, workspace.status_revision)
