@@ -1,0 +1,96 @@
+"""Sentence vectors on disk (store/vector_cache.py): a second process reads the vectors the
+first one computed instead of running the model again, another model never reads them, and
+a broken file costs time, never an answer."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+from okrbot.store.vector_cache import CachedEncoder, VectorCache, cache_path, model_fingerprint
+from tests.domain.test_semantic_matching import TopicModel
+from tests.fakes.tiny_bert import write_tiny_model
+
+TEXTS = ["Reduce monthly logo churn", "Replace the legacy PDF renderer", "Keep p95 API latency under 300 ms"]
+
+
+def cached(path, model=None) -> CachedEncoder:
+    model = model or TopicModel()
+    return CachedEncoder(model, VectorCache(path, model.dimension))
+
+
+def test_a_second_process_reads_the_vectors_the_first_computed(tmp_path):
+    first = cached(tmp_path / "v.sqlite3")
+    vectors = first.encode(TEXTS)
+    assert first.model.embedded == TEXTS
+
+    # Another process: its own connection and its own model object.
+    script = textwrap.dedent(f"""
+        import numpy as np, sys
+        sys.path[:0] = {sys.path!r}
+        from tests.services.test_vector_cache import cached, TEXTS
+        again = cached({str(tmp_path / "v.sqlite3")!r})
+        out = again.encode(TEXTS + ["Raise crash-free sessions"])
+        np.save({str(tmp_path / "out.npy")!r}, out)
+        print(len(again.model.embedded))
+    """)
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "1"  # only the text it had not seen
+    out = np.load(tmp_path / "out.npy")
+    assert np.array_equal(out[:3], vectors)
+    assert np.array_equal(out[3], TopicModel().encode(["Raise crash-free sessions"])[0])
+
+
+def test_repeated_texts_in_a_batch_run_once_and_come_back_in_order(tmp_path):
+    encoder = cached(tmp_path / "v.sqlite3")
+    out = encoder.encode([TEXTS[1], TEXTS[0], TEXTS[1]])
+    assert encoder.model.embedded == [TEXTS[1], TEXTS[0]]
+    assert np.array_equal(out, TopicModel().encode([TEXTS[1], TEXTS[0], TEXTS[1]]))
+
+
+def test_a_single_text_is_not_kept(tmp_path):
+    encoder = cached(tmp_path / "v.sqlite3")
+    encoder.encode(["one question someone asked"])
+    assert len(encoder.cache) == 0
+    encoder.encode(TEXTS)
+    assert len(encoder.cache) == 3
+
+
+def test_another_model_has_another_file(tmp_path):
+    one = write_tiny_model(tmp_path / "one", seed=1)
+    two = write_tiny_model(tmp_path / "two", seed=2)
+    assert model_fingerprint(one) == model_fingerprint(write_tiny_model(tmp_path / "copy", seed=1))
+    assert model_fingerprint(one) != model_fingerprint(two)
+    assert cache_path(tmp_path, model_fingerprint(one)) != cache_path(tmp_path, model_fingerprint(two))
+
+
+def test_a_broken_file_is_ignored_and_the_model_answers(tmp_path, caplog):
+    path = tmp_path / "v.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    encoder = cached(path)
+    with caplog.at_level(logging.WARNING):
+        out = encoder.encode(TEXTS)
+    assert np.array_equal(out, TopicModel().encode(TEXTS))
+    assert "v.sqlite3" in caplog.text
+
+
+def test_a_vector_of_the_wrong_size_is_not_read(tmp_path):
+    path = tmp_path / "v.sqlite3"
+    cached(path).encode(TEXTS)
+    smaller = VectorCache(path, TopicModel.dimension - 1)
+    assert smaller.get(TEXTS) == {}
+
+
+def test_an_unwritable_directory_costs_only_the_cache(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with caplog.at_level(logging.WARNING):
+        encoder = cached(blocker / "sub" / "v.sqlite3")
+        out = encoder.encode(TEXTS)
+    assert np.array_equal(out, TopicModel().encode(TEXTS))
+    assert "not be cached" in caplog.text
