@@ -101,6 +101,9 @@ SNAPSHOT_EVERY = 100
 # read its snapshot rather than build too (a build at L is 6 s of CPU on an idle core).
 SNAPSHOT_WAIT_SECONDS = 60.0
 SNAPSHOT_FORMAT = 1  # what a snapshot holds and how (the code digest covers the rest)
+# A snapshot read is checked against the journal's rows of its last this many revisions, and
+# the KRs they name against the database (see `_of_this_history`).
+VERIFY_REVISIONS = 20
 
 ACTIVE = "active"
 
@@ -311,10 +314,10 @@ def _shared(
 ) -> _Index:
     """The index another process wrote, or, when there is none yet, the one this process
     builds (and writes) while the others that want it now wait to read it."""
-    index = _restored(session, snapshots, folder, team_id, period, encoder)
+    index = _restored(session, snapshots, folder, team_id, period, revision, encoder)
     if index is None:
         with snapshots.building(folder, wait=SNAPSHOT_WAIT_SECONDS):
-            index = _restored(session, snapshots, folder, team_id, period, encoder)  # written while this waited?
+            index = _restored(session, snapshots, folder, team_id, period, revision, encoder)  # written while this waited?
             if index is None:
                 index = _up_to_date(session, None, team_id, period, revision, encoder)
                 _build_matcher(cache, index, encoder)
@@ -389,7 +392,7 @@ def _write_snapshot(session: Session, snapshots: Snapshots, folder: Path, team_i
         "code": _code_key(),
         "revision": index.revision,
         "workspace": _workspace_stamp(session, team_id),
-        "journal": _journal_at(session, team_id, index.revision),
+        "journal": _journal_before(session, team_id, index.revision),
         "krs": len(index.evidence),
     }
     lexical = _lexical(index.matcher)
@@ -400,7 +403,8 @@ def _write_snapshot(session: Session, snapshots: Snapshots, folder: Path, team_i
 
 
 def _restored(
-    session: Session, snapshots: Snapshots, folder: Path, team_id: str, period: str, encoder: Encoder | None
+    session: Session, snapshots: Snapshots, folder: Path, team_id: str, period: str, revision: int,
+    encoder: Encoder | None,
 ) -> _Index | None:
     """The index of the newest snapshot in `folder`, as of its revision; None when there is
     none this process can use (a damaged or foreign one is removed)."""
@@ -418,8 +422,7 @@ def _restored(
         log.warning("snapshot %s removed: %s: %s", snapshot.path, error.__class__.__name__, error)
         snapshots.discard(snapshot.path)
         return None
-    journal = _journal_at(session, team_id, snapshot.revision)
-    ours = bool(journal) and header.get("journal") == journal and header.get("workspace") == _workspace_stamp(session, team_id)
+    ours = _of_this_history(session, snapshot, evidence, krs, team_id, period, revision)
     index = _Index(snapshot.revision if ours else None, evidence, krs, encoder)
     if ours:
         index.snapshot_revision = snapshot.revision
@@ -440,14 +443,44 @@ def _workspace_stamp(session: Session, team_id: str) -> str | None:
     return None if created is None else str(created)
 
 
-def _journal_at(session: Session, team_id: str, revision: int) -> list[list]:
-    """The journal's rows of one revision, as a snapshot records them."""
+def _journal_before(session: Session, team_id: str, revision: int) -> list[list]:
+    """The journal's rows of the last VERIFY_REVISIONS revisions up to `revision`, as a snapshot records them."""
     rows = session.exec(
-        select(ServesChange.id, ServesChange.kr_id, ServesChange.every_kr)
-        .where(ServesChange.team_id == team_id, ServesChange.revision == revision)
-        .order_by(ServesChange.id)
+        select(ServesChange.revision, ServesChange.id, ServesChange.kr_id, ServesChange.every_kr)
+        .where(ServesChange.team_id == team_id, ServesChange.revision > revision - VERIFY_REVISIONS,
+               ServesChange.revision <= revision)
+        .order_by(ServesChange.revision, ServesChange.id)
     ).all()
-    return [[row_id, kr, bool(every)] for row_id, kr, every in rows]
+    return [[at, row_id, kr, bool(every)] for at, row_id, kr, every in rows]
+
+
+def _of_this_history(
+    session: Session, snapshot: Snapshot, evidence: tuple[KrEvidence, ...], krs: dict[str, _KrInfo], team_id: str,
+    period: str, revision: int,
+) -> bool:
+    """Whether the snapshot's evidence is this database's as of its revision, so that the journal
+    since may bring it up to date. Revision numbers alone cannot say: a database restored from
+    a backup, or a workspace deleted and made again, counts the same numbers again with other
+    changes. So the workspace row must be the same (created at the same instant), the journal's
+    rows of the snapshot's last revisions the same rows, and the KRs they name that nothing has
+    changed since read word for word as the snapshot has them."""
+    header = snapshot.header
+    if header.get("workspace") != _workspace_stamp(session, team_id):
+        return False
+    journal = _journal_before(session, team_id, snapshot.revision)
+    if not journal or header.get("journal") != journal:
+        return False  # another history, or pruned
+    since = _changed_krs(session, team_id, snapshot.revision, revision)
+    if since is None:
+        return False  # too far behind for the journal: read in full either way
+    named = {kr for _, _, kr, _ in journal if kr is not None} - since
+    if not named:
+        return True
+    if len(named) > REREAD_LIMIT:
+        return False
+    held = {info.pk: (kr, info) for kr, info in zip(evidence, krs.values()) if info.pk in named}
+    read_evidence, read_krs = _load_evidence(session, team_id, period, only=named)
+    return held == {info.pk: (kr, info) for kr, info in zip(read_evidence, read_krs.values())}
 
 
 def _evidence_arrays(index: _Index, keys: list[str]) -> dict[str, np.ndarray]:

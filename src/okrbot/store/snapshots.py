@@ -28,6 +28,7 @@ import mmap
 import os
 import re
 import secrets
+import shutil
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -169,6 +170,10 @@ class Snapshots:
                 os.utime(path)  # read: recently used
             return Snapshot(revision, header, arrays, path)
         return None
+
+    def forget(self, database: URL) -> None:
+        """Remove every snapshot of this database (restored from a backup: another history)."""
+        shutil.rmtree(self.root / database_digest(database), ignore_errors=True)
 
     @staticmethod
     def discard(path: Path) -> None:
