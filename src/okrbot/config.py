@@ -147,7 +147,10 @@ class Settings(BaseSettings):
             if url.database in (None, "", ":memory:"):
                 return None
             return Path(f"{url.database}-cache")
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "okrbot"
+        try:
+            return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "okrbot"
+        except RuntimeError:  # no home directory: nowhere to share, so nothing is
+            return None
 
     @property
     def socket_mode(self) -> bool:

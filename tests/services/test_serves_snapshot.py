@@ -315,3 +315,25 @@ def test_forgetting_a_database_removes_its_snapshots_only(db, actor, shared, tmp
     write_file(other / f"{1:012d}{SUFFIX}", {}, {})
     shared.forget(db.engine.url)  # what `okrbot restore` does: the history before the backup is gone
     assert snapshot_files_in(shared) == [other / f"{1:012d}{SUFFIX}"]
+
+
+def test_a_process_waits_for_the_one_building_the_same_index_then_goes_on(shared, tmp_path):
+    import threading
+    import time
+
+    folder = tmp_path / "folder"
+    order = []
+    with shared.building(folder, wait=30):
+        def second() -> None:
+            with shared.building(folder, wait=30):
+                order.append("second builds")
+
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.3)
+        order.append("first done")
+    waiting.join(timeout=10)
+    assert order == ["first done", "second builds"]
+    started = time.monotonic()
+    with shared.building(folder, wait=0.2), shared.building(folder, wait=0.2):  # held: the second gives up waiting
+        assert time.monotonic() - started >= 0.2
