@@ -21,6 +21,14 @@ Everything goes through `services.serves` in this one process, as in a worker:
   period's evidence is timed apart (`read_evidence_s`), and so is reading the journal
   and the changed KRs (`read_changed_ms`, after the answer: the pages are warm).
 
+- shared through a snapshot (`shared`, OKRBOT_CACHE_DIR; services/serves.py): this process
+  builds from nothing and writes the snapshot (its write timed apart, its size on disk),
+  then other processes (`--child`, started one after the other and kept alive together)
+  answer their first question from it: CPU and wall-clock, matchers built, and the memory
+  of two of them holding the same snapshot (RSS and PSS from /proc: PSS counts a shared page
+  once between the processes sharing it), beside a process that built its own; then, after
+  a Link made here, a new process's first answer (the snapshot plus the journal).
+
 - the matcher alone, on the same evidence: its build, the memory it holds (one scope,
   then both), a question at limit 3 and at an owner's retry past the hidden KRs (limit 3 +
   the private KRs), and a question at 5,000 synthetic KRs. `--matcher-only` runs just this;
@@ -36,9 +44,15 @@ from __future__ import annotations
 import argparse
 import gc
 import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 import tracemalloc
 from dataclasses import replace
+from pathlib import Path
 
 from bench import orgs
 from bench.common import ROOT, TEAM, current_period, load_average, percentile, stamp, table, write_result
@@ -51,6 +65,7 @@ from okrbot.services import okrs, serves
 from okrbot.services.context import Actor
 from okrbot.store.db import Database
 from okrbot.store.models import KeyResult, Objective
+from okrbot.store.snapshots import Snapshots
 from okrbot.store.types import utcnow
 
 QUESTION = "speed up the slow API endpoints"
@@ -110,12 +125,116 @@ def matcher_alone(evidence, private: set[str]) -> dict:
     return figures
 
 
+def memory_now() -> dict[str, float]:
+    """This process's resident memory and its proportional share (MiB), from /proc (Linux)."""
+    figures = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Rss", "Pss", "Shared_Clean", "Private_Clean", "Private_Dirty"):
+            figures[name.lower() + "_mib"] = round(int(value.split()[0]) / 1024, 1)
+    return figures
+
+
+def child(url: str, cache: str) -> None:
+    """A second process: its first question (with the snapshots in `cache`, or none when ""),
+    then, when told on stdin, its memory while the others are still alive."""
+    db = Database(url)
+    snapshots = Snapshots(Path(cache), "serves") if cache else None
+    member = Actor(team_id=TEAM, user_id=MEMBER, channel_id="DMEMBER")
+
+    def ask() -> None:
+        with db.session_scope() as session:
+            serves.serves(session, member, QUESTION, snapshots=snapshots)
+
+    cpu = seconds(ask)
+    next_ms = seconds(ask) * 1000
+    with db.session_scope() as session:
+        built, restored = serves.matcher_builds(session), serves.snapshots_restored(session)
+    print(json.dumps({"first_answer_s": round(cpu, 3), "first_answer_wall_s": round(walls[0], 3),
+                      "next_answer_ms": round(next_ms, 2), "matchers_built": built, "restored": restored}), flush=True)
+    sys.stdin.readline()
+    gc.collect()
+    print(json.dumps(memory_now()), flush=True)
+
+
+def start_child(url: str, cache: Path | None) -> tuple[subprocess.Popen, dict]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen([sys.executable, "-m", "bench.serves_index", "--child", url, str(cache or "")],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    assert process.stdout is not None
+    return process, json.loads(process.stdout.readline())
+
+
+def memory_of(processes: list[subprocess.Popen]) -> list[dict]:
+    """Each (still alive) process's memory, read while all of them are alive, then they end."""
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("\n")
+        process.stdin.flush()
+    found = []
+    for process in processes:
+        assert process.stdout is not None
+        found.append(json.loads(process.stdout.readline()))
+        process.wait(timeout=60)
+    return found
+
+
+def shared_index(db: Database, url: str, period: str, ask_with, change) -> dict:
+    """The index shared through a snapshot: written by this process, read by the next ones."""
+    cache = orgs.DATA / f"serves_index_cache_{db.backend}"
+    shutil.rmtree(cache, ignore_errors=True)  # a snapshot of an earlier run is not measured
+    snapshots = Snapshots(cache, "serves")
+    serves._caches.clear()
+    gc.collect()
+    built_s = seconds(lambda: ask_with(snapshots))
+    built_wall = walls[-1]
+    with db.session_scope() as session:
+        index = serves._cache_for(session).indexes[(TEAM, period)]
+        folder = snapshots.folder(session.get_bind().url, serves._code_key(), (TEAM, period))
+        write_s = seconds(lambda: serves._write_snapshot(session, snapshots, folder, TEAM, index))
+    write_wall = walls[-1]
+    (path,) = folder.glob("*.snap")
+    size_mib = round(path.stat().st_size / 2**20, 1)
+    print(f"shared: built and wrote in {built_s:.2f} s CPU ({built_wall:.2f} s wall); the write alone "
+          f"{write_s:.2f} s CPU ({write_wall:.2f} s wall), {size_mib} MiB on disk", flush=True)
+    serves._caches.clear()
+
+    first, first_says = start_child(url, cache)
+    second, second_says = start_child(url, cache)
+    alone, alone_says = start_child(url, None)  # builds its own, as every process did before
+    memory = memory_of([first, second, alone])
+    print(f"shared: a second process's first answer {first_says['first_answer_s']:.2f} s CPU "
+          f"({first_says['first_answer_wall_s']:.2f} s wall), a third's {second_says['first_answer_s']:.2f} s "
+          f"({second_says['first_answer_wall_s']:.2f} s), one without the snapshot {alone_says['first_answer_s']:.2f} s "
+          f"({alone_says['first_answer_wall_s']:.2f} s); memory {memory}", flush=True)
+
+    with db.session_scope() as session:
+        change(session)
+    after, after_says = start_child(url, cache)
+    memory_of([after])
+    print(f"shared: after a Link, a new process's first answer {after_says['first_answer_s']:.2f} s CPU "
+          f"({after_says['first_answer_wall_s']:.2f} s wall), {after_says['matchers_built']} matcher rebuilt "
+          f"from the snapshot's", flush=True)
+    return {
+        "build_and_write_s": round(built_s, 2), "build_and_write_wall_s": round(built_wall, 2),
+        "write_s": round(write_s, 3), "write_wall_s": round(write_wall, 3), "snapshot_mib": size_mib,
+        "second_process": first_says, "third_process": second_says, "process_without_snapshot": alone_says,
+        "memory_while_all_three_alive": {"second": memory[0], "third": memory[1], "without_snapshot": memory[2]},
+        "after_a_link_new_process": after_says, "load_average": load_average(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--org", choices=sorted(orgs.OBJECTIVES), default="L")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--matcher-only", action="store_true", help="only the matcher on the period's evidence")
+    parser.add_argument("--shared-only", action="store_true", help="only the index shared through a snapshot")
+    parser.add_argument("--child", nargs=2, metavar=("URL", "CACHE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
     result = stamp()
     period = current_period()
     org = orgs.load(args.org, args.backend)
@@ -147,6 +266,23 @@ def main() -> None:
         print(f"wrote {write_result(name, result).relative_to(ROOT)}")
         return
 
+    def ask_with(snapshots: Snapshots) -> None:
+        with db.session_scope() as session:
+            serves.serves(session, member, QUESTION, snapshots=snapshots)
+
+    def link(session) -> None:
+        serves.link_request(session, replace(admin, now=utcnow()), numbers[31], "Cache the report API responses")
+
+    with db.session_scope() as session:
+        numbers = [info.number for info in serves._load_evidence(session, TEAM, period)[1].values()]
+    if args.shared_only:
+        result.update({"backend": args.backend, "organisation": args.org, "period": period, "counts": counts,
+                       "shared": shared_index(db, url, period, ask_with, link), "load_average_at_end": load_average()})
+        db.dispose()
+        name = f"serves_index_shared_{args.org.lower()}_{args.backend}"
+        print(f"wrote {write_result(name, result).relative_to(ROOT)}")
+        return
+
     evidence_s = seconds(read_evidence)
     gc.collect()
     cold_member_s = seconds(lambda: ask(member))
@@ -166,7 +302,6 @@ def main() -> None:
 
     with db.session_scope() as session:
         infos = list(serves._load_evidence(session, TEAM, period)[1].values())
-    numbers = [info.number for info in infos]
     objective = next(info.objective_number for info in infos if not info.private)
     other_objective = next(info.objective_pk for info in reversed(infos) if not info.private)
     edited_kr = infos[23].pk
@@ -217,12 +352,14 @@ def main() -> None:
     memory = {"held_mib": round(held / 2**20, 1), "peak_mib": round(peak / 2**20, 1)}
     print(f"memory: the cache holds {memory['held_mib']} MiB for this workspace-period (evidence and both "
           f"scopes), peak {memory['peak_mib']} MiB while building", flush=True)
+    shared = shared_index(db, url, period, ask_with, link)
     db.dispose()
     result.update({
         "backend": args.backend, "organisation": args.org, "period": period, "counts": counts,
         "read_evidence_s": round(evidence_s, 2), "cold_member_first_question_s": round(cold_member_s, 2),
         "cold_owner_first_question_s": round(cold_owner_s, 2), "cold_wall_s": cold_walls, "warm": warm, "after_change": changes,
-        "memory": memory, "matchers_built_in_memory_pass": builds, "load_average_at_end": load_average(),
+        "memory": memory, "matchers_built_in_memory_pass": builds, "shared": shared,
+        "load_average_at_end": load_average(),
     })
     name = f"serves_index_{args.org.lower()}_{args.backend}"
     print(f"wrote {write_result(name, result).relative_to(ROOT)}")

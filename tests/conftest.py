@@ -74,6 +74,12 @@ def database_url(_migrated_template: str, tmp_path: Path) -> str:
     return _migrated_template
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_dir(tmp_path: Path, monkeypatch) -> None:
+    """Each test's shared indexes (OKRBOT_CACHE_DIR) in its own directory, never the user's ~/.cache."""
+    monkeypatch.setenv("OKRBOT_CACHE_DIR", str(tmp_path / "cache"))
+
+
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)

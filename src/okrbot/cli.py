@@ -293,9 +293,16 @@ def backup(file: Annotated[Path, typer.Argument(help="The backup file to write (
 @app.command()
 def restore(file: Annotated[Path, typer.Argument(help="A file `okrbot backup` wrote.", dir_okay=False)]) -> None:
     """Restore a backup onto an empty database (DATABASE_URL); a database with data is refused."""
+    from sqlalchemy.engine import make_url
+
     from okrbot import backup as backups
+    from okrbot.services.serves import index_snapshots
 
     _backup_step(backups.restore, file, "Not restored")
+    settings = _settings()
+    snapshots = index_snapshots(settings)
+    if snapshots is not None:
+        snapshots.forget(make_url(settings.database_url))  # indexes of the history before the backup
 
 
 def _backup_step(step, file: Path, refused: str) -> None:

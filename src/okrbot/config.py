@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from okrbot.domain.periods import month_number
 
@@ -82,6 +84,10 @@ class Settings(BaseSettings):
     # BERT model folder on this machine (all-MiniLM-L6-v2: config.json, vocab.txt, model.safetensors,
     # 1_Pooling/config.json). Unset: words alone. Read with numpy; nothing is downloaded.
     embedding_model: str = Field(default="", alias="OKRBOT_EMBEDDING_MODEL")
+    # Where the processes of this install share what they built (the "serves" index of each
+    # workspace-period, store/snapshots.py). Unset: next to a SQLite database (okrbot.db-cache/),
+    # else $XDG_CACHE_HOME/okrbot (~/.cache/okrbot); "off": nothing is written or read.
+    cache_dir: str = Field(default="", alias="OKRBOT_CACHE_DIR")
 
     @field_validator("timezone")
     @classmethod
@@ -126,6 +132,25 @@ class Settings(BaseSettings):
         if self.database_url.startswith("sqlite"):
             return 1
         return max(1, min(os.cpu_count() or 1, 4))
+
+    @property
+    def cache_directory(self) -> Path | None:
+        """OKRBOT_CACHE_DIR, or its default for this database; None when off (or an in-memory SQLite
+        database, which no other process can open)."""
+        chosen = self.cache_dir.strip()
+        if chosen.lower() == "off":
+            return None
+        if chosen:
+            return Path(chosen).expanduser()
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite":
+            if url.database in (None, "", ":memory:"):
+                return None
+            return Path(f"{url.database}-cache")
+        try:
+            return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "okrbot"
+        except RuntimeError:  # no home directory: nowhere to share, so nothing is
+            return None
 
     @property
     def socket_mode(self) -> bool:

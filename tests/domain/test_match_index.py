@@ -119,6 +119,34 @@ def test_a_matcher_rebuilt_after_changes_answers_as_one_built_afresh(evaluation)
         assert rebuilt._index.scores(query) == afresh._index.scores(query)
 
 
+def test_a_matcher_restored_from_its_arrays_answers_as_it_did_and_lends_its_analysis(evaluation):
+    """What a snapshot holds (services/serves.py): the vocabulary's keys and plain arrays."""
+    krs, questions = evaluation
+    original = Matcher(krs[:-10])
+    Matcher(krs, previous=original)  # the shared vocabulary grows past what the original counted
+    keys, arrays = original.arrays()
+    restored = Matcher.restored(krs[:-10], list(keys), {name: array.copy() for name, array in arrays.items()})
+    assert _answers(restored, questions) == _answers(original, questions)
+    hidden = list(range(0, len(krs) - 10, 5))
+    assert _answers(restored.without(hidden), questions) == _answers(original.without(hidden), questions)
+    assert _answers(Matcher(krs, previous=restored), questions) == _answers(Matcher(krs), questions)
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda keys, arrays: (keys[:-1], arrays),  # a term fewer than the corpus names
+    lambda keys, arrays: (keys + [keys[0]], arrays),  # a key twice
+    lambda keys, arrays: (keys, {**arrays, "index.posting_documents": arrays["index.posting_documents"][:-1]}),
+    lambda keys, arrays: (keys, {**arrays, "corpus.title.ids": arrays["corpus.title.ids"].astype("int64")}),
+    lambda keys, arrays: (keys, {k: a for k, a in arrays.items() if k != "index.document_ends"}),
+])
+def test_arrays_that_do_not_fit_together_are_refused(evaluation, spoil):
+    krs, _ = evaluation
+    keys, arrays = Matcher(krs).arrays()
+    keys, arrays = spoil(list(keys), dict(arrays))
+    with pytest.raises((ValueError, KeyError)):
+        Matcher.restored(krs, keys, arrays)
+
+
 def test_the_public_scope_from_the_full_matcher_answers_as_one_built_afresh(evaluation):
     krs, questions = evaluation
     public = [kr for position, kr in enumerate(krs) if position % 7]

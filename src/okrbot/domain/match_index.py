@@ -12,6 +12,10 @@ numbers (lengths, document frequencies, weights) are computed from the ids
 for any subset of documents in one vectorised pass (`FieldedBm25.from_corpus`).
 A corpus can copy a document's ids from another corpus that shares its
 `Vocabulary`, so an index after a change re-reads only the changed documents.
+
+Both are plain arrays plus the vocabulary's keys (`arrays()`, `from_arrays`), so a
+built index can be written to a file and read back by another process without
+analysing or counting anything again (services/serves_snapshot.py).
 """
 
 from __future__ import annotations
@@ -46,6 +50,16 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    @classmethod
+    def from_keys(cls, keys: Sequence[str]) -> Vocabulary:
+        """The vocabulary whose terms are `keys`, in id order (as `keys` listed them)."""
+        vocabulary = cls()
+        vocabulary.keys = list(keys)
+        vocabulary.ids = {key: term for term, key in enumerate(vocabulary.keys)}
+        if len(vocabulary.ids) != len(vocabulary.keys):
+            raise ValueError("a vocabulary lists a key twice")
+        return vocabulary
 
 
 class TokenCorpus:
@@ -112,6 +126,35 @@ class TokenCorpus:
             self._document_ends[field] = np.asarray(self._document_ends[field], dtype=np.int64)
         return self
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The frozen corpus as named arrays (its vocabulary apart)."""
+        found = {}
+        for field in self.fields:
+            found[f"{field}.ids"] = np.asarray(self._ids[field])
+            found[f"{field}.group_ends"] = np.asarray(self._group_ends[field])
+            found[f"{field}.document_ends"] = np.asarray(self._document_ends[field])
+        return found
+
+    @classmethod
+    def from_arrays(cls, vocabulary: Vocabulary, fields: Sequence[str], arrays: Mapping[str, np.ndarray]) -> TokenCorpus:
+        """The frozen corpus `arrays()` gave, over `vocabulary` (the same terms, the same ids)."""
+        corpus = cls(vocabulary, fields)
+        sizes = set()
+        for field in corpus.fields:
+            ids = corpus._ids[field] = _checked(arrays[f"{field}.ids"], np.int32)
+            group_ends = corpus._group_ends[field] = _checked(arrays[f"{field}.group_ends"], np.int64)
+            document_ends = corpus._document_ends[field] = _checked(arrays[f"{field}.document_ends"], np.int64)
+            if len(ids) and not 0 <= int(ids.min()) <= int(ids.max()) < len(vocabulary):
+                raise ValueError(f"corpus field {field!r} names a term the vocabulary does not have")
+            if (len(group_ends) and int(group_ends[-1]) != len(ids)) or (
+                    len(document_ends) and int(document_ends[-1]) != len(group_ends)):
+                raise ValueError(f"corpus field {field!r} does not add up")
+            sizes.add(len(document_ends))
+        if len(sizes) > 1:
+            raise ValueError("corpus fields hold different numbers of documents")
+        corpus.size = sizes.pop() if sizes else 0
+        return corpus
+
     def field_ids(self, field: str) -> tuple[np.ndarray, np.ndarray]:
         """The field's term ids of every document, and where each document's end."""
         group_ends = np.concatenate(([0], self._group_ends[field]))
@@ -138,6 +181,13 @@ class TokenCorpus:
 
     def _group_start(self, field: str, group: int) -> int:
         return int(self._group_ends[field][group - 1]) if group else 0
+
+
+def _checked(array: np.ndarray, dtype, dimensions: int = 1) -> np.ndarray:
+    """`array` as read back, refused unless it is what was written: a number array of this shape."""
+    if array.dtype != np.dtype(dtype) or array.ndim != dimensions:
+        raise ValueError(f"expected a {dimensions}-dimensional {np.dtype(dtype)} array, found {array.ndim} of {array.dtype}")
+    return array
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -195,14 +245,8 @@ class FieldedBm25:
         # Every weight is computed, array-wide and in the same order, with the float
         # arithmetic of the plain per-document loop this replaced (test_match_index.py
         # keeps it), so scores are the same to the last bit.
-        self.size = size = corpus.size
-        self._vocabulary = corpus.vocabulary
-        self._k1, self._b = k1, b
-        self._weights = tuple(float(w) for w in field_weights.values())
-        heaviest = max(self._weights, default=1.0)
-        # A term only in a light field (a shared objective) makes a document
-        # count less towards the term's document frequency.
-        self._shares = tuple(w / heaviest for w in self._weights)
+        self._settings(corpus.vocabulary, corpus.size, field_weights, k1, b)
+        size = self.size
         terms = len(corpus.vocabulary)
         stride = max(terms, 1)  # a (document, term) pair as one sortable integer
         per_field, lengths = [], []  # each field's (unique pair keys doc*terms+term, counts)
@@ -232,6 +276,61 @@ class FieldedBm25:
         self._document_postings = np.empty(len(by_term), dtype=np.int32)
         self._document_postings[by_term] = np.arange(len(by_term), dtype=np.int32)
         self._scope = _Scope(self, None)
+
+    def _settings(self, vocabulary: Vocabulary, size: int, field_weights: Mapping[str, float], k1: float, b: float) -> None:
+        self.size = size
+        self._vocabulary = vocabulary
+        self._k1, self._b = k1, b
+        self._weights = tuple(float(w) for w in field_weights.values())
+        heaviest = max(self._weights, default=1.0)
+        # A term only in a light field (a shared objective) makes a document
+        # count less towards the term's document frequency.
+        self._shares = tuple(w / heaviest for w in self._weights)
+
+    @property
+    def terms(self) -> int:
+        """How many terms of the vocabulary the index counted (those it had when built)."""
+        return len(self._posting_ends)
+
+    _ARRAYS = ("posting_documents", "posting_counts", "posting_ends", "document_ends", "document_term_ids",
+               "document_postings")
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The index's counts as named arrays (the statistics of a scope are not kept: they are
+        computed again from these in one pass)."""
+        found = {name: getattr(self, f"_{name}") for name in self._ARRAYS}
+        found.update({f"lengths.{field}": lengths for field, lengths in enumerate(self._lengths)})
+        return found
+
+    @classmethod
+    def from_arrays(
+        cls, vocabulary: Vocabulary, size: int, arrays: Mapping[str, np.ndarray], field_weights: Mapping[str, float],
+        *, k1: float = 1.2, b: float = 0.4,
+    ) -> FieldedBm25:
+        """The index `arrays()` gave, over the vocabulary it was built with: nothing counted again."""
+        index = cls.__new__(cls)
+        index._settings(vocabulary, size, field_weights, k1, b)
+        index._lengths = tuple(_checked(arrays[f"lengths.{field}"], np.int64) for field in range(len(field_weights)))
+        index._posting_documents = _checked(arrays["posting_documents"], np.int32)
+        counts = arrays["posting_counts"]
+        index._posting_counts = _checked(counts, np.uint32 if counts.dtype == np.uint32 else np.uint16, 2)
+        index._posting_ends = _checked(arrays["posting_ends"], np.int64)
+        index._document_ends = _checked(arrays["document_ends"], np.int64)
+        index._document_term_ids = _checked(arrays["document_term_ids"], np.int32)
+        index._document_postings = _checked(arrays["document_postings"], np.int32)
+        pairs = len(index._posting_documents)
+        if (any(len(lengths) != size for lengths in index._lengths) or len(index._document_ends) != size
+                or index._posting_counts.shape != (len(field_weights), pairs)
+                or len(index._posting_ends) != len(vocabulary) or len(index._document_term_ids) != pairs
+                or len(index._document_postings) != pairs
+                or (len(index._posting_ends) and int(index._posting_ends[-1]) != pairs)
+                or (size and int(index._document_ends[-1]) != pairs)):
+            raise ValueError("the index's arrays do not fit together")
+        if pairs and not (0 <= int(index._posting_documents.min()) and int(index._posting_documents.max()) < size
+                          and 0 <= int(index._document_postings.min()) and int(index._document_postings.max()) < pairs):
+            raise ValueError("the index's arrays point outside it")
+        index._scope = _Scope(index, None)
+        return index
 
     def without(self, positions: Iterable[int]) -> FieldedBm25:
         """This index as if the documents at these positions did not exist: they count in

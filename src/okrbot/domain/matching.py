@@ -21,9 +21,11 @@ import copy
 import heapq
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+
+import numpy as np
 
 from okrbot.domain.analyzer import (
     CONCEPT_PREFIX,
@@ -161,10 +163,7 @@ class Matcher:
         known = {kr: position for position, kr in enumerate(previous._krs)} if previous is not None else {}
         picks = []  # per KR: (0, its position in previous) or (1, its position in fresh)
         read = _Reader(self._analyzer)
-        rejected: dict[int, tuple[frozenset[str], ...]] = {}
-        for position, kr in enumerate(self._krs):
-            if kr.rejected:
-                rejected[position] = tuple(_word_keys(self._analyzer.terms(text)) for text in kr.rejected)
+        for kr in self._krs:
             before = known.get(kr)
             if before is None:
                 picks.append((1, fresh.size))
@@ -176,10 +175,49 @@ class Matcher:
             self._corpus = fresh
         else:
             self._corpus = TokenCorpus.combine((previous._corpus, fresh), picks)
+        self._finish(FieldedBm25.from_corpus(self._corpus, FIELD_WEIGHTS))
+
+    def _finish(self, index: FieldedBm25) -> None:
+        """What a matcher derives from its corpus and index: the rejections' words, the typo vocabulary."""
+        rejected = {
+            position: tuple(_word_keys(self._analyzer.terms(text)) for text in kr.rejected)
+            for position, kr in enumerate(self._krs)
+            if kr.rejected
+        }
         self._explained = _Explanations(self, rejected)
-        self._index = FieldedBm25.from_corpus(self._corpus, FIELD_WEIGHTS)
+        self._index = index
         vocabulary = {k for k in self._index.idf if not k.startswith(CONCEPT_PREFIX)}
         self._fuzzy = FuzzyVocabulary(vocabulary | self._analyzer.concept_words)
+
+    def arrays(self) -> tuple[list[str], dict[str, np.ndarray]]:
+        """What `restored` needs besides the KRs: the vocabulary's keys (term id order) and
+        the analysed corpus and the index as named arrays. Nothing in them is code."""
+        arrays = {f"corpus.{name}": array for name, array in self._corpus.arrays().items()}
+        arrays.update({f"index.{name}": array for name, array in self._index.arrays().items()})
+        # The vocabulary may have grown since (a matcher built from this one shares it):
+        # this matcher's terms are the ones its index counted.
+        return self._corpus.vocabulary.keys[: self._index.terms], arrays
+
+    @classmethod
+    def restored(
+        cls, krs: Sequence[KrEvidence], keys: Sequence[str], arrays: Mapping[str, np.ndarray], *,
+        threshold: float | None = None,
+    ) -> Matcher:
+        """The matcher whose `arrays()` these are, over the same KRs: answers exactly as it did,
+        without analysing a KR or counting a term again. Raises ValueError when they do not fit."""
+        matcher = cls.__new__(cls)
+        matcher._krs = tuple(krs)
+        matcher.threshold = NO_MATCH_THRESHOLD if threshold is None else threshold
+        matcher._analyzer = Analyzer()
+        vocabulary = Vocabulary.from_keys(keys)
+        matcher._corpus = TokenCorpus.from_arrays(
+            vocabulary, (*FIELD_WEIGHTS, SHOWN), {k[len("corpus."):]: a for k, a in arrays.items() if k.startswith("corpus.")})
+        if matcher._corpus.size != len(matcher._krs):
+            raise ValueError(f"the corpus holds {matcher._corpus.size} KRs, not {len(matcher._krs)}")
+        matcher._finish(FieldedBm25.from_arrays(
+            vocabulary, len(matcher._krs), {k[len("index."):]: a for k, a in arrays.items() if k.startswith("index.")},
+            FIELD_WEIGHTS))
+        return matcher
 
     def without(self, positions: Iterable[int]) -> Matcher:
         """This matcher as if the KRs at these positions did not exist: their words count in no

@@ -31,24 +31,50 @@ With the operator's embedding model (OKRBOT_EMBEDDING_MODEL, services/embedding_
 the index also holds a vector per KR and per linked work title (domain/semantic_matching.py),
 computed when it is built; an index after a change embeds only the texts the one before
 had not. Without it, answers are exactly the lexical matcher's.
+
+Shared between processes (`snapshots`, OKRBOT_CACHE_DIR, store/snapshots.py): a process
+that built an index from nothing writes a snapshot of it (the evidence, the matcher's
+arrays, the OKR revision they are as of), and so does one whose index moved SNAPSHOT_EVERY
+revisions past the newest snapshot; a process with no index in memory reads the newest
+instead of building (the big arrays memory-mapped, shared with the other processes) and
+brings it up to date through the journal as above. The snapshot is trusted as of its
+revision only when the workspace row was created at the same instant and the journal's
+rows of that revision are the ones it recorded (a database restored from a backup, or a
+workspace deleted and made again, writes other rows); otherwise its evidence is read
+again in full and its matcher only lends the analysis of the KRs that read word for word
+the same, as after any change. A snapshot from another okrbot (a digest of the code that
+analyses and indexes) is never read. The lexical matcher only: with an embedding model,
+its vectors are computed again (they are not written).
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import heapq
+import json
+import logging
 import re
+import sys
 import threading
+import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from okrbot.config import Settings
+from okrbot.domain import analyzer, lexicon, match_index, matching
 from okrbot.domain.commands import WorkRef
 from okrbot.domain.ids import kr_id
 from okrbot.domain.matching import KrEvidence, Matcher
@@ -58,15 +84,30 @@ from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, periods, work
 from okrbot.services.context import Actor
 from okrbot.services.work import WorkOutcome
+from okrbot.store import snapshots as snapshot_files
 from okrbot.store.models import Initiative, KeyResult, KrLink, Objective, ServesChange, ServesFeedback, Workspace
+from okrbot.store.snapshots import Snapshot, Snapshots
 
 MAX_MATCHES = 3
 CACHED_INDEXES = 16  # (workspace, period) pairs kept per database; the least recently asked goes first
 URL_LIMIT = 2000  # Initiative.url
 # More changed KRs than this since the cached index: read the whole period (one query beats a long IN list).
 REREAD_LIMIT = 2000
+# An index this many revisions past the newest snapshot writes a new one: a process starting
+# then applies at most this much journal (written rows are kept for store/revisions.py's
+# KEEP_REVISIONS), and writing (0.3 s at L) stays rare.
+SNAPSHOT_EVERY = 100
+# How long a process waits for another that is building the same index from nothing, to
+# read its snapshot rather than build too (a build at L is 6 s of CPU on an idle core).
+SNAPSHOT_WAIT_SECONDS = 60.0
+SNAPSHOT_FORMAT = 1  # what a snapshot holds and how (the code digest covers the rest)
+# A snapshot read is checked against the journal's rows of its last this many revisions, and
+# the KRs they name against the database (see `_of_this_history`).
+VERIFY_REVISIONS = 20
 
 ACTIVE = "active"
+
+log = logging.getLogger("okrbot.serves")
 
 
 @dataclass(frozen=True)
@@ -118,6 +159,11 @@ class _Index:
     # it read word for word the same are not analysed again (domain/matching.py), nor
     # the texts it had embedded.
     superseded: AnyMatcher | None = None
+    # The revision of the newest snapshot of this workspace-period this process read or
+    # wrote (None: none that is of this database's history).
+    snapshot_revision: int | None = None
+    # A snapshot read but not of this history: removed when this index writes its own.
+    disowned: Path | None = None
 
     def scope(self, with_private: bool) -> AnyMatcher:
         """The matcher for people who may see some private objective, or for those who may see none:
@@ -137,6 +183,7 @@ class _IndexCache:
     indexes: OrderedDict[tuple, _Index] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     builds: int = 0  # matchers built so far (tests and the benchmark read it)
+    restored: int = 0  # indexes read from a snapshot instead
 
 
 # One cache per database engine: each process has one engine per database, and
@@ -146,13 +193,15 @@ _caches_lock = threading.Lock()
 
 
 def serves(
-    session: Session, actor: Actor, text: str, *, shown_to_channel: bool = False, encoder: Encoder | None = None
+    session: Session, actor: Actor, text: str, *, shown_to_channel: bool = False, encoder: Encoder | None = None,
+    snapshots: Snapshots | None = None,
 ) -> ServesAnswer:
     """Up to three KRs of the current period that the request may serve, best first.
 
     `shown_to_channel`: the answer is posted where others read it, so no private
     objective's KR is in it, whoever asked. `encoder`: the operator's embedding model
-    (services/embedding_model.py), or None to rank by words alone.
+    (services/embedding_model.py), or None to rank by words alone. `snapshots`: where
+    the processes of this install share their indexes (`index_snapshots`), or None.
     """
     period = okrs.period_or_current(None, actor)
     if periods.is_closed(session, actor.team_id, period):
@@ -160,7 +209,8 @@ def serves(
         return ServesAnswer(request=text, period=period, krs_considered=0, fits=[], tier=Tier.NONE)
     revision = _revision(session, actor.team_id)
     hidden, sees_private = _private_objectives(session, actor, period, everyone=shown_to_channel)
-    index, matcher = _matcher(session, actor.team_id, period, revision, with_private=sees_private, encoder=encoder)
+    index, matcher = _matcher(
+        session, actor.team_id, period, revision, with_private=sees_private, encoder=encoder, snapshots=snapshots)
     in_scope = [info for info in index.krs.values() if sees_private or not info.private]
     hidden_krs = sum(info.objective_pk in hidden for info in in_scope)
     fits = _visible_matches(index, matcher, text, hidden, hidden_krs)
@@ -181,6 +231,16 @@ def _serves_threshold(matcher: AnyMatcher) -> float:
 def matcher_builds(session: Session) -> int:
     """How many matchers this database's cache has built (for tests and the benchmark)."""
     return _cache_for(session).builds
+
+
+def snapshots_restored(session: Session) -> int:
+    """How many indexes this database's cache read from a snapshot instead of building."""
+    return _cache_for(session).restored
+
+
+def index_snapshots(settings: Settings) -> Snapshots | None:
+    """Where this install's processes share their "serves" indexes (OKRBOT_CACHE_DIR), or None."""
+    return snapshot_files.snapshots_for(settings, "serves")
 
 
 def _visible_matches(index: _Index, matcher: AnyMatcher, text: str, hidden: set[int], hidden_krs: int) -> list[KrFit]:
@@ -215,42 +275,295 @@ def _cache_for(session: Session) -> _IndexCache:
 
 def _matcher(
     session: Session, team_id: str, period: str, revision: int | None, *, with_private: bool,
-    encoder: Encoder | None = None,
+    encoder: Encoder | None = None, snapshots: Snapshots | None = None,
 ) -> tuple[_Index, AnyMatcher]:
     cache = _cache_for(session)
     # With a model, its own index: (workspace, period, model); the index holds the model, so its id stays its.
     key = (team_id, period) if encoder is None else (team_id, period, id(encoder))
+    folder = None
+    if snapshots is not None and revision is not None:
+        folder = snapshots.folder(session.get_bind().url, _code_key(), (team_id, period))
     # One lock per database: a question waits while another builds, rather than building twice.
     with cache.lock:
         index = cache.indexes.get(key)
-        if index is None or index.revision != revision:
-            changed = None if index is None else _changed_krs(session, team_id, index.revision, revision)
-            if changed is None:
-                evidence, krs = _load_evidence(session, team_id, period)
-            else:
-                evidence, krs = _updated(index, changed, *_load_evidence(session, team_id, period, only=changed))
-            fresh = _Index(revision, evidence, krs, encoder)
-            if index is not None:
-                if index.evidence == fresh.evidence:
-                    fresh.matcher = index.matcher  # word for word the same KRs
-                    fresh.public = index.public if index.krs == fresh.krs else None
-                else:
-                    fresh.superseded = index.matcher or index.superseded
-            index = cache.indexes[key] = fresh
+        if index is None and folder is not None:
+            assert snapshots is not None
+            index = _shared(session, cache, snapshots, folder, team_id, period, revision, encoder)
+        index = _up_to_date(session, index, team_id, period, revision, encoder)
         if index.matcher is None:
-            # The matcher before the change lends the analysis of every KR it read the same
-            # (and, with a model, the vectors of every text it had embedded).
-            before = index.superseded
-            lexical = Matcher(index.evidence, previous=before.lexical if isinstance(before, SemanticMatcher) else before)
-            index.matcher = lexical if encoder is None else SemanticMatcher(
-                lexical, encoder, previous=before if isinstance(before, SemanticMatcher) else None)
-            index.superseded = None
-            cache.builds += 1
+            _build_matcher(cache, index, encoder)
+        if folder is not None and index.revision is not None and (
+                index.snapshot_revision is None or index.revision - index.snapshot_revision >= SNAPSHOT_EVERY):
+            assert snapshots is not None
+            newest = snapshots.newest_revision(folder)  # another process may have written one since
+            if index.disowned is not None or newest is None or index.revision - newest >= SNAPSHOT_EVERY:
+                _write_snapshot(session, snapshots, folder, team_id, index)
+            else:
+                index.snapshot_revision = newest
+        cache.indexes[key] = index
         matcher = index.scope(with_private)
         cache.indexes.move_to_end(key)
         while len(cache.indexes) > CACHED_INDEXES:
             cache.indexes.popitem(last=False)
         return index, matcher
+
+
+def _shared(
+    session: Session, cache: _IndexCache, snapshots: Snapshots, folder: Path, team_id: str, period: str,
+    revision: int, encoder: Encoder | None,
+) -> _Index:
+    """The index another process wrote, or, when there is none yet, the one this process
+    builds (and writes) while the others that want it now wait to read it."""
+    index = _restored(session, snapshots, folder, team_id, period, revision, encoder)
+    if index is None:
+        with snapshots.building(folder, wait=SNAPSHOT_WAIT_SECONDS):
+            index = _restored(session, snapshots, folder, team_id, period, revision, encoder)  # written while this waited?
+            if index is None:
+                index = _up_to_date(session, None, team_id, period, revision, encoder)
+                _build_matcher(cache, index, encoder)
+                _write_snapshot(session, snapshots, folder, team_id, index)
+                return index
+    cache.restored += 1
+    return index
+
+
+def _up_to_date(
+    session: Session, index: _Index | None, team_id: str, period: str, revision: int | None, encoder: Encoder | None
+) -> _Index:
+    """`index` if it is as of `revision`, else the index as of `revision`: the journal's changed
+    KRs read again (or everything), holding on to the matcher when the evidence is the same."""
+    if index is not None and index.revision == revision:
+        return index
+    changed = None if index is None else _changed_krs(session, team_id, index.revision, revision)
+    if changed is None:
+        evidence, krs = _load_evidence(session, team_id, period)
+    else:
+        assert index is not None
+        evidence, krs = _updated(index, changed, *_load_evidence(session, team_id, period, only=changed))
+    fresh = _Index(revision, evidence, krs, encoder)
+    if index is not None:
+        fresh.snapshot_revision, fresh.disowned = index.snapshot_revision, index.disowned
+        if index.evidence == fresh.evidence and index.matcher is not None:
+            fresh.matcher = index.matcher  # word for word the same KRs
+            fresh.public = index.public if index.krs == fresh.krs else None
+        else:
+            fresh.superseded = index.matcher or index.superseded
+    return fresh
+
+
+def _build_matcher(cache: _IndexCache, index: _Index, encoder: Encoder | None) -> None:
+    # The matcher before the change lends the analysis of every KR it read the same
+    # (and, with a model, the vectors of every text it had embedded).
+    before = index.superseded
+    lexical = Matcher(index.evidence, previous=_lexical(before))
+    index.matcher = lexical if encoder is None else SemanticMatcher(
+        lexical, encoder, previous=before if isinstance(before, SemanticMatcher) else None)
+    index.superseded = None
+    cache.builds += 1
+
+
+def _lexical(matcher: AnyMatcher | None) -> Matcher | None:
+    return matcher.lexical if isinstance(matcher, SemanticMatcher) else matcher
+
+
+# --- snapshots: the index shared with the other processes ---------------------------------
+
+
+@lru_cache(maxsize=1)
+def _code_key() -> str:
+    """What a snapshot's content depends on besides the data: the code that reads the evidence,
+    analyses and indexes it (a digest of its source), and Unicode's tables (the analyzer folds)."""
+    digest = hashlib.sha256(f"{SNAPSHOT_FORMAT} {unicodedata.unidata_version}".encode())
+    for module in (analyzer, lexicon, matching, match_index, snapshot_files, sys.modules[__name__]):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _write_snapshot(session: Session, snapshots: Snapshots, folder: Path, team_id: str, index: _Index) -> None:
+    """Write the index for the other processes (its lexical matcher, its evidence, the revision
+    and what says which history that revision is of). Never fails the question."""
+    assert index.revision is not None and index.matcher is not None
+    if index.disowned is not None:
+        snapshots.discard(index.disowned)  # not of this history: this one replaces it
+        index.disowned = None
+    index.snapshot_revision = index.revision  # written or not, not tried again before SNAPSHOT_EVERY
+    header = {
+        "format": SNAPSHOT_FORMAT,
+        "code": _code_key(),
+        "revision": index.revision,
+        "workspace": _workspace_stamp(session, team_id),
+        "journal": _journal_before(session, team_id, index.revision),
+        "krs": len(index.evidence),
+    }
+    lexical = _lexical(index.matcher)
+    assert lexical is not None
+    keys, arrays = lexical.arrays()
+    arrays.update(_evidence_arrays(index, keys))
+    snapshots.write(folder, index.revision, header, arrays)
+
+
+def _restored(
+    session: Session, snapshots: Snapshots, folder: Path, team_id: str, period: str, revision: int,
+    encoder: Encoder | None,
+) -> _Index | None:
+    """The index of the newest snapshot in `folder`, as of its revision; None when there is
+    none this process can use (a damaged or foreign one is removed)."""
+    snapshot = snapshots.newest(folder)
+    if snapshot is None:
+        return None
+    header = snapshot.header
+    if header.get("format") != SNAPSHOT_FORMAT or header.get("code") != _code_key() or header.get("revision") != snapshot.revision:
+        log.warning("snapshot %s removed: written by another version of okrbot", snapshot.path)
+        snapshots.discard(snapshot.path)
+        return None
+    try:
+        evidence, krs, lexical = _decoded(snapshot)
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        log.warning("snapshot %s removed: %s: %s", snapshot.path, error.__class__.__name__, error)
+        snapshots.discard(snapshot.path)
+        return None
+    ours = _of_this_history(session, snapshot, evidence, krs, team_id, period, revision)
+    index = _Index(snapshot.revision if ours else None, evidence, krs, encoder)
+    if ours:
+        index.snapshot_revision = snapshot.revision
+    else:
+        # Another history of this database (restored from a backup, the workspace made again)
+        # or a journal pruned past it: its evidence is read again, its matcher only lends
+        # the analysis of the KRs that read the same.
+        index.disowned = snapshot.path
+    if encoder is None:
+        index.matcher = lexical
+    else:
+        index.superseded = lexical  # its vectors are computed again
+    return index
+
+
+def _workspace_stamp(session: Session, team_id: str) -> str | None:
+    created = session.exec(select(Workspace.created_at).where(Workspace.team_id == team_id)).one_or_none()
+    return None if created is None else str(created)
+
+
+def _journal_before(session: Session, team_id: str, revision: int) -> list[list]:
+    """The journal's rows of the last VERIFY_REVISIONS revisions up to `revision`, as a snapshot records them."""
+    rows = session.exec(
+        select(ServesChange.revision, ServesChange.id, ServesChange.kr_id, ServesChange.every_kr)
+        .where(ServesChange.team_id == team_id, ServesChange.revision > revision - VERIFY_REVISIONS,
+               ServesChange.revision <= revision)
+        .order_by(ServesChange.revision, ServesChange.id)
+    ).all()
+    return [[at, row_id, kr, bool(every)] for at, row_id, kr, every in rows]
+
+
+def _of_this_history(
+    session: Session, snapshot: Snapshot, evidence: tuple[KrEvidence, ...], krs: dict[str, _KrInfo], team_id: str,
+    period: str, revision: int,
+) -> bool:
+    """Whether the snapshot's evidence is this database's as of its revision, so that the journal
+    since may bring it up to date. Revision numbers alone cannot say: a database restored from
+    a backup, or a workspace deleted and made again, counts the same numbers again with other
+    changes. So the workspace row must be the same (created at the same instant), the journal's
+    rows of the snapshot's last revisions the same rows, and the KRs they name that nothing has
+    changed since read word for word as the snapshot has them."""
+    header = snapshot.header
+    if header.get("workspace") != _workspace_stamp(session, team_id):
+        return False
+    journal = _journal_before(session, team_id, snapshot.revision)
+    if not journal or header.get("journal") != journal:
+        return False  # another history, or pruned
+    since = _changed_krs(session, team_id, snapshot.revision, revision)
+    if since is None:
+        return False  # too far behind for the journal: read in full either way
+    named = {kr for _, _, kr, _ in journal if kr is not None} - since
+    if not named:
+        return True
+    if len(named) > REREAD_LIMIT:
+        return False
+    held = {info.pk: (kr, info) for kr, info in zip(evidence, krs.values()) if info.pk in named}
+    read_evidence, read_krs = _load_evidence(session, team_id, period, only=named)
+    return held == {info.pk: (kr, info) for kr, info in zip(read_evidence, read_krs.values())}
+
+
+def _evidence_arrays(index: _Index, keys: list[str]) -> dict[str, np.ndarray]:
+    """The evidence and what answers show (`_KrInfo`) as number arrays, their texts as one JSON
+    array of UTF-8 bytes: nothing in it is code."""
+    infos = list(index.krs.values())  # in evidence order
+    objectives: dict[int, int] = {}
+    objective_rows: list[tuple[int, int, bool]] = []
+    objective_titles: list[str] = []
+    for info in infos:
+        if info.objective_pk not in objectives:
+            objectives[info.objective_pk] = len(objective_rows)
+            objective_rows.append((info.objective_pk, info.objective_number, info.private))
+            objective_titles.append(info.objective_title)
+    texts = {
+        "vocabulary": keys,
+        "idents": [kr.kr_id for kr in index.evidence],
+        "titles": [kr.title for kr in index.evidence],
+        "objectives": objective_titles,
+        "work": [text for kr in index.evidence for text in kr.initiatives],
+        "rejected": [text for kr in index.evidence for text in kr.rejected],
+    }
+    return {
+        "kr.pk": np.array([info.pk for info in infos], dtype=np.int64),
+        "kr.number": np.array([info.number for info in infos], dtype=np.int64),
+        "kr.objective": np.array([objectives[info.objective_pk] for info in infos], dtype=np.int64),
+        "kr.work_ends": np.cumsum([len(kr.initiatives) for kr in index.evidence], dtype=np.int64),
+        "kr.rejected_ends": np.cumsum([len(kr.rejected) for kr in index.evidence], dtype=np.int64),
+        "objective.pk": np.array([row[0] for row in objective_rows], dtype=np.int64),
+        "objective.number": np.array([row[1] for row in objective_rows], dtype=np.int64),
+        "objective.private": np.array([row[2] for row in objective_rows], dtype=bool),
+        "texts": np.frombuffer(json.dumps(texts, ensure_ascii=False).encode(), dtype=np.uint8),
+    }
+
+
+def _decoded(snapshot: Snapshot) -> tuple[tuple[KrEvidence, ...], dict[str, _KrInfo], Matcher]:
+    arrays = snapshot.arrays
+    texts = json.loads(arrays["texts"].tobytes())
+    idents, titles, objective_titles = texts["idents"], texts["titles"], texts["objectives"]
+    work, rejected = texts["work"], texts["rejected"]
+    numbers, pks = arrays["kr.number"].tolist(), arrays["kr.pk"].tolist()
+    objective_of = arrays["kr.objective"].tolist()
+    objective_pks, objective_numbers = arrays["objective.pk"].tolist(), arrays["objective.number"].tolist()
+    private = arrays["objective.private"].tolist()
+    work_ends, rejected_ends = arrays["kr.work_ends"].tolist(), arrays["kr.rejected_ends"].tolist()
+    counts = {len(numbers), len(pks), len(objective_of), len(idents), len(titles), len(work_ends), len(rejected_ends)}
+    if (counts != {snapshot.header.get("krs")} or len(objective_titles) != len(objective_pks)
+            or not _bounds(work_ends, len(work)) or not _bounds(rejected_ends, len(rejected))
+            or not _bounds(sorted(set(objective_of)), len(objective_pks) - 1)):
+        raise ValueError("the evidence does not add up")
+    evidence = []
+    krs: dict[str, _KrInfo] = {}
+    work_start = rejected_start = 0
+    with _collector_paused():  # 100,000 new tuples at L: half the time went to collections finding no cycle
+        for position, ident in enumerate(idents):
+            row = objective_of[position]
+            title, objective_title = titles[position], objective_titles[row]
+            work_end, rejected_end = work_ends[position], rejected_ends[position]
+            evidence.append(KrEvidence(ident, title, objective_title, tuple(work[work_start:work_end]),
+                                       tuple(rejected[rejected_start:rejected_end])))
+            krs[ident] = _KrInfo(pks[position], numbers[position], title, objective_pks[row], objective_numbers[row],
+                                 objective_title, private[row])
+            work_start, rejected_start = work_end, rejected_end
+    if len(krs) != len(evidence):
+        raise ValueError("a KR is listed twice")
+    return tuple(evidence), krs, Matcher.restored(evidence, texts["vocabulary"], arrays)
+
+
+def _bounds(ascending: list[int], last: int) -> bool:
+    """Whether these numbers never go down, start at 0 or more and end at `last` (none: any)."""
+    return not ascending or (ascending[0] >= 0 and ascending[-1] == last
+                             and all(a <= b for a, b in zip(ascending, ascending[1:])))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _in_period(query, team_id: str, period: str):

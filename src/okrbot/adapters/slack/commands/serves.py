@@ -17,5 +17,6 @@ def serves(ctx: UnitOfWork, command: cmd.Serves) -> Reply:
     # shows them, private objectives they may see included.
     in_thread = ctx.actor.audience is not None
     answer = serves_service.serves(
-        ctx.session, ctx.actor, command.text, shown_to_channel=in_thread, encoder=encoder_for(ctx.settings))
+        ctx.session, ctx.actor, command.text, shown_to_channel=in_thread, encoder=encoder_for(ctx.settings),
+        snapshots=serves_service.index_snapshots(ctx.settings))
     return Reply(text=serves_text(answer), blocks=serves_blocks(answer))
