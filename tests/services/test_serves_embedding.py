@@ -114,6 +114,25 @@ def test_the_operators_model_folder_is_loaded_once_and_used_by_slash_okr_serves(
     assert any(isinstance(m, SemanticMatcher) and m.encoder is encoder for m in cached_matchers(organisation))
 
 
+def test_a_process_started_later_reads_the_vectors_instead_of_running_the_model(organisation, actor, tmp_path):
+    configured = settings(str(write_tiny_model(tmp_path / "tiny-model")))
+    first = encoder_for(configured)
+    before = ask_with(organisation, actor, "customers keep cancelling", first)
+
+    # A new process: its own model object and an empty index cache; the same cache directory.
+    embedding_model._load.cache_clear()
+    embedding_model._cached.cache_clear()
+    serves._caches.clear()
+    later = encoder_for(configured)
+    assert later is not first
+    ran: list[str] = []
+    model_encode = later.model.encode
+    later.model.encode = lambda texts: ran.extend(texts) or model_encode(texts)
+    after = ask_with(organisation, actor, "customers keep cancelling", later)
+    assert ran == ["customers keep cancelling"]  # the question; every KR and work text came from the file
+    assert [(f.kr_number, f.score) for f in after.fits] == [(f.kr_number, f.score) for f in before.fits]
+
+
 def test_a_bad_model_path_is_a_clear_error_at_start_up_and_in_doctor(tmp_path):
     with pytest.raises(EmbeddingModelError, match=r"OKRBOT_EMBEDDING_MODEL=.*nowhere: .* is not a directory.*Unset"):
         encoder_for(settings(str(tmp_path / "nowhere")))
