@@ -9,6 +9,7 @@ with any KR is a fair test of who may be answered what."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -131,6 +132,53 @@ def test_a_process_started_later_reads_the_vectors_instead_of_running_the_model(
     after = ask_with(organisation, actor, "customers keep cancelling", later)
     assert ran == ["customers keep cancelling"]  # the question; every KR and work text came from the file
     assert [(f.kr_number, f.score) for f in after.fits] == [(f.kr_number, f.score) for f in before.fits]
+
+
+class GatedModel(TopicModel):
+    """Reads a batch (an index's texts) only once the gate opens; a question at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def encode(self, texts):
+        if len(texts) > 1:
+            assert self.gate.wait(30), "the test never opened the gate"
+        return super().encode(texts)
+
+
+def finish_embedding() -> None:
+    for cache in list(serves._caches.values()):
+        thread = cache.embedding
+        if thread is not None:
+            thread.join(30)
+            assert not thread.is_alive()
+
+
+def test_a_workspace_the_model_has_not_read_is_answered_by_words_until_it_has(organisation, actor, monkeypatch):
+    monkeypatch.setattr(serves, "EMBED_WHILE_ASKED", 2)
+    model = GatedModel()
+    # The model is busy reading the workspace: the question does not wait, words answer it.
+    assert kr_ids(ask_with(organisation, actor, LEAVING, model)) == []
+    by_words = ask(organisation, actor, "customers keep cancelling")
+    assert kr_ids(ask_with(organisation, actor, "customers keep cancelling", model)) == kr_ids(by_words)
+    # A change while it reads: the index after it is embedded too.
+    runner = CommandRunner(organisation, settings(), offline=True)
+    later = admin(replace(actor, now=NOW + timedelta(minutes=5)))
+    assert not runner.run('initiative add KR-4 "Make the endpoints faster"', later).reply.error
+    assert kr_ids(ask_with(organisation, actor, LEAVING, model)) == []
+    model.gate.set()
+    finish_embedding()
+    assert kr_ids(ask_with(organisation, actor, LEAVING, model)) == ["KR-3"]
+    assert kr_ids(ask_with(organisation, actor, "endpoints feel sluggish", model))[0] == "KR-4"
+    with_model = [index for cache in serves._caches.values() for index in cache.indexes.values() if index.encoder is model]
+    assert with_model and all(isinstance(index.matcher, SemanticMatcher) for index in with_model)
+
+
+def test_a_small_workspace_is_embedded_while_asked(organisation, actor):
+    model = TopicModel()  # this organisation's texts are under EMBED_WHILE_ASKED
+    assert kr_ids(ask_with(organisation, actor, LEAVING, model)) == ["KR-3"]
+    assert all(cache.embedding is None for cache in serves._caches.values())
 
 
 def test_a_bad_model_path_is_a_clear_error_at_start_up_and_in_doctor(tmp_path):

@@ -103,6 +103,15 @@ def work_texts(kr: KrEvidence) -> list[str]:
     return found
 
 
+def unembedded(krs: Sequence[KrEvidence], encoder: Encoder, previous: SemanticMatcher | None = None) -> int:
+    """How many texts of these KRs the model would have to read for an index: those the index
+    before did not hold, and, when the encoder keeps vectors on disk, that it does not have."""
+    known = previous.vectors.texts.rows if previous is not None else {}
+    texts = [text for text in dict.fromkeys(t for kr in krs for t in (kr_text(kr), *work_texts(kr))) if text not in known]
+    missing = getattr(encoder, "missing", None)  # store/vector_cache.CachedEncoder
+    return len(texts if missing is None else missing(texts))
+
+
 class KrVectors:
     """Per KR, the row of its own text, and the rows of its linked work (grouped by KR)."""
 

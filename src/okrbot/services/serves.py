@@ -30,7 +30,10 @@ move the OKR revision, so the next question is answered with them.
 With the operator's embedding model (OKRBOT_EMBEDDING_MODEL, services/embedding_model.py)
 the index also holds a vector per KR and per linked work title (domain/semantic_matching.py),
 computed when it is built; an index after a change embeds only the texts the one before
-had not. Without it, answers are exactly the lexical matcher's.
+had not, and texts any process of the machine embedded come from the vector cache
+(store/vector_cache.py). The first time the model reads a workspace with more than
+EMBED_WHILE_ASKED texts, questions are answered by words while a background thread
+embeds it. Without a model, answers are exactly the lexical matcher's.
 
 Shared between processes (`snapshots`, OKRBOT_CACHE_DIR, store/snapshots.py): a process
 that built an index from nothing writes a snapshot of it (the evidence, the matcher's
@@ -78,7 +81,7 @@ from okrbot.domain import analyzer, lexicon, match_index, matching
 from okrbot.domain.commands import WorkRef
 from okrbot.domain.ids import kr_id
 from okrbot.domain.matching import KrEvidence, Matcher
-from okrbot.domain.semantic_matching import Encoder, SemanticMatcher
+from okrbot.domain.semantic_matching import Encoder, SemanticMatcher, unembedded
 from okrbot.domain.serves_tiers import SERVES_THRESHOLD, Tier, tier_of
 from okrbot.domain.urls import is_url, title_from_url, url_key
 from okrbot.services import okrs, periods, work
@@ -93,6 +96,11 @@ CACHED_INDEXES = 16  # (workspace, period) pairs kept per database; the least re
 URL_LIMIT = 2000  # Initiative.url
 # More changed KRs than this since the cached index: read the whole period (one query beats a long IN list).
 REREAD_LIMIT = 2000
+# With a model, a question waits for the model to read at most this many texts (about 10 ms
+# each); a workspace that needs more, the first time the model reads it, is answered by
+# words while a background thread embeds it.
+EMBED_WHILE_ASKED = 64
+EMBED_PASSES = 1000  # indexes one background thread embeds before it stops (a bound, never reached)
 # An index this many revisions past the newest snapshot writes a new one: a process starting
 # then applies at most this much journal (written rows are kept for store/revisions.py's
 # KEEP_REVISIONS), and writing (0.3 s at L) stays rare.
@@ -184,6 +192,7 @@ class _IndexCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     builds: int = 0  # matchers built so far (tests and the benchmark read it)
     restored: int = 0  # indexes read from a snapshot instead
+    embedding: threading.Thread | None = None  # embedding indexes answered by words meanwhile
 
 
 # One cache per database engine: each process has one engine per database, and
@@ -356,10 +365,49 @@ def _build_matcher(cache: _IndexCache, index: _Index, encoder: Encoder | None) -
     # (and, with a model, the vectors of every text it had embedded).
     before = index.superseded
     lexical = Matcher(index.evidence, previous=_lexical(before))
-    index.matcher = lexical if encoder is None else SemanticMatcher(
-        lexical, encoder, previous=before if isinstance(before, SemanticMatcher) else None)
     index.superseded = None
     cache.builds += 1
+    if encoder is None:
+        index.matcher = lexical
+        return
+    previous = before if isinstance(before, SemanticMatcher) else None
+    if unembedded(lexical.krs, encoder, previous) <= EMBED_WHILE_ASKED:
+        index.matcher = SemanticMatcher(lexical, encoder, previous=previous)
+        return
+    # The model has not read this workspace yet (52 s at 5,000 KRs; every question of this
+    # database waits on the lock meanwhile): answer by words until it has.
+    index.matcher = lexical
+    if cache.embedding is None:
+        cache.embedding = threading.Thread(target=_embed_waiting, args=(cache,), name="okrbot-embed", daemon=True)
+        cache.embedding.start()
+
+
+def _embed_waiting(cache: _IndexCache) -> None:
+    """Give every cached index of a model still answered by words its vectors, one at a time,
+    outside the lock, until none is left; then the next question of each is answered with them."""
+    for _ in range(EMBED_PASSES):
+        with cache.lock:
+            waiting = next((index for index in cache.indexes.values()
+                            if index.encoder is not None and type(index.matcher) is Matcher), None)
+            if waiting is None:
+                cache.embedding = None
+                return
+            lexical, encoder = waiting.matcher, waiting.encoder
+        try:
+            semantic = SemanticMatcher(lexical, encoder)
+        except Exception:  # the model failed: answers stay by words, the next build tries again
+            log.exception("embedding the serves index failed; answering by words")
+            with cache.lock:
+                cache.embedding = None
+            return
+        with cache.lock:
+            for index in cache.indexes.values():  # the index itself, or one after a change that kept its KRs
+                if index.matcher is lexical:
+                    index.matcher, index.public = semantic, None
+                if index.superseded is lexical:
+                    index.superseded = semantic
+    with cache.lock:
+        cache.embedding = None
 
 
 def _lexical(matcher: AnyMatcher | None) -> Matcher | None:

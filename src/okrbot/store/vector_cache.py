@@ -64,9 +64,12 @@ class VectorCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=5.0, check_same_thread=False, isolation_level=None)
+            # Rows of 1.5 KiB (384 float32): 16 KiB pages and a rowid table keep the file near the
+            # vectors' own size (8.3 MiB for 5,195; WITHOUT ROWID on 4 KiB pages took 23 MiB).
+            db.execute("PRAGMA page_size=16384")  # a new file only
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")  # a cache: a lost write costs one pass of the model
-            db.execute("CREATE TABLE IF NOT EXISTS vector (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+            db.execute("CREATE TABLE IF NOT EXISTS vector (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
             self._db = db
         except (sqlite3.Error, OSError) as error:
             log.warning("sentence vectors will not be cached: %s: %s", path, error)
@@ -126,6 +129,11 @@ class CachedEncoder:
     @property
     def dimension(self) -> int:
         return self.model.dimension
+
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """Those texts the file has no vector for."""
+        known = self.cache.get(texts)
+        return [text for text in texts if text not in known]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) <= 1:
