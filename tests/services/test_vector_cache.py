@@ -94,3 +94,10 @@ def test_an_unwritable_directory_costs_only_the_cache(tmp_path, caplog):
         out = encoder.encode(TEXTS)
     assert np.array_equal(out, TopicModel().encode(TEXTS))
     assert "not be cached" in caplog.text
+
+
+def test_missing_names_the_texts_without_a_vector_and_reads_none(tmp_path):
+    encoder = cached(tmp_path / "v.sqlite3")
+    encoder.encode(TEXTS)
+    assert encoder.missing([*TEXTS, "Raise crash-free sessions"]) == ["Raise crash-free sessions"]
+    assert encoder.model.embedded == TEXTS

@@ -385,6 +385,7 @@ def _build_matcher(cache: _IndexCache, index: _Index, encoder: Encoder | None) -
 def _embed_waiting(cache: _IndexCache) -> None:
     """Give every cached index of a model still answered by words its vectors, one at a time,
     outside the lock, until none is left; then the next question of each is answered with them."""
+    last: SemanticMatcher | None = None  # lends its vectors by text: a workspace changed meanwhile is quick
     for _ in range(EMBED_PASSES):
         with cache.lock:
             waiting = next((index for index in cache.indexes.values()
@@ -394,7 +395,7 @@ def _embed_waiting(cache: _IndexCache) -> None:
                 return
             lexical, encoder = waiting.matcher, waiting.encoder
         try:
-            semantic = SemanticMatcher(lexical, encoder)
+            semantic = SemanticMatcher(lexical, encoder, previous=last if last is not None and last.encoder is encoder else None)
         except Exception:  # the model failed: answers stay by words, the next build tries again
             log.exception("embedding the serves index failed; answering by words")
             with cache.lock:
@@ -406,6 +407,7 @@ def _embed_waiting(cache: _IndexCache) -> None:
                     index.matcher, index.public = semantic, None
                 if index.superseded is lexical:
                     index.superseded = semantic
+        last = semantic
     with cache.lock:
         cache.embedding = None
 

@@ -76,20 +76,28 @@ class VectorCache:
 
     def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors of those texts that have one."""
+        size = self.dimension * 4
+        return {text: np.frombuffer(value, dtype=np.float32)
+                for text, value in self._rows(texts, "value") if len(value) == size}
+
+    def held(self, texts: Sequence[str]) -> set[str]:
+        """Those texts that have a vector (read without the vectors)."""
+        size = self.dimension * 4
+        return {text for text, length in self._rows(texts, "length(value)") if length == size}
+
+    def _rows(self, texts: Sequence[str], column: str) -> list[tuple[str, object]]:
         if self._db is None or not texts:
-            return {}
+            return []
         wanted = {_key(text): text for text in texts}
         keys = list(wanted)
-        found: dict[str, np.ndarray] = {}
-        size = self.dimension * 4
+        found = []
         try:
             with self._lock:
                 for start in range(0, len(keys), _BATCH):
                     chunk = keys[start:start + _BATCH]
                     marks = ",".join("?" * len(chunk))
-                    for key, value in self._db.execute(f"SELECT key, value FROM vector WHERE key IN ({marks})", chunk):
-                        if len(value) == size:
-                            found[wanted[key]] = np.frombuffer(value, dtype=np.float32)
+                    for key, value in self._db.execute(f"SELECT key, {column} FROM vector WHERE key IN ({marks})", chunk):
+                        found.append((wanted[key], value))
         except sqlite3.Error as error:
             log.warning("sentence vector cache %s not read: %s", self.path, error)
         return found
@@ -132,8 +140,8 @@ class CachedEncoder:
 
     def missing(self, texts: Sequence[str]) -> list[str]:
         """Those texts the file has no vector for."""
-        known = self.cache.get(texts)
-        return [text for text in texts if text not in known]
+        held = self.cache.held(texts)
+        return [text for text in texts if text not in held]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) <= 1:
