@@ -5,6 +5,7 @@ a broken file costs time, never an answer."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -69,14 +70,15 @@ def test_another_model_has_another_file(tmp_path):
     assert cache_path(tmp_path, model_fingerprint(one)) != cache_path(tmp_path, model_fingerprint(two))
 
 
-def test_a_broken_file_is_ignored_and_the_model_answers(tmp_path, caplog):
+def test_a_damaged_file_is_started_again(tmp_path, caplog):
     path = tmp_path / "v.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    encoder = cached(path)
     with caplog.at_level(logging.WARNING):
+        encoder = cached(path)
         out = encoder.encode(TEXTS)
     assert np.array_equal(out, TopicModel().encode(TEXTS))
-    assert "v.sqlite3" in caplog.text
+    assert "damaged" in caplog.text
+    assert cached(path).missing(TEXTS) == []  # the new file keeps what it was given
 
 
 def test_a_vector_of_the_wrong_size_is_not_read(tmp_path):
@@ -101,3 +103,23 @@ def test_missing_names_the_texts_without_a_vector_and_reads_none(tmp_path):
     encoder.encode(TEXTS)
     assert encoder.missing([*TEXTS, "Raise crash-free sessions"]) == ["Raise crash-free sessions"]
     assert encoder.model.embedded == TEXTS
+
+
+def test_a_file_damaged_inside_is_started_again_when_read(tmp_path, caplog):
+    path = tmp_path / "v.sqlite3"
+    texts = [f"work item {n}" for n in range(200)]
+    cached(path).encode(texts)
+    checkpoint = sqlite3.connect(path)
+    checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint.close()
+    data = bytearray(path.read_bytes())
+    assert len(data) > 5 * 16384
+    data[2 * 16384:4 * 16384] = bytes(range(256)) * (2 * 16384 // 256)  # pages of the table, not the header
+    path.write_bytes(bytes(data))
+
+    encoder = cached(path)
+    with caplog.at_level(logging.WARNING):
+        out = encoder.encode(texts)
+    assert np.array_equal(out, TopicModel().encode(texts))
+    assert "damaged" in caplog.text
+    assert cached(path).missing(texts) == []  # the new file holds what the model computed again

@@ -8,8 +8,8 @@ worker pays that again after each restart. The file lives in the cache directory
 files, so vectors of another model or another version of one are never read.
 
 It is a cache: a SQLite file in WAL mode, written without fsync, shared by the
-processes of one machine. Losing it costs only time. A file that cannot be opened or
-written is ignored with a warning, and the model runs. A batch of one text (a question, or
+processes of one machine. Losing it costs only time. A damaged file is started again; one
+that cannot be opened or written is ignored with a warning, and the model runs. A batch of one text (a question, or
 the one new link after a change) is not kept: it costs one pass of the model, and a cache
 that kept every question would grow without end.
 """
@@ -59,20 +59,52 @@ class VectorCache:
     def __init__(self, path: Path | str, dimension: int) -> None:
         self.path = path = Path(path)
         self.dimension = dimension
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # _failed may start the file again from inside a read or write
         self._db: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, timeout=5.0, check_same_thread=False, isolation_level=None)
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError):
+                    raise
+                self._db = self._started_again(error)
+        except (sqlite3.Error, OSError) as error:
+            log.warning("sentence vectors will not be cached: %s: %s", path, error)
+
+    def _started_again(self, error: sqlite3.Error) -> sqlite3.Connection:
+        """A file that is not a database, or is damaged (it is written without fsync): removed
+        and made anew (processes that still hold the old one keep reading it until they restart)."""
+        log.warning("sentence vector cache %s is damaged (%s): starting it again", self.path, error)
+        for stale in (self.path, self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        return self._open()
+
+    def _failed(self, error: sqlite3.Error, doing: str) -> None:
+        """Log it; a damaged file (not a busy one) is started again."""
+        log.warning("sentence vector cache %s not %s: %s", self.path, doing, error)
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+            old, self._db = self._db, None
+            try:
+                if old is not None:
+                    old.close()
+                self._db = self._started_again(error)
+            except (sqlite3.Error, OSError) as again:
+                log.warning("sentence vectors will not be cached: %s: %s", self.path, again)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
+        try:
             # Rows of 1.5 KiB (384 float32): 16 KiB pages and a rowid table keep the file near the
             # vectors' own size (8.3 MiB for 5,195; WITHOUT ROWID on 4 KiB pages took 23 MiB).
             db.execute("PRAGMA page_size=16384")  # a new file only
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")  # a cache: a lost write costs one pass of the model
             db.execute("CREATE TABLE IF NOT EXISTS vector (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
-            self._db = db
-        except (sqlite3.Error, OSError) as error:
-            log.warning("sentence vectors will not be cached: %s: %s", path, error)
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
     def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors of those texts that have one."""
@@ -91,39 +123,40 @@ class VectorCache:
         wanted = {_key(text): text for text in texts}
         keys = list(wanted)
         found = []
-        try:
-            with self._lock:
+        with self._lock:
+            if self._db is None:
+                return []
+            try:
                 for start in range(0, len(keys), _BATCH):
                     chunk = keys[start:start + _BATCH]
                     marks = ",".join("?" * len(chunk))
                     for key, value in self._db.execute(f"SELECT key, {column} FROM vector WHERE key IN ({marks})", chunk):
                         found.append((wanted[key], value))
-        except sqlite3.Error as error:
-            log.warning("sentence vector cache %s not read: %s", self.path, error)
+            except sqlite3.Error as error:
+                self._failed(error, "read")
         return found
 
     def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         if self._db is None or not texts:
             return
         rows = [(_key(text), np.ascontiguousarray(vector, dtype=np.float32).tobytes()) for text, vector in zip(texts, vectors)]
-        try:
-            with self._lock:
+        with self._lock:
+            if self._db is None:
+                return
+            try:
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR REPLACE INTO vector (key, value) VALUES (?, ?)", rows)
                 self._db.execute("COMMIT")
-        except sqlite3.Error as error:
-            log.warning("sentence vectors not cached in %s: %s", self.path, error)
-            try:
-                with self._lock:
+            except sqlite3.Error as error:
+                try:
                     self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
+                except sqlite3.Error:
+                    pass
+                self._failed(error, "written")
 
     def __len__(self) -> int:
-        if self._db is None:
-            return 0
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM vector").fetchone()[0]
+            return 0 if self._db is None else self._db.execute("SELECT count(*) FROM vector").fetchone()[0]
 
 
 class CachedEncoder:
