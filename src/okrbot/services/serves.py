@@ -47,7 +47,7 @@ workspace deleted and made again, writes other rows); otherwise its evidence is 
 again in full and its matcher only lends the analysis of the KRs that read word for word
 the same, as after any change. A snapshot from another okrbot (a digest of the code that
 analyses and indexes) is never read. The lexical matcher only: with an embedding model,
-its vectors are computed again (they are not written).
+the vectors come from the vector cache instead (or are computed again without one).
 """
 
 from __future__ import annotations
